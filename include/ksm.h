@@ -4,7 +4,8 @@
  *
  * Conventions, valid for every function below:
  *  - Functions return 0 (or a count) on success and a negative errno value
- *    on failure. errno itself is never part of the interface.
+ *    on failure. errno itself is never part of the interface. A NULL
+ *    pointer where an object is required gives -EINVAL.
  *  - Objects are opaque and reference counted; "new" functions start with a
  *    reference count of 1 and hand the object back through an out-parameter.
  *  - Knobs are the files of /sys/kernel/mm/ksm. Every knob is described by
@@ -51,7 +52,7 @@ int ksm_new(struct ksm_ctx **ctx);
  * ksm_new_at() - create a context for an explicit system root.
  * @ctx: receives the new context (refcount 1).
  * @sysroot: directory that stands for "/" (e.g. a dump of /sys for tests);
- *           NULL behaves exactly like ksm_new().
+ *           NULL behaves exactly like ksm_new(); "" means "/".
  *
  * Return: as ksm_new().
  * Since: 0.1
@@ -123,7 +124,7 @@ enum ksm_knob {
 enum ksm_run {
 	KSM_RUN_STOP = 0,    /* ksmd stopped, merged pages stay merged */
 	KSM_RUN_MERGE = 1,   /* ksmd scans and merges */
-	KSM_RUN_UNMERGE = 2, /* stop and unmerge everything (write only) */
+	KSM_RUN_UNMERGE = 2, /* stop and unmerge everything; reads back as 2 */
 };
 
 /* Values of the advisor_mode knob. */
@@ -204,9 +205,10 @@ int ksm_knob_lookup(const char *name);
 
 /**
  * ksm_knob_parse() - parse and validate a value given as text.
- * @text: a decimal number; for bool knobs also yes/no/on/off/true/false;
- *        for enum knobs also the value names (run: stop/merge/unmerge,
- *        advisor_mode: none/scan-time). Surrounding blanks are ignored.
+ * @text: a decimal number; for bool knobs also y/n, yes/no, on/off and
+ *        true/false in any letter case; for run also stop/merge/unmerge.
+ *        advisor_mode takes only its names, none or scan-time, as the
+ *        kernel does. Surrounding blanks are ignored.
  * @value: receives the value.
  *
  * Return: 0; -EINVAL if the text is not a value of the knob's type or lies
@@ -219,7 +221,8 @@ int ksm_knob_parse(enum ksm_knob knob, const char *text, int64_t *value);
  * ksm_knob_format() - format a value the way the kernel prints it
  * (advisor_mode as its name, everything else as a decimal number).
  * Return: the length written (without NUL), -ENOSPC if @size is too small,
- * -ENOENT for an unknown knob, -EINVAL for a value the knob cannot hold.
+ * -ENOENT for an unknown knob, -EINVAL for an advisor_mode value that names
+ * no mode. Numbers are not range-checked: counters can hold any value.
  * Since: 0.1
  */
 int ksm_knob_format(enum ksm_knob knob, int64_t value, char *buf, size_t size);
@@ -360,9 +363,13 @@ struct ksm_stats {
 
 /**
  * ksm_stats_read() - read every counter and tunable present, in one call.
- * @st: filled; st->size must be set by the caller (KSM_STATS_INIT).
+ * @st: filled; st->size must be set by the caller (KSM_STATS_INIT). On
+ *      return it holds the number of bytes the library filled, the smaller
+ *      of the caller's and the library's struct size.
  *
- * Files this kernel lacks are left 0 and their .present bit clear.
+ * Files this kernel lacks are left 0 and their .present bit clear. The
+ * profit estimate used where general_profit is missing counts the kernel's
+ * rmap_item as 64 bytes on 64-bit builds of libksm and 32 on 32-bit ones.
  *
  * Return: 0; -ENOENT if KSM is absent (no <sysroot>/sys/kernel/mm/ksm);
  * -EINVAL if st->size is smaller than the first published struct;

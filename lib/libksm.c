@@ -122,11 +122,12 @@ static int read_knob_text(struct ksm_ctx *ctx, int knob, char *buf, size_t size)
 		r = ksm_pread_text(fd, buf, size);
 		if (r >= 0)
 			return r;
-		/* The file went away behind us (ENODEV on sysfs): try afresh. */
-		int expected = fd;
-		if (__atomic_compare_exchange_n(&ctx->knobfd[knob], &expected, -1, false,
-						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-			close(fd);
+		/*
+		 * The file went away behind us (ENODEV on sysfs). Another
+		 * thread may still use the cached descriptor, so it stays
+		 * until ksm_unref(); read through a fresh one instead.
+		 */
+		return ksm_read_at(ctx->ksmfd, k->name, buf, size);
 	}
 
 	fd = openat(ctx->ksmfd, k->name, O_RDONLY | O_CLOEXEC | O_NOCTTY);

@@ -246,7 +246,9 @@ static void print_status_human(const struct ksm_stats *st)
 
 	if (ksm_stats_value(st, KSM_KNOB_RUN, &v) == 0)
 		printf("KSM: %s (run=%" PRId64 ")\n",
-		       v == KSM_RUN_MERGE ? "running" : "stopped, merged pages are kept", v);
+		       v == KSM_RUN_MERGE   ? "running" :
+		       v == KSM_RUN_UNMERGE ? "stopped, all pages unmerged" :
+					      "stopped, merged pages are kept", v);
 
 	format_bytes(st->saved_bytes, saved, sizeof(saved));
 	format_bytes(st->profit_bytes, profit, sizeof(profit));
@@ -380,6 +382,8 @@ static int cmd_set(struct ksm_ctx *ctx, int argc, char **argv)
 	bool json = false;
 
 	PARSE_OPTIONS(argc, argv, &json, "set");
+	if (json)
+		return usage_error("'set' has no --json output");
 	if (argc == 0)
 		return usage_error("'set' needs at least one KNOB=VALUE");
 	if (argc > (int)(sizeof(req) / sizeof(req[0])))
@@ -680,8 +684,9 @@ int main(int argc, char **argv)
 	cmd = find_command(argv[optind]);
 	if (!cmd)
 		return usage_error("unknown command '%s'", argv[optind]);
-	if (cmd->run == cmd_help)
-		return cmd_help(NULL, argc - optind, argv + optind);
+	/* These read only the library's own tables. */
+	if (cmd->run == cmd_help || cmd->run == cmd_knobs)
+		return cmd->run(NULL, argc - optind, argv + optind);
 
 	r = ksm_new_at(&ctx, sysroot);
 	if (r < 0) {
