@@ -1,0 +1,654 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The built ksmctl, run as a separate process: against copies of the fake
+ * sysroots (any user) and read-only against the running kernel. Output,
+ * JSON validity (parsed by python3's json module), exit codes, error texts.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ksm.h"
+#include "testutil.h"
+
+struct result {
+	int status;  /* exit status */
+	char *out;
+	char *err;
+};
+
+static char *slurp_fd(int fd)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+	ssize_t n;
+
+	ck_assert_ptr_nonnull(buf);
+	lseek(fd, 0, SEEK_SET);
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += (size_t)n;
+		if (len + 1 == cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			ck_assert_ptr_nonnull(buf);
+		}
+	}
+	buf[len] = '\0';
+	close(fd);
+	return buf;
+}
+
+/*
+ * Run ksmctl with @args (NULL-terminated). @env: "NAME=VALUE" strings to set
+ * in the child, or NULL. @uid: switch to this user first if >= 0. @input:
+ * fed to stdin if not NULL (used for python's json check).
+ */
+static struct result run_argv(char *const argv[], const char *const *env, int uid,
+			      const char *input)
+{
+	struct result res = { 0 };
+	int out = memfd_create("out", 0), err = memfd_create("err", 0);
+	int in = memfd_create("in", 0);
+	int status;
+	pid_t pid;
+
+	ck_assert(out >= 0 && err >= 0 && in >= 0);
+	if (input) {
+		ck_assert_int_eq(write(in, input, strlen(input)), (ssize_t)strlen(input));
+		lseek(in, 0, SEEK_SET);
+	}
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(in, 0);
+		dup2(out, 1);
+		dup2(err, 2);
+		unsetenv("KSM_SYSROOT");
+		unsetenv("KSM_MAX_KERNEL_PAGES");
+		for (int i = 0; env && env[i]; i++)
+			putenv((char *)env[i]);
+		if (uid >= 0 && (setgid((gid_t)uid) < 0 || setuid((uid_t)uid) < 0))
+			_exit(126);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status), "%s died", argv[0]);
+	res.status = WEXITSTATUS(status);
+	res.out = slurp_fd(out);
+	res.err = slurp_fd(err);
+	close(in);
+	return res;
+}
+
+static struct result ksmctl_env(const char *const *env, int uid, ...)
+{
+	char *argv[32];
+	int n = 0;
+	va_list ap;
+
+	argv[n++] = getenv("KSMCTL");
+	ck_assert_msg(argv[0] != NULL, "KSMCTL not set");
+	va_start(ap, uid);
+	while (n < 31 && (argv[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	return run_argv(argv, env, uid, NULL);
+}
+
+#define ksmctl(...) ksmctl_env(NULL, -1, __VA_ARGS__, NULL)
+
+static void result_free(struct result *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+/* Parse @json with python3 and evaluate @expr on it (bound to "d"); the
+ * expression's printed value is returned. Fails the test on invalid JSON. */
+static char *json_eval(const char *json, const char *expr)
+{
+	char code[1024];
+	char *argv[] = { "python3", "-c", code, NULL };
+	struct result r;
+
+	snprintf(code, sizeof(code), "import json,sys\nd=json.load(sys.stdin)\nprint((%s))", expr);
+	r = run_argv(argv, NULL, -1, json);
+	ck_assert_msg(r.status == 0, "invalid JSON or expression '%s': %s\n%s", expr, r.err, json);
+	free(r.err);
+	r.out[strcspn(r.out, "\n")] = '\0';
+	return r.out;
+}
+
+#define assert_json(json, expr, expected)                                     \
+	do {                                                                  \
+		char *_v = json_eval(json, expr);                             \
+		ck_assert_msg(strcmp(_v, expected) == 0, "%s: got '%s', want '%s'", \
+			      expr, _v, expected);                            \
+		free(_v);                                                     \
+	} while (0)
+
+static char *root;
+static char sysroot_opt[4200];
+
+static void use_tree(const char *name)
+{
+	root = tu_sysroot_copy(name);
+	snprintf(sysroot_opt, sizeof(sysroot_opt), "--sysroot=%s", root);
+}
+
+static void teardown(void)
+{
+	if (root)
+		tu_rmtree(root);
+	free(root);
+	root = NULL;
+}
+
+static char *knob_file(const char *knob)
+{
+	char rel[256];
+
+	snprintf(rel, sizeof(rel), "sys/kernel/mm/ksm/%s", knob);
+	return tu_read(root, rel);
+}
+
+#define assert_file(knob, expected)                                          \
+	do {                                                                 \
+		char *_c = knob_file(knob);                                  \
+		ck_assert_str_eq(_c, expected);                              \
+		free(_c);                                                    \
+	} while (0)
+
+/* ------------------------------------------------------------------------ */
+
+START_TEST(status_human)
+{
+	struct result r;
+
+	use_tree("6.18");
+	r = ksmctl(sysroot_opt, "status");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.err, "");
+	ck_assert_ptr_nonnull(strstr(r.out, "KSM: stopped"));
+	for (int i = 0; i < ksm_knob_count(); i++)
+		ck_assert_msg(strstr(r.out, ksm_knob_info(i)->name), "%s missing", ksm_knob_info(i)->name);
+	ck_assert_ptr_nonnull(strstr(r.out, "advisor_mode                         none\n"));
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(status_json_all_knobs)
+{
+	struct result r;
+	char expr[2048];
+	size_t n = 0;
+
+	use_tree("6.18-merged");
+	r = ksmctl(sysroot_opt, "status", "--json");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.err, "");
+	/* Keys are exactly the sysfs names plus "derived". */
+	n += (size_t)snprintf(expr + n, sizeof(expr) - n, "sorted(d) == sorted([");
+	for (int i = 0; i < ksm_knob_count(); i++)
+		n += (size_t)snprintf(expr + n, sizeof(expr) - n, "'%s',", ksm_knob_info(i)->name);
+	snprintf(expr + n, sizeof(expr) - n, "'derived'])");
+	assert_json(r.out, expr, "True");
+	assert_json(r.out, "d['advisor_mode']", "none");
+	assert_json(r.out, "all(type(v) is int for k, v in d.items() if k not in ('advisor_mode', 'derived'))",
+		    "True");
+	assert_json(r.out, "d['pages_shared'], d['pages_sharing']", "(4, 996)");
+	assert_json(r.out, "d['derived']['sharing_ratio']", "249.0");
+	assert_json(r.out, "d['derived']['saved_bytes'] == d['pages_sharing'] * d['derived']['page_size']",
+		    "True");
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(status_json_old_kernel)
+{
+	struct result r;
+
+	use_tree("2.6.32");
+	r = ksmctl(sysroot_opt, "status", "--json");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.err, "");
+	assert_json(r.out, "sorted(k for k in d if k != 'derived')",
+		    "['full_scans', 'pages_shared', 'pages_sharing', 'pages_to_scan', "
+		    "'pages_unshared', 'pages_volatile', 'run', 'sleep_millisecs']");
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "status");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.err, "");
+	ck_assert_ptr_null(strstr(r.out, "smart_scan"));
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(status_advisor_json_string)
+{
+	struct result r;
+
+	use_tree("6.18-advisor");
+	r = ksmctl(sysroot_opt, "status", "--json");
+	ck_assert_int_eq(r.status, 0);
+	assert_json(r.out, "d['advisor_mode']", "scan-time");
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(status_no_ksm)
+{
+	struct result r;
+
+	use_tree("noksm");
+	r = ksmctl(sysroot_opt, "status");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_ptr_nonnull(strstr(r.err, "KSM is not available"));
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(bad_sysroot)
+{
+	struct result r = ksmctl("--sysroot", "/nonexistent/libksm", "status");
+
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "cannot open system root '/nonexistent/libksm'"));
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(env_sysroot)
+{
+	char env[4200];
+	const char *envv[] = { env, NULL };
+	struct result r;
+
+	use_tree("6.18-merged");
+	snprintf(env, sizeof(env), "KSM_SYSROOT=%s", root);
+	r = ksmctl_env(envv, -1, "get", "pages_sharing", NULL);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "pages_sharing=996\n");
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(get_values)
+{
+	struct result r;
+
+	use_tree("6.18");
+	r = ksmctl(sysroot_opt, "get", "run", "pages_to_scan", "advisor_mode");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "run=0\npages_to_scan=100\nadvisor_mode=none\n");
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "get", "--json", "max_page_sharing", "advisor_mode");
+	ck_assert_int_eq(r.status, 0);
+	assert_json(r.out, "d", "{'max_page_sharing': 256, 'advisor_mode': 'none'}");
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(get_errors)
+{
+	struct result r;
+
+	use_tree("4.18");
+	r = ksmctl(sysroot_opt, "get", "foo");
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "unknown knob 'foo'"));
+	ck_assert_ptr_nonnull(strstr(r.err, "Try 'ksmctl --help'"));
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "get", "run", "smart_scan");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.out, "run=0\n");
+	ck_assert_ptr_nonnull(strstr(r.err, "cannot read smart_scan: this kernel has no such knob"));
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(set_writes)
+{
+	struct result r;
+
+	use_tree("6.18");
+	r = ksmctl(sysroot_opt, "set", "pages_to_scan=500", "sleep_millisecs=10", "use_zero_pages=yes",
+		   "advisor_mode=scan-time");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.err, "");
+	assert_file("pages_to_scan", "500\n");
+	assert_file("sleep_millisecs", "10\n");
+	assert_file("use_zero_pages", "1\n");
+	assert_file("advisor_mode", "scan-time\n");
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(set_validates_all_first)
+{
+	struct result r;
+
+	use_tree("6.18");
+	r = ksmctl(sysroot_opt, "set", "pages_to_scan=500", "max_page_sharing=1");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "invalid value '1' for max_page_sharing "
+					    "(expected an integer from 2 to 2147483647)"));
+	assert_file("pages_to_scan", "100\n");
+	assert_file("max_page_sharing", "256\n");
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "set", "pages_to_scan=4294967296");
+	ck_assert_int_eq(r.status, 1);
+	assert_file("pages_to_scan", "100\n");
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(set_errors_explain)
+{
+	struct result r;
+
+	use_tree("6.18-merged");
+	r = ksmctl(sysroot_opt, "set", "merge_across_nodes=0");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "cannot set merge_across_nodes: pages are still merged "
+					    "(run 'ksmctl unmerge' first)"));
+	assert_file("merge_across_nodes", "1\n");
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "set", "pages_shared=1");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "cannot set pages_shared: it is a read-only counter"));
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "set", "pages_to_scan");
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "expected KNOB=VALUE"));
+	result_free(&r);
+	teardown();
+
+	use_tree("6.18-advisor");
+	r = ksmctl(sysroot_opt, "set", "pages_to_scan=1000");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "cannot set pages_to_scan: the advisor controls it"));
+	ck_assert_ptr_nonnull(strstr(r.err, "ksmctl set advisor_mode=none"));
+	assert_file("pages_to_scan", "500\n");
+	result_free(&r);
+	teardown();
+
+	use_tree("4.18");
+	r = ksmctl(sysroot_opt, "set", "smart_scan=0");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "cannot set smart_scan: this kernel has no such knob"));
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(run_stop_unmerge)
+{
+	static const struct {
+		const char *cmd, *file;
+	} steps[] = {
+		{ "run", "1\n" }, { "stop", "0\n" }, { "start", "1\n" }, { "unmerge", "2\n" },
+	};
+	struct result r;
+
+	use_tree("6.18");
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		r = ksmctl(sysroot_opt, steps[i].cmd);
+		ck_assert_int_eq(r.status, 0);
+		ck_assert_str_eq(r.out, "");
+		ck_assert_str_eq(r.err, "");
+		assert_file("run", steps[i].file);
+		result_free(&r);
+	}
+	r = ksmctl(sysroot_opt, "stop", "now");
+	ck_assert_int_eq(r.status, 2);
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(start_max_kernel_pages)
+{
+	const char *env[] = { "KSM_MAX_KERNEL_PAGES=100000", NULL };
+	struct result r;
+
+	use_tree("6.18");
+	r = ksmctl_env(env, -1, sysroot_opt, "start", NULL);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.err, "notice: KSM_MAX_KERNEL_PAGES is ignored"));
+	assert_file("run", "1\n");
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(features_json)
+{
+	struct result r;
+
+	use_tree("6.8");
+	r = ksmctl(sysroot_opt, "features", "--json");
+	ck_assert_int_eq(r.status, 0);
+	assert_json(r.out, "d['ksm'], d['advisor'], d['smart_scan'], d['selective_ksm'], d['prctl_memory_merge']",
+		    "(True, True, True, False, False)");
+	assert_json(r.out, "len(d)", "13");
+	result_free(&r);
+	teardown();
+
+	use_tree("2.6.32");
+	r = ksmctl(sysroot_opt, "features");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "ksm                  yes\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "use_zero_pages       no\n"));
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(knobs_json)
+{
+	struct result r = ksmctl("knobs", "--json");
+
+	ck_assert_int_eq(r.status, 0);
+	assert_json(r.out, "len(d), sum(k['kind'] == 'counter' for k in d)", "(24, 11)");
+	assert_json(r.out, "[k['requires'] for k in d if k['name'] == 'max_page_sharing']",
+		    "['no_merged_pages']");
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(usage)
+{
+	struct result r;
+
+	r = ksmctl("--help");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "Usage: ksmctl"));
+	ck_assert_ptr_nonnull(strstr(r.out, "unmerge"));
+	result_free(&r);
+
+	r = ksmctl("--version");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "ksmctl (libksm) "));
+	result_free(&r);
+
+	r = ksmctl("help", "set");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "Usage: ksmctl set KNOB=VALUE..."));
+	result_free(&r);
+
+	r = ksmctl("status", "--help");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "--json"));
+	result_free(&r);
+
+	r = ksmctl_env(NULL, -1, NULL);
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "missing command"));
+	result_free(&r);
+
+	r = ksmctl("frobnicate");
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "unknown command 'frobnicate'"));
+	result_free(&r);
+
+	r = ksmctl("--bogus");
+	ck_assert_int_eq(r.status, 2);
+	result_free(&r);
+
+	r = ksmctl("status", "--bogus");
+	ck_assert_int_eq(r.status, 2);
+	result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* The running kernel, read-only: nothing here changes a knob.               */
+
+static bool live_ksm(void)
+{
+	return access("/sys/kernel/mm/ksm/run", R_OK) == 0;
+}
+
+static char *raw(const char *knob)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "sys/kernel/mm/ksm/%s", knob);
+	return tu_read("/", path);
+}
+
+START_TEST(live_status_json)
+{
+	struct result r;
+	char *run, *pts, *expect;
+
+	if (!live_ksm())
+		return; /* no KSM on this kernel: nothing to compare with */
+	r = ksmctl("status", "--json");
+	ck_assert_int_eq(r.status, 0);
+	run = raw("run");
+	pts = raw("pages_to_scan");
+	ck_assert_int_ne(asprintf(&expect, "(%d, %d)", atoi(run) & 3, atoi(pts)), -1);
+	assert_json(r.out, "d['run'], d['pages_to_scan']", expect);
+	free(expect);
+	free(run);
+	free(pts);
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(live_get_matches_raw)
+{
+	struct result r;
+	char *mps, *expect;
+
+	if (!live_ksm())
+		return;
+	r = ksmctl("get", "max_page_sharing");
+	ck_assert_int_eq(r.status, 0);
+	mps = raw("max_page_sharing");
+	ck_assert_int_ne(asprintf(&expect, "max_page_sharing=%s", mps), -1);
+	ck_assert_str_eq(r.out, expect);
+	free(expect);
+	free(mps);
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(live_invalid_leaves_kernel_unchanged)
+{
+	struct result r;
+	char *before, *after;
+
+	if (!live_ksm() || geteuid() != 0)
+		return;
+	before = raw("max_page_sharing");
+	r = ksmctl("set", "max_page_sharing=1");
+	ck_assert_int_eq(r.status, 1);
+	after = raw("max_page_sharing");
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(live_unprivileged)
+{
+	struct passwd *pw = getpwnam("nobody");
+	struct result r;
+	char *before, *after;
+
+	if (!live_ksm() || geteuid() != 0 || !pw)
+		return; /* needs root to switch to nobody */
+	r = ksmctl_env(NULL, (int)pw->pw_uid, "status", NULL);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "pages_sharing"));
+	result_free(&r);
+
+	before = raw("sleep_millisecs");
+	r = ksmctl_env(NULL, (int)pw->pw_uid, "set", "sleep_millisecs=33", NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "cannot set sleep_millisecs: permission denied"));
+	after = raw("sleep_millisecs");
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	result_free(&r);
+}
+END_TEST
+
+static Suite *cli_suite(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *fake = tcase_create("fake-sysroots");
+	TCase *live = tcase_create("live-kernel");
+
+	tcase_add_checked_fixture(fake, NULL, teardown);
+	tcase_add_test(fake, status_human);
+	tcase_add_test(fake, status_json_all_knobs);
+	tcase_add_test(fake, status_json_old_kernel);
+	tcase_add_test(fake, status_advisor_json_string);
+	tcase_add_test(fake, status_no_ksm);
+	tcase_add_test(fake, bad_sysroot);
+	tcase_add_test(fake, env_sysroot);
+	tcase_add_test(fake, get_values);
+	tcase_add_test(fake, get_errors);
+	tcase_add_test(fake, set_writes);
+	tcase_add_test(fake, set_validates_all_first);
+	tcase_add_test(fake, set_errors_explain);
+	tcase_add_test(fake, run_stop_unmerge);
+	tcase_add_test(fake, start_max_kernel_pages);
+	tcase_add_test(fake, features_json);
+	tcase_add_test(fake, knobs_json);
+	tcase_add_test(fake, usage);
+	suite_add_tcase(s, fake);
+
+	tcase_add_test(live, live_status_json);
+	tcase_add_test(live, live_get_matches_raw);
+	tcase_add_test(live, live_invalid_leaves_kernel_unchanged);
+	tcase_add_test(live, live_unprivileged);
+	suite_add_tcase(s, live);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run_suite(cli_suite());
+}

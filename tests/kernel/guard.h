@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * guard: save and restore the global KSM tunables of the running kernel.
+ *
+ * KSM state is global to the machine, so the kernel suite must leave every
+ * writable file of /sys/kernel/mm/ksm exactly as it found it: after each
+ * test, at exit, and on SIGINT/SIGTERM/SIGHUP. The guard deliberately does
+ * not use libksm (the tests check the library against these raw files); it
+ * uses plain open/read/write/close.
+ *
+ * Usage (in the parent test process):
+ *	guard_usable()     -> 0, or 77-worthy reason (not root, no KSM, ro sysfs)
+ *	guard_save()       snapshot every writable knob file that exists
+ *	guard_install()    signal handlers + atexit handler, owned by this pid
+ *	...
+ *	guard_restore()    write the snapshot back, then verify it
+ * In each forked test child: guard_mark_child() so that a signal handler of
+ * the parent can stop the child before restoring.
+ */
+#ifndef LIBKSM_TESTS_GUARD_H
+#define LIBKSM_TESTS_GUARD_H
+
+#include <stddef.h>
+
+#define GUARD_KSM_DIR "/sys/kernel/mm/ksm"
+
+/*
+ * Can the kernel suite run here? 0 if yes; otherwise -1 and a reason in
+ * @why: not root, no /sys/kernel/mm/ksm, or its run file is not writable
+ * (read-only sysfs).
+ */
+int guard_usable(char *why, size_t size);
+
+/* Snapshot the raw text of every writable knob file. 0 or -errno. */
+int guard_save(void);
+
+/* Number of files in the snapshot, and the name/raw text of entry @i. */
+int guard_count(void);
+const char *guard_name(int i);
+const char *guard_saved_text(int i);
+
+/*
+ * Install SIGINT/SIGTERM/SIGHUP handlers and an atexit() handler that
+ * restore the snapshot; they act only in the process that called this (the
+ * test runner), forked children leave restoring to it.
+ */
+void guard_install(void);
+
+/* Called in a forked test child: lets the parent's signal handler find it. */
+void guard_mark_child(void);
+
+/*
+ * Write the snapshot back where the current value differs, in an order the
+ * kernel accepts, then verify every file. Returns 0 if every file equals the
+ * snapshot afterwards, else the number of differing files; a description of
+ * the first differences goes to @msg (may be NULL).
+ */
+int guard_restore(char *msg, size_t size);
+
+/* Compare every file with the snapshot; as guard_restore() but no writes. */
+int guard_verify(char *msg, size_t size);
+
+/*
+ * Raw access to a file of /sys/kernel/mm/ksm, for tests and setup.
+ * guard_raw_read: NUL-terminated text, returns its length or -errno.
+ * guard_raw_write: one write() of @text plus "\n", returns 0 or -errno.
+ */
+int guard_raw_read(const char *name, char *buf, size_t size);
+int guard_raw_write(const char *name, const char *text);
+
+#endif
