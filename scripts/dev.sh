@@ -1,0 +1,58 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# One command to go from a fresh Debian/Ubuntu checkout to a result:
+#   scripts/dev.sh status   install what is missing, build, run 'ksmctl status'
+#   scripts/dev.sh test     install what is missing, build, run every test suite
+#
+# Build dependencies come from the distribution's archive. BUILDDIR overrides
+# the build directory (default: build).
+set -eu
+
+cd "$(dirname "$0")/.."
+builddir=${BUILDDIR:-build}
+packages="gcc g++ meson ninja-build pkg-config check scdoc python3 valgrind binutils"
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+install_missing() {
+	missing=""
+	for p in $packages; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	echo "Installing:$missing"
+	as_root apt-get update -qq
+	# shellcheck disable=SC2086
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+}
+
+build() {
+	if [ ! -f "$builddir/build.ninja" ]; then
+		meson setup "$builddir" -Dtests=enabled -Dman=enabled
+	fi
+	ninja -C "$builddir"
+}
+
+case "${1:-}" in
+status)
+	install_missing
+	build
+	exec "$builddir/ksmctl" status
+	;;
+test)
+	install_missing
+	build
+	# Every suite: unit, kernel (runs as root on a KSM kernel, else skips),
+	# cli and install; then the library suite again under valgrind.
+	meson test -C "$builddir" --print-errorlogs
+	meson test -C "$builddir" --print-errorlogs --setup=valgrind --suite unit --no-suite script
+	;;
+*)
+	echo "usage: $0 status|test" >&2
+	exit 2
+	;;
+esac
