@@ -412,6 +412,406 @@ int ksm_probe_features(struct ksm_ctx *ctx, uint64_t *features);
  */
 const char *ksm_feature_name(uint64_t feature);
 
+/* ------------------------------------------------------------------------ */
+/* Memory of the calling process                                             */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * ksm_mark_mergeable() - register a range of the calling process for merging
+ * (madvise MADV_MERGEABLE).
+ * @addr: start of the range; need not be page aligned.
+ * @len: length in bytes; the range is widened to whole pages.
+ *
+ * The kernel accepts the advice on any mapping but silently ignores it on
+ * shared (MAP_SHARED), hugetlb, DAX and PFN/IO mappings: madvise() returns 0
+ * and nothing there is ever merged. libksm checks what the kernel actually
+ * registered (the "mg" VmFlag in /proc/self/smaps) and reports a range in
+ * which nothing could be registered as -EOPNOTSUPP. A range that is only
+ * partly eligible returns 0; ksm_mergeable_bytes() tells how much.
+ *
+ * Return: 0; -EOPNOTSUPP if no byte of the range could be registered;
+ * -ENOMEM if the range contains unmapped holes (the mapped parts are still
+ * registered); -EAGAIN if the kernel ran out of memory or the VMA split would
+ * exceed vm.max_map_count; -EINVAL without KSM in the kernel or for a range
+ * that wraps around; 0 for @len == 0.
+ * Since: 0.1
+ */
+int ksm_mark_mergeable(void *addr, size_t len);
+
+/**
+ * ksm_mark_unmergeable() - unregister a range (madvise MADV_UNMERGEABLE) and
+ * unmerge the KSM pages in it.
+ *
+ * Unmerging copies every merged page of the range back, so it can need a lot
+ * of memory at once.
+ *
+ * Return: 0; -ENOMEM for unmapped holes; -EAGAIN when out of memory or
+ * vm.max_map_count is reached; -EINTR when a signal interrupted unmerging;
+ * -EINVAL without KSM in the kernel.
+ * Since: 0.1
+ */
+int ksm_mark_unmergeable(void *addr, size_t len);
+
+/**
+ * ksm_mergeable_bytes() - how many bytes of a range of the calling process
+ * are registered for merging (VmFlags "mg" in /proc/self/smaps).
+ * @addr, @len: the range, widened to whole pages.
+ * @bytes: receives the count; unmapped parts count as not registered.
+ *
+ * Return: 0; -errno if /proc/self/smaps cannot be read.
+ * Since: 0.1
+ */
+int ksm_mergeable_bytes(const void *addr, size_t len, uint64_t *bytes);
+
+/**
+ * ksm_set_process_merge() - enable or disable merging of all present and
+ * future private anonymous memory of the calling process
+ * (prctl PR_SET_MEMORY_MERGE).
+ * @enable: non-zero to enable.
+ *
+ * The setting is inherited by children across fork() and by programs across
+ * execve(). Disabling unmerges every merged page of the process and
+ * unregisters all its ranges, including ranges marked with
+ * ksm_mark_mergeable(). No privilege is needed.
+ *
+ * Return: 0; -EOPNOTSUPP if the kernel has no such prctl (before 6.4, or
+ * without KSM); -ENOMEM; -EINTR.
+ * Since: 0.1
+ */
+int ksm_set_process_merge(int enable);
+
+/**
+ * ksm_get_process_merge() - whether process-wide merging is enabled for the
+ * calling process (prctl PR_GET_MEMORY_MERGE).
+ * Return: 1 or 0; -EOPNOTSUPP if the kernel has no such prctl.
+ * Since: 0.1
+ */
+int ksm_get_process_merge(void);
+
+/* ------------------------------------------------------------------------ */
+/* Per-process statistics                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Bits of ksm_proc_stats.present. */
+#define KSM_PROC_RMAP_ITEMS    (1u << 0)
+#define KSM_PROC_ZERO_PAGES    (1u << 1)
+#define KSM_PROC_MERGING_PAGES (1u << 2)
+#define KSM_PROC_PROCESS_PROFIT (1u << 3)
+#define KSM_PROC_MERGE_ANY     (1u << 4)
+#define KSM_PROC_MERGEABLE     (1u << 5)
+
+/*
+ * The KSM figures of one process, from /proc/PID/ksm_stat (fields named as
+ * there), or /proc/PID/ksm_merging_pages on kernels 5.19 to 6.0. A field is
+ * valid if its KSM_PROC_* bit is set in .present. Set .size before reading
+ * (KSM_PROC_STATS_INIT); fields are only ever appended.
+ */
+struct ksm_proc_stats {
+	uint32_t size;
+	uint32_t present;
+	int64_t ksm_rmap_items;
+	int64_t ksm_zero_pages;
+	int64_t ksm_merging_pages;
+	int64_t ksm_process_profit; /* bytes, may be negative */
+	int64_t ksm_merge_any;      /* 1 if process-wide merging is on */
+	int64_t ksm_mergeable;      /* 1 if any range is registered */
+};
+
+#define KSM_PROC_STATS_INIT { .size = sizeof(struct ksm_proc_stats) }
+
+/**
+ * ksm_proc_stats_read() - the KSM figures of one process.
+ * @pid: the process, 0 for the caller.
+ * @st: filled; st->size must be set (KSM_PROC_STATS_INIT).
+ *
+ * Unknown lines (from newer kernels) are ignored; both the "key value" and
+ * the "key: value" forms of the file are accepted. A process without memory
+ * (a kernel thread, a zombie) reads as all zero with .present 0.
+ *
+ * Return: 0; -ESRCH if there is no such process; -EACCES if it belongs to
+ * another user (the files are mode 0400); -EOPNOTSUPP if the kernel has
+ * neither file; -EBADMSG for text that cannot be parsed; -EINVAL for a
+ * negative @pid or a too small st->size.
+ * Since: 0.1
+ */
+int ksm_proc_stats_read(struct ksm_ctx *ctx, int pid, struct ksm_proc_stats *st);
+
+/* One process with KSM activity, as handed to a ksm_proc_foreach() callback. */
+struct ksm_proc {
+	int pid;
+	char comm[16];              /* /proc/PID/comm, NUL-terminated */
+	struct ksm_proc_stats stats;
+};
+
+/**
+ * ksm_proc_comm() - the command name of a process (/proc/PID/comm).
+ * @pid: the process, 0 for the caller.
+ * @buf: receives the name, NUL-terminated, at most 15 characters.
+ * Return: the length of the name; -ESRCH if there is no such process;
+ * -ENOSPC if @size is too small; -EINVAL for a negative @pid.
+ * Since: 0.1
+ */
+int ksm_proc_comm(struct ksm_ctx *ctx, int pid, char *buf, size_t size);
+
+/**
+ * ksm_proc_foreach() - call @fn for every process with KSM activity: memory
+ * registered for merging (ksm_mergeable, ksm_merge_any), merged pages,
+ * KSM zero pages or scanned pages (ksm_rmap_items).
+ *
+ * One pass over <sysroot>/proc: a read of ksm_stat per process, and of comm
+ * only for the processes reported. Processes that exit meanwhile or that the
+ * caller may not inspect are skipped.
+ *
+ * Return: the number of processes reported; a non-zero value returned by
+ * @fn stops the walk, and a negative one is returned as the result; -errno if /proc cannot be read;
+ * -EOPNOTSUPP if the kernel has no per-process KSM files.
+ * Since: 0.1
+ */
+int ksm_proc_foreach(struct ksm_ctx *ctx, int (*fn)(const struct ksm_proc *proc, void *data),
+		     void *data);
+
+/* ------------------------------------------------------------------------ */
+/* Waiting for ksmd                                                          */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * ksm_wait_scans() - wait until ksmd has completed @scans more full scans.
+ * @scans: full scans to wait for; 0 returns at once.
+ * @timeout_ms: give up after this many milliseconds; negative waits without
+ *              a time limit.
+ *
+ * Sleeps between reads of full_scans (no busy waiting). A reset of
+ * full_scans by run=2 during the wait counts as a restart from 0, not as
+ * progress lost.
+ *
+ * full_scans only advances while run is 1 and some process has memory
+ * registered for merging. So the call returns at once with -ESRCH when run
+ * is not 1, and fails with -ESRCH as soon as run leaves 1 during the wait.
+ * Without a timeout it also checks, while no scan completes, whether any
+ * process has registered memory at all, and returns -ENODATA if none has
+ * (nothing would ever be scanned).
+ *
+ * Return: 0 once the scans completed; -ETIMEDOUT; -ESRCH (ksmd not
+ * running); -ENODATA (nothing registered, only without timeout); -EINTR if
+ * a signal handler ran during the wait; -ENOENT without KSM; another -errno
+ * from reading the counters.
+ * Since: 0.1
+ */
+int ksm_wait_scans(struct ksm_ctx *ctx, unsigned int scans, int timeout_ms);
+
+/* ------------------------------------------------------------------------ */
+/* Transactions: several knobs, all or nothing, in an order that works       */
+/* ------------------------------------------------------------------------ */
+
+struct ksm_txn;
+
+/* Flags of ksm_txn_commit() and ksm_txn_plan(). */
+#define KSM_TXN_ALLOW_UNMERGE (1u << 0) /* may write run=2 first when a knob needs no merged pages */
+
+/* One write of a plan (ksm_txn_plan()). */
+struct ksm_txn_step {
+	int knob;      /* enum ksm_knob */
+	int64_t value;
+};
+
+/**
+ * ksm_txn_new() - start an empty set of knob changes on @ctx.
+ * @txn: receives the transaction; it holds a reference on @ctx.
+ * Return: 0; -ENOMEM; -EINVAL.
+ * Since: 0.1
+ */
+int ksm_txn_new(struct ksm_ctx *ctx, struct ksm_txn **txn);
+
+/**
+ * ksm_txn_free() - free a transaction (committed or not).
+ * Return: NULL.
+ * Since: 0.1
+ */
+struct ksm_txn *ksm_txn_free(struct ksm_txn *txn);
+
+/**
+ * ksm_txn_set() - add "knob = value" to the transaction; a later value for
+ * the same knob replaces the earlier one. Nothing is written yet.
+ * Return: 0; -EINVAL if the value is outside the knob's range; -EPERM for a
+ * counter; -ENOENT for an unknown knob.
+ * Since: 0.1
+ */
+int ksm_txn_set(struct ksm_txn *txn, enum ksm_knob knob, int64_t value);
+
+/**
+ * ksm_txn_set_text() - ksm_knob_parse() followed by ksm_txn_set().
+ * Return: as those two.
+ * Since: 0.1
+ */
+int ksm_txn_set_text(struct ksm_txn *txn, enum ksm_knob knob, const char *text);
+
+/**
+ * ksm_txn_plan() - the writes ksm_txn_commit() would make now, in order.
+ * @flags: KSM_TXN_* as for the commit.
+ * @steps: receives up to @max steps (may be NULL when @max is 0).
+ * @failed_knob: if not NULL, receives the knob a refusal is about, or -1.
+ *
+ * The plan starts from the current kernel values and changes only what
+ * differs. Its order makes every write acceptable to the kernel:
+ *  1. run=2 first, if merge_across_nodes or max_page_sharing change while
+ *     pages are merged and KSM_TXN_ALLOW_UNMERGE is given;
+ *  2. the advisor's parameters, then advisor_mode; switching the advisor
+ *     off makes the kernel reset pages_to_scan, so pages_to_scan follows
+ *     and gets its intended value back;
+ *  3. pages_to_scan, merge_across_nodes, max_page_sharing, the rest;
+ *  4. run last (back to its old value after an unmerge, unless set).
+ * Knobs the transaction does not name end with the values they had.
+ *
+ * Return: the number of steps (which may exceed @max);
+ *  -ENOENT  a knob does not exist on this kernel;
+ *  -EBUSY   merge_across_nodes or max_page_sharing would change while
+ *           pages are merged and KSM_TXN_ALLOW_UNMERGE is not given; or
+ *           pages_to_scan is set for a state in which the advisor
+ *           (advisor_mode scan-time) controls it;
+ *  another -errno from reading the current values.
+ * Since: 0.1
+ */
+int ksm_txn_plan(struct ksm_txn *txn, unsigned int flags, struct ksm_txn_step *steps, size_t max,
+		 int *failed_knob);
+
+/**
+ * ksm_txn_commit() - apply the transaction: all of it or none of it.
+ * @flags: KSM_TXN_ALLOW_UNMERGE to let it unmerge all pages (run=2) when a
+ *         knob can only change without merged pages.
+ * @failed_knob: if not NULL, receives the knob that failed, or -1.
+ *
+ * Validates everything and plans the writes as ksm_txn_plan() describes,
+ * then writes. If a write fails, every knob already changed is written back,
+ * in an order that works, so the kernel ends as it started (an unmerge that
+ * already happened cannot be undone: merged pages merge again only when
+ * ksmd runs).
+ *
+ * Return: 0; the errors of ksm_txn_plan(); the error of the write that
+ * failed, as ksm_set() reports it.
+ * Since: 0.1
+ */
+int ksm_txn_commit(struct ksm_txn *txn, unsigned int flags, int *failed_knob);
+
+/* ------------------------------------------------------------------------ */
+/* Profiles: "knob = value" files                                            */
+/* ------------------------------------------------------------------------ */
+
+#define KSM_PROFILE_DEFAULT "/etc/ksm.conf"
+
+/**
+ * ksm_txn_load() - add the settings of a profile file to a transaction.
+ * @path: the file; relative paths are relative to the working directory
+ *        (not to the system root).
+ * @line: if not NULL, receives the line an error is about (0: the file).
+ *
+ * Format (ksm.conf(5)): one "knob = value" per line, blanks around tokens
+ * ignored, "#" starts a comment, empty lines ignored. Values as
+ * ksm_knob_parse() takes them. A knob named twice takes the later value.
+ *
+ * Return: the number of settings read;
+ *  -EBADMSG  line @line is not "knob = value";
+ *  -ENOKEY   line @line names no knob;
+ *  -EPERM    line @line names a counter;
+ *  -EINVAL   line @line has a value outside the knob's range;
+ *  -ENOENT, -EACCES, ... the file cannot be read (@line 0).
+ * Since: 0.1
+ */
+int ksm_txn_load(struct ksm_txn *txn, const char *path, unsigned int *line);
+
+/**
+ * ksm_profile_write() - write the current tunables as a profile to @fd.
+ *
+ * Every tunable present except run (a state, not a setting) and, while the
+ * advisor controls it, pages_to_scan. Applying the output with
+ * ksm_txn_load() and ksm_txn_commit() restores exactly these values.
+ *
+ * Return: 0; -errno from reading the knobs or writing @fd.
+ * Since: 0.1
+ */
+int ksm_profile_write(struct ksm_ctx *ctx, int fd);
+
+/**
+ * ksm_profile_save() - ksm_profile_write() into @path, atomically: a
+ * temporary file in the same directory, fsync(), rename().
+ * Return: 0; -errno.
+ * Since: 0.1
+ */
+int ksm_profile_save(struct ksm_ctx *ctx, const char *path);
+
+/* ------------------------------------------------------------------------ */
+/* Boost: merge now, then go back to gentle                                  */
+/* ------------------------------------------------------------------------ */
+
+struct ksm_boost;
+
+/**
+ * ksm_boost_begin() - switch ksmd to its fastest settings until
+ * ksm_boost_end(): run=1, sleep_millisecs=0, a large pages_to_scan,
+ * advisor_mode none and smart_scan off.
+ *
+ * Boosts of several processes share one boost: the first saves the values
+ * it changes in a record under <sysroot>/run/libksm (written durably before
+ * any knob changes, guarded by a lock file), later ones only register, and
+ * the last one to end restores the values from before the first. A boost
+ * whose process died (even by SIGKILL) is noticed by the next
+ * ksm_boost_begin(), ksm_boost_end() or ksm_boost_recover(), which restore
+ * the saved values once no live process holds a boost. Holders are
+ * processes of the running system (checked in /proc by pid and start time);
+ * the system root only places the record. A saved run=2 is restored as 0,
+ * so that the restore does not unmerge what the boost merged.
+ *
+ * Return: 0; -EACCES/-EROFS when the knobs or /run cannot be written;
+ * -ENOENT without KSM; errors of ksm_txn_commit().
+ * Since: 0.1
+ */
+int ksm_boost_begin(struct ksm_ctx *ctx, struct ksm_boost **boost);
+
+/**
+ * ksm_boost_end() - end a boost and free it; the last boost to end restores
+ * the knobs. Safe to call with NULL.
+ * Return: 0; -errno if the knobs could not be restored (the record stays,
+ * so that ksm_boost_recover() can try again).
+ * Since: 0.1
+ */
+int ksm_boost_end(struct ksm_boost *boost);
+
+/**
+ * ksm_boost_recover() - restore the knobs saved by boosts whose processes
+ * died. Does nothing while a live process holds a boost.
+ * Return: 1 if knobs were restored, 0 if there was nothing to do; -errno.
+ * Since: 0.1
+ */
+int ksm_boost_recover(struct ksm_ctx *ctx);
+
+/**
+ * ksm_merge_now() - merge a range of the calling process now: register it
+ * (ksm_mark_mergeable()), boost, wait until it is merged, end the boost.
+ * @merged: if not NULL, receives the bytes of KSM pages in the mappings
+ *          that overlap the range, as /proc/self/smaps counts them ("KSM:",
+ *          kernels 6.7 and later; 0 on older ones).
+ *
+ * "Merged" means: every page of the range is a KSM page, or no more pages
+ * of the range merged during a full scan after the range was scanned twice
+ * (fresh pages merge on their second scan). Without the smaps KSM field it
+ * waits for three full scans. A range that stays registered keeps merging
+ * at the normal pace afterwards.
+ *
+ * Return: 0; -ETIMEDOUT (the boost still ends and the knobs are restored);
+ * -EINTR if a signal handler interrupted the wait; the errors of
+ * ksm_mark_mergeable() and ksm_boost_begin().
+ * Since: 0.1
+ */
+int ksm_merge_now(struct ksm_ctx *ctx, void *addr, size_t len, int timeout_ms, uint64_t *merged);
+
+/**
+ * ksm_scan_now() - boost, wait for @scans full scans of everything that is
+ * registered, end the boost.
+ * Return: 0; the errors of ksm_boost_begin() and ksm_wait_scans() (for
+ * example -ENODATA when nothing is registered and @timeout_ms is negative).
+ * Since: 0.1
+ */
+int ksm_scan_now(struct ksm_ctx *ctx, unsigned int scans, int timeout_ms);
+
 #ifdef __cplusplus
 }
 #endif

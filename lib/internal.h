@@ -43,4 +43,25 @@ int ksm_write_at(int dirfd, const char *name, const char *text);
 /* Parse a decimal integer the strict way the kernel does. */
 int ksm_parse_int64(const char *text, int64_t *value);
 
+/* libksm.c: format and write one knob, errors mapped; no prerequisite checks */
+int ksm_write_knob(struct ksm_ctx *ctx, int knob, int64_t value);
+
+/* ksm_txn.c: apply @want for the knobs in @set, all or nothing (ksm_txn_commit) */
+int ksm_apply(struct ksm_ctx *ctx, uint64_t set, const int64_t *want, unsigned int flags,
+	      int *failed_knob);
+
+/* ksm_mem.c: the syscalls a kernel may lack, one function each */
+int ksm_sys_madvise(void *addr, size_t len, int advice);
+int ksm_sys_prctl(int option, unsigned long arg2);
+/* Mergeable bytes ("mg") of a page range and the KSM bytes of its VMAs (-1: unknown). */
+int ksm_range_info(uintptr_t start, uintptr_t end, uint64_t *mergeable, int64_t *ksm_bytes);
+int ksm_page_range(const void *addr, size_t len, uintptr_t *start, uintptr_t *end);
+
+/* ksm_wait.c: wait for @scans full scans after *base (updated); count or -errno */
+int ksm_wait_scans_since(struct ksm_ctx *ctx, int64_t *base, unsigned int scans, int timeout_ms);
+
+/* ksm_proc.c */
+/* Does any process have memory registered with KSM? 1, 0 or -errno. */
+int ksm_proc_any_registered(struct ksm_ctx *ctx);
+
 #endif

@@ -297,7 +297,7 @@ int ksm_read_at(int dirfd, const char *name, char *buf, size_t size)
 {
 	int fd, r;
 
-	if (dirfd < 0)
+	if (dirfd < 0 && dirfd != AT_FDCWD)
 		return -ENOENT;
 	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)

@@ -202,28 +202,12 @@ static int check_requirements(struct ksm_ctx *ctx, const struct ksm_knob_info *k
 	return 0;
 }
 
-KSM_EXPORT int ksm_set(struct ksm_ctx *ctx, enum ksm_knob knob, int64_t value)
+/* Format and write one knob; kernel errors mapped to their causes. */
+int ksm_write_knob(struct ksm_ctx *ctx, int knob, int64_t value)
 {
-	const struct ksm_knob_info *k = ksm_table_get((int)knob);
+	const struct ksm_knob_info *k = ksm_table_get(knob);
 	char text[KSM_VALUE_MAX];
 	int r;
-
-	if (!ctx)
-		return -EINVAL;
-	if (!k)
-		return -ENOENT;
-	if (k->kind != KSM_KIND_TUNABLE)
-		return -EPERM;
-	if (value < k->min || value > k->max)
-		return -EINVAL;
-	if (ctx->ksmfd < 0)
-		return -ENOENT;
-	if (faccessat(ctx->ksmfd, k->name, F_OK, AT_EACCESS) < 0)
-		return -errno;
-
-	r = check_requirements(ctx, k, knob, value);
-	if (r < 0)
-		return r;
 
 	r = ksm_knob_format(knob, value, text, sizeof(text));
 	if (r < 0)
@@ -245,6 +229,30 @@ KSM_EXPORT int ksm_set(struct ksm_ctx *ctx, enum ksm_knob knob, int64_t value)
 	default:
 		return r;
 	}
+}
+
+KSM_EXPORT int ksm_set(struct ksm_ctx *ctx, enum ksm_knob knob, int64_t value)
+{
+	const struct ksm_knob_info *k = ksm_table_get((int)knob);
+	int r;
+
+	if (!ctx)
+		return -EINVAL;
+	if (!k)
+		return -ENOENT;
+	if (k->kind != KSM_KIND_TUNABLE)
+		return -EPERM;
+	if (value < k->min || value > k->max)
+		return -EINVAL;
+	if (ctx->ksmfd < 0)
+		return -ENOENT;
+	if (faccessat(ctx->ksmfd, k->name, F_OK, AT_EACCESS) < 0)
+		return -errno;
+
+	r = check_requirements(ctx, k, knob, value);
+	if (r < 0)
+		return r;
+	return ksm_write_knob(ctx, (int)knob, value);
 }
 
 KSM_EXPORT int ksm_set_text(struct ksm_ctx *ctx, enum ksm_knob knob, const char *text)

@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Per-process KSM figures: /proc/PID/ksm_stat (6.1+), with a fallback to
+ * /proc/PID/ksm_merging_pages (5.19 to 6.0), and the walk over all
+ * processes. Paths are relative to the context's system root.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static const struct {
+	const char *key;
+	uint32_t bit;
+	size_t offset;
+} proc_fields[] = {
+	{ "ksm_rmap_items", KSM_PROC_RMAP_ITEMS, offsetof(struct ksm_proc_stats, ksm_rmap_items) },
+	{ "ksm_zero_pages", KSM_PROC_ZERO_PAGES, offsetof(struct ksm_proc_stats, ksm_zero_pages) },
+	{ "ksm_merging_pages", KSM_PROC_MERGING_PAGES,
+	  offsetof(struct ksm_proc_stats, ksm_merging_pages) },
+	{ "ksm_process_profit", KSM_PROC_PROCESS_PROFIT,
+	  offsetof(struct ksm_proc_stats, ksm_process_profit) },
+	{ "ksm_merge_any", KSM_PROC_MERGE_ANY, offsetof(struct ksm_proc_stats, ksm_merge_any) },
+	{ "ksm_mergeable", KSM_PROC_MERGEABLE, offsetof(struct ksm_proc_stats, ksm_mergeable) },
+};
+
+/* Size of struct ksm_proc_stats as first published (0.1). */
+#define KSM_PROC_STATS_SIZE_0_1 (offsetof(struct ksm_proc_stats, ksm_mergeable) + sizeof(int64_t))
+
+/*
+ * Parse ksm_stat: "key value" and "key: value" lines (the kernel mixes both),
+ * numbers or yes/no. Unknown keys are skipped so that newer kernels do not
+ * break older libraries.
+ */
+static int parse_ksm_stat(char *text, struct ksm_proc_stats *st)
+{
+	char *save = NULL;
+
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		size_t klen = strcspn(line, ": \t");
+		char *val = line + klen;
+		int64_t v;
+
+		val += strspn(val, ": \t");
+		if (klen == 0 || !*val)
+			continue;
+		val[strcspn(val, " \t")] = '\0';
+		for (size_t i = 0; i < KSM_ARRAY_SIZE(proc_fields); i++) {
+			if (strlen(proc_fields[i].key) != klen || strncmp(line, proc_fields[i].key, klen))
+				continue;
+			if (strcmp(val, "yes") == 0)
+				v = 1;
+			else if (strcmp(val, "no") == 0)
+				v = 0;
+			else if (ksm_parse_int64(val, &v) < 0)
+				return -EBADMSG;
+			*(int64_t *)((char *)st + proc_fields[i].offset) = v;
+			st->present |= proc_fields[i].bit;
+			break;
+		}
+	}
+	return 0;
+}
+
+enum proc_source { SRC_UNKNOWN, SRC_KSM_STAT, SRC_MERGING_PAGES, SRC_NONE };
+
+/* Which file this kernel has, judged on the calling process's own entry. */
+static enum proc_source proc_source(int procfd)
+{
+	if (faccessat(procfd, "self/ksm_stat", F_OK, 0) == 0)
+		return SRC_KSM_STAT;
+	if (faccessat(procfd, "self/ksm_merging_pages", F_OK, 0) == 0)
+		return SRC_MERGING_PAGES;
+	return SRC_NONE;
+}
+
+/* Read the figures of "<pid>" (a name below procfd) from @src. */
+static int read_proc(int procfd, const char *pid, enum proc_source src, struct ksm_proc_stats *st)
+{
+	char path[64], buf[1024];
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	snprintf(path, sizeof(path), "%s/%s", pid,
+		 src == SRC_KSM_STAT ? "ksm_stat" : "ksm_merging_pages");
+	r = ksm_read_at(procfd, path, buf, sizeof(buf));
+	if (r == -ENOENT) {
+		snprintf(path, sizeof(path), "%s", pid);
+		return faccessat(procfd, path, F_OK, 0) == 0 ? -EOPNOTSUPP : -ESRCH;
+	}
+	if (r < 0)
+		return r == -EPERM ? -EACCES : r;
+	if (src == SRC_KSM_STAT)
+		return parse_ksm_stat(buf, st);
+
+	buf[strcspn(buf, "\n")] = '\0';
+	if (!buf[0])
+		return 0; /* no mm */
+	if (ksm_parse_int64(buf, &st->ksm_merging_pages) < 0)
+		return -EBADMSG;
+	st->present = KSM_PROC_MERGING_PAGES;
+	return 0;
+}
+
+static int open_proc(struct ksm_ctx *ctx)
+{
+	int fd = openat(ctx->rootfd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+KSM_EXPORT int ksm_proc_stats_read(struct ksm_ctx *ctx, int pid, struct ksm_proc_stats *st)
+{
+	struct ksm_proc_stats s;
+	char name[16];
+	enum proc_source src;
+	uint32_t size;
+	int procfd, r;
+
+	if (!ctx || !st || pid < 0 || st->size < KSM_PROC_STATS_SIZE_0_1)
+		return -EINVAL;
+	procfd = open_proc(ctx);
+	if (procfd < 0)
+		return procfd;
+	src = proc_source(procfd);
+	if (pid == 0)
+		snprintf(name, sizeof(name), "self");
+	else
+		snprintf(name, sizeof(name), "%d", pid);
+	if (src == SRC_NONE) {
+		r = faccessat(procfd, name, F_OK, 0) == 0 ? -EOPNOTSUPP : -ESRCH;
+	} else {
+		r = read_proc(procfd, name, src, &s);
+	}
+	close(procfd);
+	if (r < 0)
+		return r;
+	size = st->size < sizeof(s) ? st->size : (uint32_t)sizeof(s);
+	memcpy(st, &s, size);
+	st->size = size;
+	return 0;
+}
+
+KSM_EXPORT int ksm_proc_comm(struct ksm_ctx *ctx, int pid, char *buf, size_t size)
+{
+	char path[32], comm[64];
+	int procfd, r;
+
+	if (!ctx || !buf || pid < 0)
+		return -EINVAL;
+	procfd = open_proc(ctx);
+	if (procfd < 0)
+		return procfd;
+	if (pid == 0)
+		snprintf(path, sizeof(path), "self/comm");
+	else
+		snprintf(path, sizeof(path), "%d/comm", pid);
+	r = ksm_read_at(procfd, path, comm, sizeof(comm));
+	close(procfd);
+	if (r == -ENOENT)
+		return -ESRCH;
+	if (r < 0)
+		return r;
+	comm[strcspn(comm, "\n")] = '\0';
+	if (strlen(comm) >= size)
+		return -ENOSPC;
+	memcpy(buf, comm, strlen(comm) + 1);
+	return (int)strlen(comm);
+}
+
+static bool active(const struct ksm_proc_stats *s)
+{
+	return s->ksm_rmap_items > 0 || s->ksm_merging_pages > 0 || s->ksm_zero_pages > 0 ||
+	       s->ksm_merge_any > 0 || s->ksm_mergeable > 0;
+}
+
+/*
+ * The walk over <sysroot>/proc. Reading ksm_stat costs an open, a read and
+ * a close per process, almost all of it in the kernel (path lookup, the
+ * process's VMA walk for ksm_mergeable). On hosts with thousands of
+ * processes the reads are spread over a few threads, which start while the
+ * directory is still being listed; the callback then runs on the calling
+ * thread, in /proc order.
+ */
+#define WALK_MAX_THREADS 4
+#define WALK_BLOCK 1024   /* pids per block; blocks never move once written */
+#define WALK_MAX_BLOCKS 4096
+#define WALK_CHUNK 64     /* pids a thread claims at a time */
+
+struct walk_slot {
+	struct ksm_proc proc;
+	bool active;
+};
+
+struct walk_job {
+	int procfd;
+	enum proc_source src;
+	bool want_comm;
+	int *pids[WALK_MAX_BLOCKS];
+	struct walk_slot *slots[WALK_MAX_BLOCKS];
+	size_t listed;    /* pids listed so far (release/acquire) */
+	bool complete;    /* listing finished (release/acquire) */
+	size_t next;      /* next unclaimed index */
+	pthread_t threads[WALK_MAX_THREADS];
+	int nthreads;
+};
+
+#define PID_AT(job, i) ((job)->pids[(i) / WALK_BLOCK][(i) % WALK_BLOCK])
+#define SLOT_AT(job, i) (&(job)->slots[(i) / WALK_BLOCK][(i) % WALK_BLOCK])
+
+static void read_one(struct walk_job *job, size_t i)
+{
+	struct walk_slot *slot = SLOT_AT(job, i);
+	char name[16], path[32];
+
+	snprintf(name, sizeof(name), "%d", PID_AT(job, i));
+	/* Gone, not ours to see, or nothing to report: not active. */
+	if (read_proc(job->procfd, name, job->src, &slot->proc.stats) < 0 || !active(&slot->proc.stats))
+		return;
+	slot->active = true;
+	slot->proc.pid = PID_AT(job, i);
+	slot->proc.comm[0] = '\0';
+	if (job->want_comm) {
+		snprintf(path, sizeof(path), "%s/comm", name);
+		if (ksm_read_at(job->procfd, path, slot->proc.comm, sizeof(slot->proc.comm)) >= 0)
+			slot->proc.comm[strcspn(slot->proc.comm, "\n")] = '\0';
+	}
+}
+
+/* Read claimed chunks of listed pids until the listing is complete and read. */
+static void *walk_worker(void *arg)
+{
+	struct walk_job *job = arg;
+
+	for (;;) {
+		size_t start = __atomic_fetch_add(&job->next, WALK_CHUNK, __ATOMIC_RELAXED);
+		size_t end = start + WALK_CHUNK, listed;
+
+		for (;;) {
+			bool complete = __atomic_load_n(&job->complete, __ATOMIC_ACQUIRE);
+
+			listed = __atomic_load_n(&job->listed, __ATOMIC_ACQUIRE);
+			if (listed >= end || complete)
+				break;
+			sched_yield(); /* the lister is a getdents() ahead */
+		}
+		if (start >= listed)
+			return NULL;
+		for (size_t i = start; i < end && i < listed; i++)
+			read_one(job, i);
+	}
+}
+
+/* Append the numeric entries of /proc to the job; threads read behind. */
+static int list_pids(struct walk_job *job, void (*started)(struct walk_job *))
+{
+	struct dirent *de;
+	size_t n = 0;
+	int dfd, r = 0;
+	DIR *dir;
+
+	dfd = dup(job->procfd);
+	dir = dfd < 0 ? NULL : fdopendir(dfd);
+	if (!dir) {
+		r = -errno;
+		if (dfd >= 0)
+			close(dfd);
+		return r;
+	}
+	while ((errno = 0, de = readdir(dir))) {
+		int64_t pid;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' || ksm_parse_int64(de->d_name, &pid) < 0 ||
+		    pid > INT32_MAX)
+			continue;
+		if (n % WALK_BLOCK == 0) {
+			size_t b = n / WALK_BLOCK;
+
+			if (b == WALK_MAX_BLOCKS) {
+				r = -E2BIG;
+				break;
+			}
+			job->pids[b] = malloc(WALK_BLOCK * sizeof(int));
+			job->slots[b] = calloc(WALK_BLOCK, sizeof(struct walk_slot));
+			if (!job->pids[b] || !job->slots[b]) {
+				r = -ENOMEM;
+				break;
+			}
+			if (b == 1 && started)
+				started(job); /* a big system: start the readers */
+		}
+		job->pids[n / WALK_BLOCK][n % WALK_BLOCK] = (int)pid;
+		n++;
+		if (n % WALK_CHUNK == 0)
+			__atomic_store_n(&job->listed, n, __ATOMIC_RELEASE);
+	}
+	if (r == 0 && errno)
+		r = -errno;
+	closedir(dir);
+	__atomic_store_n(&job->listed, n, __ATOMIC_RELEASE);
+	__atomic_store_n(&job->complete, true, __ATOMIC_RELEASE);
+	return r;
+}
+
+static void start_threads(struct walk_job *job)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	sigset_t all, old;
+
+	/* Signals stay with the caller's threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	while (job->nthreads + 1 < WALK_MAX_THREADS && job->nthreads + 1 < cpus) {
+		if (pthread_create(&job->threads[job->nthreads], NULL, walk_worker, job) != 0)
+			break; /* fewer helpers: the calling thread does the rest */
+		job->nthreads++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* @fn gets each active process; non-zero from @fn stops the walk. */
+static int walk(struct ksm_ctx *ctx, int (*fn)(const struct ksm_proc *, void *), void *data,
+		bool want_comm)
+{
+	struct walk_job *job;
+	int count = 0, r, r2 = 0;
+
+	job = calloc(1, sizeof(*job));
+	if (!job)
+		return -ENOMEM;
+	job->want_comm = want_comm;
+	job->procfd = open_proc(ctx);
+	if (job->procfd < 0) {
+		r = job->procfd;
+		free(job);
+		return r;
+	}
+	job->src = proc_source(job->procfd);
+	if (job->src == SRC_NONE) {
+		close(job->procfd);
+		free(job);
+		return -EOPNOTSUPP;
+	}
+
+	r = list_pids(job, start_threads);
+	walk_worker(job);
+	for (int t = 0; t < job->nthreads; t++)
+		pthread_join(job->threads[t], NULL);
+
+	for (size_t i = 0; r == 0 && r2 == 0 && i < job->listed; i++) {
+		if (!SLOT_AT(job, i)->active)
+			continue;
+		count++;
+		r2 = fn(&SLOT_AT(job, i)->proc, data);
+	}
+	for (size_t b = 0; b < WALK_MAX_BLOCKS && (job->pids[b] || job->slots[b]); b++) {
+		free(job->pids[b]);
+		free(job->slots[b]);
+	}
+	close(job->procfd);
+	free(job);
+	if (r < 0)
+		return r;
+	return r2 < 0 ? r2 : count;
+}
+
+KSM_EXPORT int ksm_proc_foreach(struct ksm_ctx *ctx, int (*fn)(const struct ksm_proc *proc, void *data),
+				void *data)
+{
+	if (!ctx || !fn)
+		return -EINVAL;
+	return walk(ctx, fn, data, true);
+}
+
+static int stop_if_registered(const struct ksm_proc *p, void *data)
+{
+	const struct ksm_proc_stats *s = &p->stats;
+
+	/* Without the yes/no lines of newer kernels, scanned pages stand for registered memory. */
+	if ((s->present & KSM_PROC_MERGEABLE) ? (s->ksm_mergeable || s->ksm_merge_any)
+					      : s->ksm_rmap_items > 0 || s->ksm_merging_pages > 0) {
+		*(bool *)data = true;
+		return 1;
+	}
+	return 0;
+}
+
+int ksm_proc_any_registered(struct ksm_ctx *ctx)
+{
+	bool found = false;
+	int r = walk(ctx, stop_if_registered, &found, false);
+
+	return r < 0 ? r : found;
+}
