@@ -37,6 +37,21 @@ build() {
 	ninja -C "$builddir"
 }
 
+# One closing line over every test run: "N passed, N failed, N skipped".
+summary() {
+	python3 - "$@" <<'PY'
+import json, sys
+count = {"passed": 0, "failed": 0, "skipped": 0}
+for path in sys.argv[1:]:
+    for line in open(path):
+        r = json.loads(line)["result"]
+        key = "passed" if r == "OK" else "skipped" if r == "SKIP" else "failed"
+        count[key] += 1
+print("tests: {passed} passed, {failed} failed, {skipped} skipped".format(**count))
+sys.exit(1 if count["failed"] else 0)
+PY
+}
+
 case "${1:-}" in
 status)
 	install_missing
@@ -50,6 +65,7 @@ test)
 	# cli and install; then the library suite again under valgrind.
 	meson test -C "$builddir" --print-errorlogs
 	meson test -C "$builddir" --print-errorlogs --setup=valgrind --suite unit --no-suite script
+	summary "$builddir/meson-logs/testlog.json" "$builddir/meson-logs/testlog-valgrind.json"
 	;;
 *)
 	echo "usage: $0 status|test" >&2

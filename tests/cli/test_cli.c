@@ -328,13 +328,25 @@ START_TEST(set_writes)
 	struct result r;
 
 	use_tree("6.18");
-	r = ksmctl(sysroot_opt, "set", "pages_to_scan=500", "sleep_millisecs=10", "use_zero_pages=yes",
-		   "advisor_mode=scan-time");
+	/* pages_to_scan together with the advisor on: the advisor would own it. */
+	r = ksmctl(sysroot_opt, "set", "pages_to_scan=500", "sleep_millisecs=10", "advisor_mode=scan-time");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "cannot set pages_to_scan: the advisor controls it"));
+	assert_file("pages_to_scan", "100\n");
+	assert_file("sleep_millisecs", "20\n");
+	assert_file("advisor_mode", "[none] scan-time\n");
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "set", "pages_to_scan=500", "sleep_millisecs=10", "use_zero_pages=yes");
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_str_eq(r.err, "");
 	assert_file("pages_to_scan", "500\n");
 	assert_file("sleep_millisecs", "10\n");
 	assert_file("use_zero_pages", "1\n");
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "set", "advisor_mode=scan-time");
+	ck_assert_int_eq(r.status, 0);
 	assert_file("advisor_mode", "scan-time\n");
 	result_free(&r);
 }
@@ -368,7 +380,8 @@ START_TEST(set_errors_explain)
 	r = ksmctl(sysroot_opt, "set", "merge_across_nodes=0");
 	ck_assert_int_eq(r.status, 1);
 	ck_assert_ptr_nonnull(strstr(r.err, "cannot set merge_across_nodes: pages are still merged "
-					    "(run 'ksmctl unmerge' first)"));
+					    "(run 'ksmctl unmerge' first, or "));
+	ck_assert_ptr_nonnull(strstr(r.err, "--allow-unmerge"));
 	assert_file("merge_across_nodes", "1\n");
 	result_free(&r);
 
@@ -489,7 +502,7 @@ START_TEST(usage)
 
 	r = ksmctl("help", "set");
 	ck_assert_int_eq(r.status, 0);
-	ck_assert_ptr_nonnull(strstr(r.out, "Usage: ksmctl set KNOB=VALUE..."));
+	ck_assert_ptr_nonnull(strstr(r.out, "Usage: ksmctl set [--allow-unmerge] [--dry-run] KNOB=VALUE..."));
 	result_free(&r);
 
 	r = ksmctl("status", "--help");

@@ -22,6 +22,15 @@ if [ -f "$builddir/ksmctl.8" ]; then
 	[ -f "$dest$prefix/share/man/man3/libksm.3" ] || { echo "libksm.3 not installed"; exit 1; }
 fi
 
+unit=$(find "$dest" -name ksm.service | head -n1)
+[ -n "$unit" ] || { echo "ksm.service not installed"; exit 1; }
+grep -q "^ExecStart=$prefix/sbin/ksmctl apply --if-exists /etc/ksm.conf$" "$unit" ||
+	{ echo "ksm.service does not apply /etc/ksm.conf with the installed ksmctl"; cat "$unit"; exit 1; }
+grep -q "^ExecStop=$prefix/sbin/ksmctl stop$" "$unit" || { echo "ksm.service: no ExecStop"; exit 1; }
+if [ -f "$builddir/ksm.conf.5" ]; then
+	[ -f "$dest$prefix/share/man/man5/ksm.conf.5" ] || { echo "ksm.conf.5 not installed"; exit 1; }
+fi
+
 export PKG_CONFIG_PATH="$(dirname "$pcfile")"
 export PKG_CONFIG_SYSROOT_DIR="$dest"
 [ "$(pkg-config --modversion libksm)" = "$(meson introspect "$builddir" --projectinfo |

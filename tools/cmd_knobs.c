@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* status, get, set, run/start, stop, unmerge, features, knobs. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ksmctl.h"
+
+/* ------------------------------------------------------------------------ */
+/* status                                                                    */
+
+static void print_status_human(const struct ksm_stats *st)
+{
+	char value[64], saved[32], profit[32];
+	int64_t v;
+
+	if (ksm_stats_value(st, KSM_KNOB_RUN, &v) == 0)
+		printf("KSM: %s (run=%" PRId64 ")\n",
+		       v == KSM_RUN_MERGE   ? "running" :
+		       v == KSM_RUN_UNMERGE ? "stopped, all pages unmerged" :
+					      "stopped, merged pages are kept", v);
+
+	format_bytes(st->saved_bytes, saved, sizeof(saved));
+	format_bytes(st->profit_bytes, profit, sizeof(profit));
+	printf("Saved: %s (%" PRId64 " pages of %" PRId64 " B)\n", saved, st->saved_pages,
+	       st->page_size);
+	printf("Profit: %s (after KSM's own metadata)\n", profit);
+	printf("Sharing ratio: %.2f mappings per KSM page\n", st->sharing_ratio);
+	printf("Effectiveness: %.1f%% of the pages KSM tracks are saved\n", st->effectiveness * 100.0);
+
+	for (int kind = KSM_KIND_TUNABLE; kind <= KSM_KIND_COUNTER; kind++) {
+		printf("\n%s:\n", kind == KSM_KIND_TUNABLE ? "Tunables" : "Counters");
+		for (int i = 0; i < ksm_knob_count(); i++) {
+			const struct ksm_knob_info *k = ksm_knob_info(i);
+			if ((int)k->kind != kind || ksm_stats_value(st, i, &v) < 0)
+				continue;
+			if (ksm_knob_format(i, v, value, sizeof(value)) < 0)
+				continue;
+			printf("  %-36s %s\n", k->name, value);
+		}
+	}
+}
+
+static void print_status_json(const struct ksm_stats *st)
+{
+	char value[64];
+	const char *sep = "";
+	int64_t v;
+
+	printf("{");
+	for (int i = 0; i < ksm_knob_count(); i++) {
+		if (ksm_stats_value(st, i, &v) < 0 || ksm_knob_format(i, v, value, sizeof(value)) < 0)
+			continue;
+		printf("%s\n  \"%s\": ", sep, ksm_knob_info(i)->name);
+		json_value(value);
+		sep = ",";
+	}
+	printf("%s\n  \"derived\": {\n"
+	       "    \"page_size\": %" PRId64 ",\n"
+	       "    \"saved_pages\": %" PRId64 ",\n"
+	       "    \"saved_bytes\": %" PRId64 ",\n"
+	       "    \"profit_bytes\": %" PRId64 ",\n"
+	       "    \"sharing_ratio\": %.6f,\n"
+	       "    \"effectiveness\": %.6f\n"
+	       "  }\n}\n",
+	       sep, st->page_size, st->saved_pages, st->saved_bytes, st->profit_bytes,
+	       st->sharing_ratio, st->effectiveness);
+}
+
+int cmd_status(struct ksm_ctx *ctx, int argc, char **argv)
+{
+	struct ksm_stats st = KSM_STATS_INIT;
+	bool json = false;
+	int r;
+
+	PARSE_OPTIONS(argc, argv, &json, "status");
+	if (argc > 0)
+		return usage_error("'status' takes no arguments");
+
+	r = ksm_stats_read(ctx, &st);
+	if (r < 0)
+		return fail_no_ksm(ctx, r);
+	if (json)
+		print_status_json(&st);
+	else
+		print_status_human(&st);
+	return EXIT_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------ */
+/* get / set                                                                 */
+
+static int lookup_or_usage(const char *name, int *knob)
+{
+	*knob = ksm_knob_lookup(name);
+	if (*knob < 0)
+		return usage_error("unknown knob '%s' (see 'ksmctl knobs')", name);
+	return 0;
+}
+
+int cmd_get(struct ksm_ctx *ctx, int argc, char **argv)
+{
+	int knobs[64];
+	bool json = false;
+	int status = EXIT_SUCCESS;
+	const char *sep = "";
+
+	PARSE_OPTIONS(argc, argv, &json, "get");
+	if (argc == 0)
+		return usage_error("'get' needs at least one knob");
+	if (argc > (int)(sizeof(knobs) / sizeof(knobs[0])))
+		return usage_error("too many knobs");
+	for (int i = 0; i < argc; i++)
+		if (lookup_or_usage(argv[i], &knobs[i]))
+			return EXIT_USAGE;
+
+	if (json)
+		printf("{");
+	for (int i = 0; i < argc; i++) {
+		const struct ksm_knob_info *k = ksm_knob_info(knobs[i]);
+		char value[64];
+		int64_t v;
+		int r = ksm_get(ctx, knobs[i], &v);
+
+		if (r == 0)
+			r = ksm_knob_format(knobs[i], v, value, sizeof(value));
+		if (r < 0) {
+			error("cannot read %s: %s", k->name,
+			      r == -ENOENT ? "this kernel has no such knob" : strerror(-r));
+			status = EXIT_FAILURE;
+			continue;
+		}
+		if (json) {
+			printf("%s\n  \"%s\": ", sep, k->name);
+			json_value(value);
+			sep = ",";
+		} else {
+			printf("%s=%s\n", k->name, value);
+		}
+	}
+	if (json)
+		printf("\n}\n");
+	return status;
+}
+
+int cmd_set(struct ksm_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "allow-unmerge", no_argument, NULL, 'u' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct ksm_txn *txn;
+	bool allow_unmerge = false, dry_run = false;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+unh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u':
+			allow_unmerge = true;
+			break;
+		case 'n':
+			dry_run = true;
+			break;
+		case 'h':
+			return cmd_help(NULL, 2, (char *[]){ "help", "set", NULL });
+		default:
+			return usage_error("invalid option for 'set'");
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		return usage_error("'set' needs at least one KNOB=VALUE");
+
+	r = ksm_txn_new(ctx, &txn);
+	if (r < 0) {
+		error("%s", strerror(-r));
+		return EXIT_FAILURE;
+	}
+	/* Parse and validate everything before the first write. */
+	for (int i = 0; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+		const struct ksm_knob_info *k;
+		char range[160];
+		int knob;
+
+		if (!eq || eq == argv[i]) {
+			ksm_txn_free(txn);
+			return usage_error("expected KNOB=VALUE, got '%s'", argv[i]);
+		}
+		*eq = '\0';
+		if (lookup_or_usage(argv[i], &knob)) {
+			ksm_txn_free(txn);
+			return EXIT_USAGE;
+		}
+		k = ksm_knob_info(knob);
+		r = ksm_txn_set_text(txn, knob, eq + 1);
+		if (r == -EPERM) {
+			ksm_txn_free(txn);
+			return fail_set(k, r);
+		}
+		if (r < 0) {
+			describe_range(k, range, sizeof(range));
+			error("invalid value '%s' for %s (expected %s)", eq + 1, k->name, range);
+			ksm_txn_free(txn);
+			return EXIT_FAILURE;
+		}
+	}
+	r = commit_txn(txn, allow_unmerge, dry_run);
+	ksm_txn_free(txn);
+	return r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* run / stop / unmerge                                                      */
+
+static int no_args(int argc, char **argv, const char *name)
+{
+	bool json = false;
+
+	PARSE_OPTIONS(argc, argv, &json, name);
+	if (json)
+		return usage_error("'%s' has no --json output", name);
+	if (argc > 0)
+		return usage_error("'%s' takes no arguments", name);
+	return -1;
+}
+
+int cmd_run(struct ksm_ctx *ctx, int argc, char **argv)
+{
+	int r = no_args(argc, argv, argv[0]);
+
+	if (r >= 0)
+		return r;
+	/*
+	 * ksm.service units of Debian and RHEL pass KSM_MAX_KERNEL_PAGES; the
+	 * knob it set disappeared in Linux 2.6.33.
+	 */
+	if (getenv("KSM_MAX_KERNEL_PAGES"))
+		fprintf(stderr, "%s: notice: KSM_MAX_KERNEL_PAGES is ignored: "
+				"the max_kernel_pages knob was removed in Linux 2.6.33\n", progname);
+	r = ksm_start(ctx);
+	if (r < 0)
+		return fail_set(ksm_knob_info(KSM_KNOB_RUN), r);
+	return EXIT_SUCCESS;
+}
+
+int cmd_stop(struct ksm_ctx *ctx, int argc, char **argv)
+{
+	int r = no_args(argc, argv, "stop");
+
+	if (r >= 0)
+		return r;
+	r = ksm_stop(ctx);
+	if (r < 0)
+		return fail_set(ksm_knob_info(KSM_KNOB_RUN), r);
+	return EXIT_SUCCESS;
+}
+
+int cmd_unmerge(struct ksm_ctx *ctx, int argc, char **argv)
+{
+	int r = no_args(argc, argv, "unmerge");
+
+	if (r >= 0)
+		return r;
+	r = ksm_unmerge_all(ctx);
+	if (r < 0)
+		return fail_set(ksm_knob_info(KSM_KNOB_RUN), r);
+	return EXIT_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------ */
+/* features / knobs                                                          */
+
+int cmd_features(struct ksm_ctx *ctx, int argc, char **argv)
+{
+	bool json = false;
+	uint64_t f;
+	int r;
+
+	PARSE_OPTIONS(argc, argv, &json, "features");
+	if (argc > 0)
+		return usage_error("'features' takes no arguments");
+	r = ksm_probe_features(ctx, &f);
+	if (r < 0) {
+		error("cannot probe features: %s", strerror(-r));
+		return EXIT_FAILURE;
+	}
+	if (json)
+		printf("{");
+	for (int bit = 0; bit < 64; bit++) {
+		const char *name = ksm_feature_name(UINT64_C(1) << bit);
+		bool on = f & (UINT64_C(1) << bit);
+
+		if (!name)
+			continue;
+		if (json)
+			printf("%s\n  \"%s\": %s", bit ? "," : "", name, on ? "true" : "false");
+		else
+			printf("%-20s %s\n", name, on ? "yes" : "no");
+	}
+	if (json)
+		printf("\n}\n");
+	return EXIT_SUCCESS;
+}
+
+static const char *kind_name(enum ksm_knob_kind kind)
+{
+	return kind == KSM_KIND_TUNABLE ? "tunable" : "counter";
+}
+
+static const char *type_name(enum ksm_knob_type type)
+{
+	switch (type) {
+	case KSM_TYPE_UNSIGNED: return "unsigned";
+	case KSM_TYPE_SIGNED: return "signed";
+	case KSM_TYPE_BOOL: return "bool";
+	case KSM_TYPE_ENUM: return "enum";
+	}
+	return "?";
+}
+
+static const char *requires_name(unsigned int req)
+{
+	if (req & KSM_REQUIRES_NO_MERGED_PAGES)
+		return "no_merged_pages";
+	if (req & KSM_REQUIRES_ADVISOR_NONE)
+		return "advisor_none";
+	return NULL;
+}
+
+int cmd_knobs(struct ksm_ctx *ctx, int argc, char **argv)
+{
+	bool json = false;
+
+	PARSE_OPTIONS(argc, argv, &json, "knobs");
+	if (argc > 0)
+		return usage_error("'knobs' takes no arguments");
+
+	if (json)
+		printf("[");
+	else
+		printf("%-36s %-8s %-9s %-24s %-7s %s\n", "KNOB", "KIND", "TYPE", "RANGE", "SINCE",
+		       "REQUIRES");
+	for (int i = 0; i < ksm_knob_count(); i++) {
+		const struct ksm_knob_info *k = ksm_knob_info(i);
+		const char *req = requires_name(k->requires);
+		char range[64] = "-";
+
+		if (json) {
+			printf("%s\n  {\"name\": \"%s\", \"kind\": \"%s\", \"type\": \"%s\"", i ? "," : "",
+			       k->name, kind_name(k->kind), type_name(k->type));
+			if (k->kind == KSM_KIND_TUNABLE)
+				printf(", \"min\": %" PRId64 ", \"max\": %" PRId64, k->min, k->max);
+			if (k->values) {
+				printf(", \"values\": [");
+				for (int v = 0; k->values[v]; v++)
+					printf("%s\"%s\"", v ? ", " : "", k->values[v]);
+				printf("]");
+			}
+			printf(", \"requires\": %s%s%s, \"since\": \"%s\", \"description\": ",
+			       req ? "\"" : "", req ? req : "null", req ? "\"" : "", k->since);
+			json_string(k->description);
+			printf("}");
+		} else {
+			if (k->kind == KSM_KIND_TUNABLE)
+				snprintf(range, sizeof(range), "%" PRId64 "..%" PRId64, k->min, k->max);
+			printf("%-36s %-8s %-9s %-24s %-7s %s\n", k->name, kind_name(k->kind),
+			       type_name(k->type), range, k->since, req ? req : "-");
+		}
+	}
+	if (json)
+		printf("\n]\n");
+	return EXIT_SUCCESS;
+}

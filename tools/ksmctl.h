@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Shared declarations of ksmctl's files: messages, output helpers, commands. */
+#ifndef KSMCTL_H
+#define KSMCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ksm.h"
+
+#define EXIT_USAGE 2
+
+extern const char *progname;
+
+struct command {
+	const char *name;
+	int (*run)(struct ksm_ctx *ctx, int argc, char **argv);
+	const char *args;
+	const char *summary;
+	const char *help; /* options and details, printed by 'ksmctl help CMD' */
+};
+
+const struct command *find_command(const char *name);
+int cmd_help(struct ksm_ctx *ctx, int argc, char **argv);
+
+/* output.c: messages on stderr */
+__attribute__((format(printf, 1, 2))) void error(const char *fmt, ...);
+/* Print the message and the --help hint; returns EXIT_USAGE. */
+__attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ...);
+/* The accepted values of a knob, for messages. */
+void describe_range(const struct ksm_knob_info *k, char *buf, size_t size);
+/* Why setting @k failed with -@err, and how to fix it. */
+void explain_set_error(const struct ksm_knob_info *k, int err, char *buf, size_t size);
+/* Report a failed write of @k; returns EXIT_FAILURE. */
+int fail_set(const struct ksm_knob_info *k, int err);
+/* Report that KSM state could not be read; returns EXIT_FAILURE. */
+int fail_no_ksm(struct ksm_ctx *ctx, int err);
+
+/* output.c: formatting on stdout */
+void format_bytes(int64_t bytes, char *buf, size_t size);
+bool is_number(const char *s);
+void json_string(const char *s);
+/* A value formatted by ksm_knob_format(): a number, or a JSON string. */
+void json_value(const char *text);
+/* Parse a command's options when it knows only --json and --help: the index
+ * of the first argument, -1 after printing help, -EXIT_USAGE on bad options. */
+int parse_json_option(int argc, char **argv, bool *json, const struct command *cmd);
+
+#define PARSE_OPTIONS(argc, argv, json, name)                                \
+	do {                                                                 \
+		int _i = parse_json_option(argc, argv, json, find_command(name)); \
+		if (_i == -1)                                                \
+			return EXIT_SUCCESS;                                 \
+		if (_i < 0)                                                  \
+			return usage_error("invalid option for '%s'", name); \
+		argc -= _i;                                                  \
+		argv += _i;                                                  \
+	} while (0)
+
+/* cmd_knobs.c */
+int cmd_status(struct ksm_ctx *ctx, int argc, char **argv);
+int cmd_get(struct ksm_ctx *ctx, int argc, char **argv);
+int cmd_set(struct ksm_ctx *ctx, int argc, char **argv);
+int cmd_run(struct ksm_ctx *ctx, int argc, char **argv);
+int cmd_stop(struct ksm_ctx *ctx, int argc, char **argv);
+int cmd_unmerge(struct ksm_ctx *ctx, int argc, char **argv);
+int cmd_features(struct ksm_ctx *ctx, int argc, char **argv);
+int cmd_knobs(struct ksm_ctx *ctx, int argc, char **argv);
+
+/* cmd_profile.c */
+/* Commit (or with @dry_run, print the plan of) a transaction; an exit status. */
+int commit_txn(struct ksm_txn *txn, bool allow_unmerge, bool dry_run);
+int cmd_apply(struct ksm_ctx *ctx, int argc, char **argv);
+int cmd_save(struct ksm_ctx *ctx, int argc, char **argv);
+int cmd_merge_now(struct ksm_ctx *ctx, int argc, char **argv);
+int cmd_recover(struct ksm_ctx *ctx, int argc, char **argv);
+
+/* cmd_proc.c */
+int cmd_exec(struct ksm_ctx *ctx, int argc, char **argv);
+int cmd_ps(struct ksm_ctx *ctx, int argc, char **argv);
+int cmd_wait(struct ksm_ctx *ctx, int argc, char **argv);
+
+#endif
