@@ -30,6 +30,8 @@ struct ksm_ctx {
 
 /* ksm_sysfs.c: the knob table and value parsing */
 const struct ksm_knob_info *ksm_table_get(int knob);
+/* May @value be written to @knob? -ENOENT unknown, -EPERM counter, -EINVAL range. */
+int ksm_knob_check(int knob, int64_t value);
 /* Parse the kernel's text of @knob (as read from sysfs) into @value. */
 int ksm_parse_kernel(int knob, const char *text, int64_t *value);
 

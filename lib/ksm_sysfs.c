@@ -95,6 +95,19 @@ const struct ksm_knob_info *ksm_table_get(int knob)
 	return &table[knob];
 }
 
+int ksm_knob_check(int knob, int64_t value)
+{
+	const struct ksm_knob_info *k = ksm_table_get(knob);
+
+	if (!k)
+		return -ENOENT;
+	if (k->kind != KSM_KIND_TUNABLE)
+		return -EPERM;
+	if (value < k->min || value > k->max)
+		return -EINVAL;
+	return 0;
+}
+
 KSM_EXPORT int ksm_knob_count(void)
 {
 	return KSM_KNOB_NR;

@@ -50,16 +50,13 @@ KSM_EXPORT struct ksm_txn *ksm_txn_free(struct ksm_txn *txn)
 
 KSM_EXPORT int ksm_txn_set(struct ksm_txn *txn, enum ksm_knob knob, int64_t value)
 {
-	const struct ksm_knob_info *k = ksm_table_get((int)knob);
+	int r;
 
 	if (!txn)
 		return -EINVAL;
-	if (!k)
-		return -ENOENT;
-	if (k->kind != KSM_KIND_TUNABLE)
-		return -EPERM;
-	if (value < k->min || value > k->max)
-		return -EINVAL;
+	r = ksm_knob_check(knob, value);
+	if (r < 0)
+		return r;
 	txn->set |= BIT(knob);
 	txn->want[knob] = value;
 	return 0;

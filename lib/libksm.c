@@ -238,12 +238,9 @@ KSM_EXPORT int ksm_set(struct ksm_ctx *ctx, enum ksm_knob knob, int64_t value)
 
 	if (!ctx)
 		return -EINVAL;
-	if (!k)
-		return -ENOENT;
-	if (k->kind != KSM_KIND_TUNABLE)
-		return -EPERM;
-	if (value < k->min || value > k->max)
-		return -EINVAL;
+	r = ksm_knob_check(knob, value);
+	if (r < 0)
+		return r;
 	if (ctx->ksmfd < 0)
 		return -ENOENT;
 	if (faccessat(ctx->ksmfd, k->name, F_OK, AT_EACCESS) < 0)

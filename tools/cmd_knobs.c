@@ -151,31 +151,13 @@ int cmd_get(struct ksm_ctx *ctx, int argc, char **argv)
 
 int cmd_set(struct ksm_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "allow-unmerge", no_argument, NULL, 'u' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct ksm_txn *txn;
 	bool allow_unmerge = false, dry_run = false;
-	int c, r;
+	int r;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "+unh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'u':
-			allow_unmerge = true;
-			break;
-		case 'n':
-			dry_run = true;
-			break;
-		case 'h':
-			return cmd_help(NULL, 2, (char *[]){ "help", "set", NULL });
-		default:
-			return usage_error("invalid option for 'set'");
-		}
-	}
+	r = parse_txn_options(argc, argv, "set", &allow_unmerge, &dry_run, NULL);
+	if (r >= 0)
+		return r;
 	argc -= optind;
 	argv += optind;
 	if (argc == 0)

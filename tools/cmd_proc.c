@@ -251,42 +251,13 @@ int cmd_ps(struct ksm_ctx *ctx, int argc, char **argv)
 
 int cmd_wait(struct ksm_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "scans", required_argument, NULL, 'n' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	unsigned long scans = 1;
 	int timeout_ms = -1;
-	double secs;
-	char *end;
-	int c, r;
+	int r;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "+n:t:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			errno = 0;
-			scans = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || optarg[0] == '-' || scans > UINT32_MAX)
-				return usage_error("--scans takes a number of full scans, not '%s'", optarg);
-			break;
-		case 't':
-			errno = 0;
-			secs = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !(secs >= 0) || secs > INT32_MAX / 1000)
-				return usage_error("--timeout takes seconds, not '%s'", optarg);
-			timeout_ms = (int)(secs * 1000.0 + 0.5);
-			break;
-		case 'h':
-			return cmd_help(NULL, 2, (char *[]){ "help", "wait", NULL });
-		default:
-			return usage_error("invalid option for 'wait'");
-		}
-	}
-	if (optind < argc)
-		return usage_error("'wait' takes no arguments");
+	r = parse_scan_options(argc, argv, "wait", &scans, &timeout_ms);
+	if (r >= 0)
+		return r;
 
 	r = ksm_wait_scans(ctx, (unsigned int)scans, timeout_ms);
 	switch (-r) {

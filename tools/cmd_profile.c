@@ -56,38 +56,16 @@ static void file_line(const char *path, unsigned int no, char *buf, size_t size)
 
 int cmd_apply(struct ksm_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "allow-unmerge", no_argument, NULL, 'u' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "if-exists", no_argument, NULL, 'e' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	bool allow_unmerge = false, dry_run = false, if_exists = false;
 	const char *path = KSM_PROFILE_DEFAULT;
 	struct ksm_txn *txn;
 	unsigned int line;
 	char text[256];
-	int c, r;
+	int r;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "+uneh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'u':
-			allow_unmerge = true;
-			break;
-		case 'n':
-			dry_run = true;
-			break;
-		case 'e':
-			if_exists = true;
-			break;
-		case 'h':
-			return cmd_help(NULL, 2, (char *[]){ "help", "apply", NULL });
-		default:
-			return usage_error("invalid option for 'apply'");
-		}
-	}
+	r = parse_txn_options(argc, argv, "apply", &allow_unmerge, &dry_run, &if_exists);
+	if (r >= 0)
+		return r;
 	if (argc - optind > 1)
 		return usage_error("'apply' takes one profile");
 	if (optind < argc)
@@ -165,45 +143,15 @@ static void on_signal(int sig)
 
 int cmd_merge_now(struct ksm_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "scans", required_argument, NULL, 'n' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: the wait returns */
 	unsigned long scans = 2;
 	int timeout_ms = -1;
-	double secs;
-	char *end;
-	int c, r;
+	int r;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "+n:t:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			errno = 0;
-			scans = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || optarg[0] == '-' || scans == 0 ||
-			    scans > UINT32_MAX)
-				return usage_error("--scans takes a number of full scans, not '%s'", optarg);
-			break;
-		case 't':
-			errno = 0;
-			secs = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !(secs >= 0) || secs > INT32_MAX / 1000)
-				return usage_error("--timeout takes seconds, not '%s'", optarg);
-			timeout_ms = (int)(secs * 1000.0 + 0.5);
-			break;
-		case 'h':
-			return cmd_help(NULL, 2, (char *[]){ "help", "merge-now", NULL });
-		default:
-			return usage_error("invalid option for 'merge-now'");
-		}
-	}
-	if (optind < argc)
-		return usage_error("'merge-now' takes no arguments");
+	r = parse_scan_options(argc, argv, "merge-now", &scans, &timeout_ms);
+	if (r >= 0)
+		return r;
 
 	/* The library restores the knobs when the wait ends, also by a signal. */
 	sigemptyset(&sa.sa_mask);

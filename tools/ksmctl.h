@@ -46,6 +46,12 @@ void json_value(const char *text);
 /* Parse a command's options when it knows only --json and --help: the index
  * of the first argument, -1 after printing help, -EXIT_USAGE on bad options. */
 int parse_json_option(int argc, char **argv, bool *json, const struct command *cmd);
+/* Options of 'wait' and 'merge-now': -1 to go on, else an exit status. */
+int parse_scan_options(int argc, char **argv, const char *cmd, unsigned long *scans, int *timeout_ms);
+/* Options of 'set' and 'apply' (--if-exists only where @if_exists is not
+ * NULL): -1 to go on (optind is the first argument), else an exit status. */
+int parse_txn_options(int argc, char **argv, const char *cmd, bool *allow_unmerge, bool *dry_run,
+		      bool *if_exists);
 
 #define PARSE_OPTIONS(argc, argv, json, name)                                \
 	do {                                                                 \

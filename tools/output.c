@@ -203,3 +203,77 @@ int parse_json_option(int argc, char **argv, bool *json, const struct command *c
 	return optind;
 }
 
+int parse_scan_options(int argc, char **argv, const char *cmd, unsigned long *scans, int *timeout_ms)
+{
+	static const struct option opts[] = {
+		{ "scans", required_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	double secs;
+	char *end;
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+n:t:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			errno = 0;
+			*scans = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || optarg[0] == '-' || *scans == 0 ||
+			    *scans > UINT32_MAX)
+				return usage_error("--scans takes a number of full scans, not '%s'", optarg);
+			break;
+		case 't':
+			errno = 0;
+			secs = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !(secs >= 0) || secs > INT32_MAX / 1000)
+				return usage_error("--timeout takes seconds, not '%s'", optarg);
+			*timeout_ms = (int)(secs * 1000.0 + 0.5);
+			break;
+		case 'h':
+			return cmd_help(NULL, 2, (char *[]){ "help", (char *)cmd, NULL });
+		default:
+			return usage_error("invalid option for '%s'", cmd);
+		}
+	}
+	if (optind < argc)
+		return usage_error("'%s' takes no arguments", cmd);
+	return -1;
+}
+
+int parse_txn_options(int argc, char **argv, const char *cmd, bool *allow_unmerge, bool *dry_run,
+		      bool *if_exists)
+{
+	static const struct option opts[] = {
+		{ "allow-unmerge", no_argument, NULL, 'u' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "if-exists", no_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, if_exists ? "+uneh" : "+unh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u':
+			*allow_unmerge = true;
+			break;
+		case 'n':
+			*dry_run = true;
+			break;
+		case 'e':
+			if (!if_exists)
+				return usage_error("invalid option for '%s'", cmd);
+			*if_exists = true;
+			break;
+		case 'h':
+			return cmd_help(NULL, 2, (char *[]){ "help", (char *)cmd, NULL });
+		default:
+			return usage_error("invalid option for '%s'", cmd);
+		}
+	}
+	return -1;
+}
