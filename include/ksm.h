@@ -502,7 +502,8 @@ int ksm_get_process_merge(void);
 
 /*
  * The KSM figures of one process, from /proc/PID/ksm_stat (fields named as
- * there), or /proc/PID/ksm_merging_pages on kernels 5.19 to 6.0. A field is
+ * there), and /proc/PID/ksm_merging_pages where ksm_stat lacks that field
+ * (kernels 5.19 to 6.0 have no ksm_stat, 6.1 to 6.3 only ksm_rmap_items). A field is
  * valid if its KSM_PROC_* bit is set in .present. Set .size before reading
  * (KSM_PROC_STATS_INIT); fields are only ever appended.
  */

@@ -63,7 +63,13 @@ int ksm_page_range(const void *addr, size_t len, uintptr_t *start, uintptr_t *en
 int ksm_wait_scans_since(struct ksm_ctx *ctx, int64_t *base, unsigned int scans, int timeout_ms);
 
 /* ksm_proc.c */
-/* Does any process have memory registered with KSM? 1, 0 or -errno. */
+/* Does any process have memory registered with KSM? 1 (also when a process
+ * could not be inspected), 0, or -errno (-EOPNOTSUPP: no per-process files). */
 int ksm_proc_any_registered(struct ksm_ctx *ctx);
+
+/* libksm.c: the statistics snapshot of the knob files below @dirfd (the KSM
+ * directory or a Selective KSM partition directory) */
+int ksm_stats_read_at(struct ksm_ctx *ctx, int dirfd, struct ksm_stats *st);
+
 
 #endif

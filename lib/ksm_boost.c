@@ -70,6 +70,7 @@ struct ksm_boost {
 static int proc_start(struct ksm_ctx *ctx, int pid, uint64_t *start)
 {
 	char path[32], buf[1024];
+	unsigned long long v;
 	const char *p;
 	int r;
 
@@ -82,16 +83,21 @@ static int proc_start(struct ksm_ctx *ctx, int pid, uint64_t *start)
 		return r;
 	/* The command name may contain anything: fields start after the last ')'. */
 	p = strrchr(buf, ')');
-	if (!p)
+	if (!p || p[1] != ' ')
 		return -EBADMSG;
 	p++;
-	for (int field = 2; field < 22; field++) {
+	/* Field 3, the state: a zombie has died, it only waits to be reaped. */
+	if (p[1] == 'Z' || p[1] == 'X')
+		return -ESRCH;
+	/* p is at the blank before field 3; step to the blank before field 22. */
+	for (int field = 3; field < 22; field++) {
 		p = strchr(p + 1, ' ');
 		if (!p)
 			return -EBADMSG;
 	}
-	if (sscanf(p, " %lu", (unsigned long *)start) != 1)
+	if (sscanf(p, " %llu", &v) != 1)
 		return -EBADMSG;
+	*start = v;
 	return 0;
 }
 

@@ -26,7 +26,10 @@ int ksm_sys_prctl(int option, unsigned long arg2)
 	return r < 0 ? -errno : r;
 }
 
-/* Widen [addr, addr+len) to whole pages; -EINVAL if it wraps. */
+/*
+ * Widen [addr, addr+len) to whole pages; -EINVAL if it wraps. An empty range
+ * stays empty (start == end) even at an unaligned address: it covers no byte.
+ */
 static int page_range(const void *addr, size_t len, uintptr_t *start, uintptr_t *end)
 {
 	uintptr_t ps = (uintptr_t)sysconf(_SC_PAGESIZE);
@@ -35,7 +38,7 @@ static int page_range(const void *addr, size_t len, uintptr_t *start, uintptr_t 
 	if (len > UINTPTR_MAX - a || a + len > UINTPTR_MAX - (ps - 1))
 		return -EINVAL;
 	*start = a & ~(ps - 1);
-	*end = (a + len + ps - 1) & ~(ps - 1);
+	*end = len == 0 ? *start : (a + len + ps - 1) & ~(ps - 1);
 	return 0;
 }
 

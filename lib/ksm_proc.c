@@ -99,8 +99,20 @@ static int read_proc(int procfd, const char *pid, enum proc_source src, struct k
 	}
 	if (r < 0)
 		return r == -EPERM ? -EACCES : r;
-	if (src == SRC_KSM_STAT)
-		return parse_ksm_stat(buf, st);
+	if (src == SRC_KSM_STAT) {
+		struct ksm_proc_stats m;
+
+		r = parse_ksm_stat(buf, st);
+		if (r < 0 || !st->present || (st->present & KSM_PROC_MERGING_PAGES))
+			return r;
+		/* 6.1 to 6.3: ksm_stat has only ksm_rmap_items; the merged pages are apart. */
+		if (read_proc(procfd, pid, SRC_MERGING_PAGES, &m) == 0 &&
+		    (m.present & KSM_PROC_MERGING_PAGES)) {
+			st->ksm_merging_pages = m.ksm_merging_pages;
+			st->present |= KSM_PROC_MERGING_PAGES;
+		}
+		return 0;
+	}
 
 	buf[strcspn(buf, "\n")] = '\0';
 	if (!buf[0])
@@ -210,6 +222,7 @@ struct walk_job {
 	size_t listed;    /* pids listed so far (release/acquire) */
 	bool complete;    /* listing finished (release/acquire) */
 	size_t next;      /* next unclaimed index */
+	bool denied;      /* some process could not be inspected (relaxed) */
 	pthread_t threads[WALK_MAX_THREADS];
 	int nthreads;
 };
@@ -221,10 +234,14 @@ static void read_one(struct walk_job *job, size_t i)
 {
 	struct walk_slot *slot = SLOT_AT(job, i);
 	char name[16], path[32];
+	int r;
 
 	snprintf(name, sizeof(name), "%d", PID_AT(job, i));
 	/* Gone, not ours to see, or nothing to report: not active. */
-	if (read_proc(job->procfd, name, job->src, &slot->proc.stats) < 0 || !active(&slot->proc.stats))
+	r = read_proc(job->procfd, name, job->src, &slot->proc.stats);
+	if (r == -EACCES)
+		__atomic_store_n(&job->denied, true, __ATOMIC_RELAXED);
+	if (r < 0 || !active(&slot->proc.stats))
 		return;
 	slot->active = true;
 	slot->proc.pid = PID_AT(job, i);
@@ -327,9 +344,13 @@ static void start_threads(struct walk_job *job)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-/* @fn gets each active process; non-zero from @fn stops the walk. */
+/*
+ * @fn gets each active process; non-zero from @fn stops the walk. *denied,
+ * if not NULL, tells whether a process was skipped because the caller may
+ * not read its figures.
+ */
 static int walk(struct ksm_ctx *ctx, int (*fn)(const struct ksm_proc *, void *), void *data,
-		bool want_comm)
+		bool want_comm, bool *denied)
 {
 	struct walk_job *job;
 	int count = 0, r, r2 = 0;
@@ -356,6 +377,8 @@ static int walk(struct ksm_ctx *ctx, int (*fn)(const struct ksm_proc *, void *),
 	for (int t = 0; t < job->nthreads; t++)
 		pthread_join(job->threads[t], NULL);
 
+	if (denied)
+		*denied = job->denied;
 	for (size_t i = 0; r == 0 && r2 == 0 && i < job->listed; i++) {
 		if (!SLOT_AT(job, i)->active)
 			continue;
@@ -378,7 +401,7 @@ KSM_EXPORT int ksm_proc_foreach(struct ksm_ctx *ctx, int (*fn)(const struct ksm_
 {
 	if (!ctx || !fn)
 		return -EINVAL;
-	return walk(ctx, fn, data, true);
+	return walk(ctx, fn, data, true, NULL);
 }
 
 static int stop_if_registered(const struct ksm_proc *p, void *data)
@@ -396,8 +419,9 @@ static int stop_if_registered(const struct ksm_proc *p, void *data)
 
 int ksm_proc_any_registered(struct ksm_ctx *ctx)
 {
-	bool found = false;
-	int r = walk(ctx, stop_if_registered, &found, false);
+	bool found = false, denied = false;
+	int r = walk(ctx, stop_if_registered, &found, false, &denied);
 
-	return r < 0 ? r : found;
+	/* A process the caller may not inspect may have registered memory. */
+	return r < 0 ? r : found || denied;
 }

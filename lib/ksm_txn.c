@@ -229,6 +229,13 @@ static void roll_back(struct ksm_ctx *ctx, const struct ksm_stats *before,
 		set |= BIT(steps[i].knob);
 	for (int k = 0; k < KSM_KNOB_NR; k++)
 		want[k] = cur_value(before, k);
+	/*
+	 * A write of advisor_mode also changed pages_to_scan (the kernel sets
+	 * it to 100 or to advisor_min_pages_to_scan), so pages_to_scan must
+	 * go back too, even if no step wrote it.
+	 */
+	if (set & BIT(KSM_KNOB_ADVISOR_MODE))
+		set |= BIT(KSM_KNOB_PAGES_TO_SCAN);
 	/* The advisor's own pages_to_scan cannot be written back; it recomputes it. */
 	if (before->advisor_mode == KSM_ADVISOR_SCAN_TIME)
 		set &= ~BIT(KSM_KNOB_PAGES_TO_SCAN);
@@ -306,6 +313,7 @@ KSM_EXPORT int ksm_txn_load(struct ksm_txn *txn, const char *path, unsigned int 
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
+	errno = 0;
 	while (getline(&buf, &cap, f) >= 0) {
 		char *hash, *eq, *name, *value;
 		int knob;
@@ -340,7 +348,7 @@ KSM_EXPORT int ksm_txn_load(struct ksm_txn *txn, const char *path, unsigned int 
 		count++;
 	}
 	if (r == 0 && ferror(f))
-		r = -EIO;
+		r = errno > 0 ? -errno : -EIO; /* e.g. EISDIR */
 	free(buf);
 	fclose(f);
 	if (r < 0) {

@@ -38,6 +38,7 @@ int ksm_wait_scans_since(struct ksm_ctx *ctx, int64_t *base, unsigned int scans,
 {
 	int64_t run, cur, done = 0;
 	int64_t start, deadline, idle_since, interval = POLL_MIN_NS;
+	bool idle_check = timeout_ms < 0;
 	int r;
 
 	r = ksm_get(ctx, KSM_KNOB_FULL_SCANS, &cur);
@@ -62,13 +63,20 @@ int ksm_wait_scans_since(struct ksm_ctx *ctx, int64_t *base, unsigned int scans,
 		if (run != KSM_RUN_MERGE)
 			return -ESRCH;
 
-		/* Without a deadline, make sure a scan can happen at all. */
-		if (timeout_ms < 0 && now_ns() - idle_since >= IDLE_CHECK_NS) {
+		/*
+		 * Without a deadline, make sure a scan can happen at all. A
+		 * kernel without per-process KSM files (before 5.19) cannot
+		 * tell: keep waiting without asking again.
+		 */
+		if (idle_check && now_ns() - idle_since >= IDLE_CHECK_NS) {
 			r = ksm_proc_any_registered(ctx);
-			if (r < 0)
+			if (r == -EOPNOTSUPP || r == -ENOENT) {
+				idle_check = false;
+			} else if (r < 0) {
 				return r;
-			if (r == 0)
+			} else if (r == 0) {
 				return -ENODATA;
+			}
 			idle_since = now_ns();
 		}
 

@@ -318,6 +318,18 @@ static void stats_derive(struct ksm_stats *s, long page_size)
 
 KSM_EXPORT int ksm_stats_read(struct ksm_ctx *ctx, struct ksm_stats *st)
 {
+	if (!ctx)
+		return -EINVAL;
+	return ksm_stats_read_at(ctx, ctx->ksmfd, st);
+}
+
+/*
+ * The snapshot of the knob files in @dirfd: the KSM directory itself (read
+ * through the context's cached descriptors) or a directory holding the same
+ * attribute group, such as a Selective KSM partition.
+ */
+int ksm_stats_read_at(struct ksm_ctx *ctx, int dirfd, struct ksm_stats *st)
+{
 	struct ksm_stats s = { .size = sizeof(s) };
 	char buf[KSM_VALUE_MAX];
 	uint32_t size;
@@ -325,11 +337,14 @@ KSM_EXPORT int ksm_stats_read(struct ksm_ctx *ctx, struct ksm_stats *st)
 
 	if (!ctx || !st || st->size < KSM_STATS_SIZE_0_1)
 		return -EINVAL;
-	if (ctx->ksmfd < 0)
+	if (dirfd < 0)
 		return -ENOENT;
 
 	for (int i = 0; i < KSM_KNOB_NR; i++) {
-		r = read_knob_text(ctx, i, buf, sizeof(buf));
+		if (dirfd == ctx->ksmfd)
+			r = read_knob_text(ctx, i, buf, sizeof(buf));
+		else
+			r = ksm_read_at(dirfd, ksm_table_get(i)->name, buf, sizeof(buf));
 		if (r == -ENOENT)
 			continue;
 		if (r < 0)

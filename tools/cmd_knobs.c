@@ -15,7 +15,7 @@
 /* ------------------------------------------------------------------------ */
 /* status                                                                    */
 
-static void print_status_human(const struct ksm_stats *st)
+void print_status_human(const struct ksm_stats *st)
 {
 	char value[64], saved[32], profit[32];
 	int64_t v;
@@ -47,7 +47,7 @@ static void print_status_human(const struct ksm_stats *st)
 	}
 }
 
-static void print_status_json(const struct ksm_stats *st)
+void print_status_json(const struct ksm_stats *st)
 {
 	char value[64];
 	const char *sep = "";

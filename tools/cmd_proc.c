@@ -233,7 +233,7 @@ int cmd_ps(struct ksm_ctx *ctx, int argc, char **argv)
 		if (r < 0) {
 			error("cannot list processes: %s",
 			      r == -EOPNOTSUPP ? "this kernel has no per-process KSM figures "
-						 "(/proc/PID/ksm_stat needs Linux 6.1)" : strerror(-r));
+						 "(/proc/PID/ksm_merging_pages needs Linux 5.19)" : strerror(-r));
 			free(l.procs);
 			return EXIT_FAILURE;
 		}

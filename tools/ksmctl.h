@@ -65,6 +65,9 @@ int parse_txn_options(int argc, char **argv, const char *cmd, bool *allow_unmerg
 	} while (0)
 
 /* cmd_knobs.c */
+/* A statistics snapshot as 'status' prints it (also used for partitions). */
+void print_status_human(const struct ksm_stats *st);
+void print_status_json(const struct ksm_stats *st);
 int cmd_status(struct ksm_ctx *ctx, int argc, char **argv);
 int cmd_get(struct ksm_ctx *ctx, int argc, char **argv);
 int cmd_set(struct ksm_ctx *ctx, int argc, char **argv);
@@ -86,5 +89,6 @@ int cmd_recover(struct ksm_ctx *ctx, int argc, char **argv);
 int cmd_exec(struct ksm_ctx *ctx, int argc, char **argv);
 int cmd_ps(struct ksm_ctx *ctx, int argc, char **argv);
 int cmd_wait(struct ksm_ctx *ctx, int argc, char **argv);
+
 
 #endif

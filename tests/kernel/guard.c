@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -169,6 +170,27 @@ int guard_usable(char *why, size_t size)
 		return -1;
 	}
 	return 0;
+}
+
+int guard_lock(int timeout_s)
+{
+	int fd = open(GUARD_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+
+	if (fd < 0)
+		return -errno;
+	for (int waited_ms = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited_ms += 100) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			int r = -errno;
+			close(fd);
+			return r;
+		}
+		if (waited_ms >= timeout_s * 1000) {
+			close(fd);
+			return -ETIMEDOUT;
+		}
+		usleep(100000);
+	}
+	return 0; /* fd stays open: the lock lives as long as the process */
 }
 
 static struct saved *find_saved(const char *name)

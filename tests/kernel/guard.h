@@ -31,6 +31,15 @@
  */
 int guard_usable(char *why, size_t size);
 
+/*
+ * Serialise kernel test programs of every build directory: an exclusive
+ * flock() on GUARD_LOCK_FILE, waiting at most @timeout_s seconds. Take it
+ * before guard_save(); it is held until the process (and its forked
+ * children) exit. 0, -ETIMEDOUT, or another -errno.
+ */
+#define GUARD_LOCK_FILE "/run/libksm-kernel-tests.lock"
+int guard_lock(int timeout_s);
+
 /* Snapshot the raw text of every writable knob file. 0 or -errno. */
 int guard_save(void);
 

@@ -1,0 +1,754 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The process commands of the built ksmctl: ps and wait against copies of
+ * the fake sysroots (their processes are listed in tests/sysroots/README.md),
+ * exec against the running kernel. Output, JSON (parsed by python3's json
+ * module), exit statuses and error texts.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ksm.h"
+#include "testutil.h"
+
+struct result {
+	int status;  /* exit status */
+	char *out;
+	char *err;
+};
+
+static char *slurp_fd(int fd)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+	ssize_t n;
+
+	ck_assert_ptr_nonnull(buf);
+	lseek(fd, 0, SEEK_SET);
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += (size_t)n;
+		if (len + 1 == cap) {
+			cap *= 2;
+			buf = realloc(buf, cap);
+			ck_assert_ptr_nonnull(buf);
+		}
+	}
+	buf[len] = '\0';
+	close(fd);
+	return buf;
+}
+
+/* Run @argv (NULL-terminated) with @input on stdin if not NULL. */
+static struct result run_argv(char *const argv[], const char *input)
+{
+	struct result res = { 0 };
+	int out = memfd_create("out", 0), err = memfd_create("err", 0);
+	int in = memfd_create("in", 0);
+	int status;
+	pid_t pid;
+
+	ck_assert(out >= 0 && err >= 0 && in >= 0);
+	if (input) {
+		ck_assert_int_eq(write(in, input, strlen(input)), (ssize_t)strlen(input));
+		lseek(in, 0, SEEK_SET);
+	}
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(in, 0);
+		dup2(out, 1);
+		dup2(err, 2);
+		unsetenv("KSM_SYSROOT");
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status), "%s died", argv[0]);
+	res.status = WEXITSTATUS(status);
+	res.out = slurp_fd(out);
+	res.err = slurp_fd(err);
+	close(in);
+	return res;
+}
+
+static struct result ksmctl_argv(const char *first, ...)
+{
+	char *argv[32];
+	int n = 0;
+	va_list ap;
+
+	argv[n++] = getenv("KSMCTL");
+	ck_assert_msg(argv[0] != NULL, "KSMCTL not set");
+	va_start(ap, first);
+	for (const char *a = first; a && n < 31; a = va_arg(ap, const char *))
+		argv[n++] = (char *)a;
+	va_end(ap);
+	argv[n] = NULL;
+	return run_argv(argv, NULL);
+}
+
+#define ksmctl(...) ksmctl_argv(__VA_ARGS__, NULL)
+
+static void result_free(struct result *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+/* Parse @json with python3 and evaluate @expr on it (bound to "d"); the
+ * expression's printed value is returned. Fails the test on invalid JSON. */
+static char *json_eval(const char *json, const char *expr)
+{
+	char code[2048];
+	char *argv[] = { "python3", "-c", code, NULL };
+	struct result r;
+
+	snprintf(code, sizeof(code), "import json,sys\nd=json.load(sys.stdin)\nprint((%s))", expr);
+	r = run_argv(argv, json);
+	ck_assert_msg(r.status == 0, "invalid JSON or expression '%s': %s\n%s", expr, r.err, json);
+	free(r.err);
+	r.out[strcspn(r.out, "\n")] = '\0';
+	return r.out;
+}
+
+#define assert_json(json, expr, expected)                                     \
+	do {                                                                  \
+		char *_v = json_eval(json, expr);                             \
+		ck_assert_msg(strcmp(_v, expected) == 0, "%s: got '%s', want '%s'", \
+			      expr, _v, expected);                            \
+		free(_v);                                                     \
+	} while (0)
+
+static char *root;
+static char sysroot_opt[4200];
+
+static void use_tree(const char *name)
+{
+	root = tu_sysroot_copy(name);
+	snprintf(sysroot_opt, sizeof(sysroot_opt), "--sysroot=%s", root);
+}
+
+static void teardown(void)
+{
+	if (root)
+		tu_rmtree(root);
+	free(root);
+	root = NULL;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#define HEADER "    PID COMMAND            MERGING       ZERO       RMAP     PROFIT MERGE_ANY MERGEABLE\n"
+
+/* The pids of the lines after the header, space-separated ("2001 2004"). */
+static void line_pids(const char *out, char *buf, size_t size)
+{
+	const char *line = strchr(out, '\n');
+	size_t n = 0;
+
+	buf[0] = '\0';
+	ck_assert_ptr_nonnull(line);
+	for (line++; *line; line = strchr(line, '\n') + 1) {
+		ck_assert_ptr_nonnull(strchr(line, '\n'));
+		n += (size_t)snprintf(buf + n, size - n, "%s%d", n ? " " : "", atoi(line));
+		ck_assert_uint_lt(n, size);
+	}
+}
+
+#define assert_pids(out, expected)                                            \
+	do {                                                                  \
+		char _p[256];                                                 \
+		line_pids(out, _p, sizeof(_p));                               \
+		ck_assert_str_eq(_p, expected);                               \
+	} while (0)
+
+/* The line of @pid in human output, without its newline, copied to @buf. */
+static const char *line_of(const char *out, int pid, char *buf, size_t size)
+{
+	char key[16];
+	const char *p;
+	size_t len;
+
+	snprintf(key, sizeof(key), "\n%7d ", pid);
+	p = strstr(out, key);
+	ck_assert_msg(p != NULL, "no line for pid %d in:\n%s", pid, out);
+	p++;
+	len = strcspn(p, "\n");
+	ck_assert_uint_lt(len, size);
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	return buf;
+}
+
+/* ------------------------------------------------------------------------ */
+/* ps                                                                        */
+
+START_TEST(ps_human)
+{
+	char line[256];
+	struct result r;
+
+	use_tree("6.18");
+	r = ksmctl(sysroot_opt, "ps");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.err, "");
+	/* The header, then the four active processes, largest profit first. */
+	ck_assert_msg(strncmp(r.out, HEADER, strlen(HEADER)) == 0, "header:\n%s", r.out);
+	assert_pids(r.out, "2001 2004 2002 2003");
+	/* Profit is in bytes already: the same units on every page size. */
+	ck_assert_ptr_nonnull(strstr(line_of(r.out, 2001, line, sizeof(line)),
+				     " qemu-system-x86 "));
+	ck_assert_ptr_nonnull(strstr(line, "      4096   11.9 MiB yes       yes"));
+	ck_assert_ptr_nonnull(strstr(line_of(r.out, 2004, line, sizeof(line)),
+				     "       1500    5.4 MiB no        yes"));
+	ck_assert_ptr_nonnull(strstr(line_of(r.out, 2002, line, sizeof(line)),
+				     "          0        0 B no        yes"));
+	ck_assert_ptr_nonnull(strstr(line_of(r.out, 2003, line, sizeof(line)),
+				     "      20000   -1.2 MiB yes       yes"));
+	if (sysconf(_SC_PAGESIZE) == 4096) {
+		/* Pages times 4 KiB: 3000 pages, 100 zero pages. */
+		ck_assert_str_eq(line_of(r.out, 2001, line, sizeof(line)),
+				 "   2001 qemu-system-x86   11.7 MiB  400.0 KiB       4096   11.9 MiB yes       yes");
+		ck_assert_str_eq(line_of(r.out, 2003, line, sizeof(line)),
+				 "   2003 java              40.0 KiB        0 B      20000   -1.2 MiB yes       yes");
+		ck_assert_str_eq(line_of(r.out, 2004, line, sizeof(line)),
+				 "   2004 qemu-system-aar  800.0 KiB    4.7 MiB       1500    5.4 MiB no        yes");
+	}
+	/* Idle processes and kernel threads are not listed. */
+	ck_assert_ptr_null(strstr(r.out, "systemd"));
+	ck_assert_ptr_null(strstr(r.out, "kthreadd"));
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(ps_sort)
+{
+	static const struct {
+		const char *opt, *key, *pids;
+	} sorts[] = {
+		{ "--sort", "profit", "2001 2004 2002 2003" },
+		{ "--sort", "merging", "2001 2004 2003 2002" },
+		{ "--sort", "zero", "2004 2001 2002 2003" }, /* 2002 and 2003 tie: by pid */
+		{ "--sort", "rmap", "2003 2001 2004 2002" },
+		{ "-s", "rmap", "2003 2001 2004 2002" },
+	};
+	struct result r;
+
+	use_tree("6.18");
+	for (size_t i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++) {
+		r = ksmctl(sysroot_opt, "ps", sorts[i].opt, sorts[i].key);
+		ck_assert_int_eq(r.status, 0);
+		ck_assert_str_eq(r.err, "");
+		ck_assert_msg(strncmp(r.out, HEADER, strlen(HEADER)) == 0, "header:\n%s", r.out);
+		assert_pids(r.out, sorts[i].pids);
+		result_free(&r);
+	}
+
+	/* The JSON array is in the same order. */
+	r = ksmctl(sysroot_opt, "ps", "--json", "--sort", "zero");
+	ck_assert_int_eq(r.status, 0);
+	assert_json(r.out, "[p['pid'] for p in d]", "[2004, 2001, 2002, 2003]");
+	result_free(&r);
+}
+END_TEST
+
+/* Before 6.4 there is no profit: the merged pages stand in for it. */
+START_TEST(ps_old_kernels)
+{
+	char line[256];
+	struct result r;
+
+	use_tree("5.19");
+	/* 1300 now merges more than 1234: it comes first. */
+	tu_write(root, "proc/1300/ksm_merging_pages", "4096\n");
+	r = ksmctl(sysroot_opt, "ps");
+	ck_assert_int_eq(r.status, 0);
+	assert_pids(r.out, "1300 1234");
+	/* Only the merged pages are known; the rest is "-". */
+	ck_assert_ptr_nonnull(strstr(line_of(r.out, 1234, line, sizeof(line)),
+				     "          -          -          - -         -"));
+	if (sysconf(_SC_PAGESIZE) == 4096)
+		ck_assert_str_eq(line, "   1234 qemu-kvm           8.0 MiB          -          -          - -         -");
+	result_free(&r);
+	teardown();
+
+	use_tree("6.1");
+	r = ksmctl(sysroot_opt, "ps");
+	ck_assert_int_eq(r.status, 0);
+	assert_pids(r.out, "812 4242");
+	/* 3000 merged pages from ksm_merging_pages, since ksm_stat lacks them. */
+	line_of(r.out, 812, line, sizeof(line));
+	ck_assert_ptr_nonnull(strstr(line, "          -       4096          - -         -"));
+	if (sysconf(_SC_PAGESIZE) == 4096)
+		ck_assert_str_eq(line, "    812 qemu-kvm          11.7 MiB          -       4096          - -         -");
+	result_free(&r);
+	teardown();
+
+	/* No per-process files at all. */
+	use_tree("4.18");
+	r = ksmctl(sysroot_opt, "ps");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_ptr_nonnull(strstr(r.err, "cannot list processes: this kernel has no per-process KSM figures"));
+	result_free(&r);
+	r = ksmctl(sysroot_opt, "ps", "1234");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "cannot read KSM figures of process 1234: "
+					    "this kernel has no per-process KSM figures"));
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(ps_json)
+{
+	struct result r;
+
+	use_tree("6.18");
+	r = ksmctl(sysroot_opt, "ps", "--json");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.err, "");
+	assert_json(r.out, "[p['pid'] for p in d]", "[2001, 2004, 2002, 2003]");
+	assert_json(r.out, "all(sorted(p) == sorted(['pid', 'comm', 'ksm_rmap_items', 'ksm_zero_pages', "
+			   "'ksm_merging_pages', 'ksm_process_profit', 'ksm_merge_any', 'ksm_mergeable']) "
+			   "for p in d)", "True");
+	assert_json(r.out, "[type(p[k]).__name__ for p in d[:1] for k in sorted(p)]",
+		    "['str', 'bool', 'bool', 'int', 'int', 'int', 'int', 'int']");
+	assert_json(r.out, "d[0]", "{'pid': 2001, 'comm': 'qemu-system-x86', 'ksm_rmap_items': 4096, "
+				   "'ksm_zero_pages': 100, 'ksm_merging_pages': 3000, "
+				   "'ksm_process_profit': 12435456, 'ksm_merge_any': True, "
+				   "'ksm_mergeable': True}");
+	assert_json(r.out, "[(p['comm'], p['ksm_merge_any'], p['ksm_mergeable']) for p in d[1:]]",
+		    "[('qemu-system-aar', False, True), ('postgres', False, True), ('java', True, True)]");
+	assert_json(r.out, "d[3]['ksm_process_profit']", "-1239040");
+	result_free(&r);
+}
+END_TEST
+
+/* Fields the kernel does not print are absent, not 0 or null. */
+START_TEST(ps_json_old_kernels)
+{
+	static const struct {
+		const char *tree, *keys, *values;
+	} gens[] = {
+		{ "5.19", "['comm', 'ksm_merging_pages', 'pid']",
+		  "[(1234, 'qemu-kvm', 2048), (1300, 'qemu-system-aar', 512)]" },
+		/* ksm_stat has rmap only; ksm_merging_pages comes from its own file. */
+		{ "6.1", "['comm', 'ksm_merging_pages', 'ksm_rmap_items', 'pid']",
+		  "[(812, 'qemu-kvm', 4096, 3000), (4242, 'qemu-system-aar', 128, 64)]" },
+		{ "6.8", "['comm', 'ksm_merging_pages', 'ksm_process_profit', 'ksm_rmap_items', 'ksm_zero_pages', 'pid']",
+		  "[(1500, 'qemu-system-x86', 3417600), (1600, 'java', -19200)]" },
+		/* Unknown lines of a newer kernel do not become keys. */
+		{ "future", "['comm', 'ksm_merge_any', 'ksm_mergeable', 'ksm_merging_pages', 'ksm_process_profit', "
+			    "'ksm_rmap_items', 'ksm_zero_pages', 'pid']",
+		  "[(3100, 'redis-server', 472320)]" },
+	};
+	struct result r;
+
+	for (size_t i = 0; i < sizeof(gens) / sizeof(gens[0]); i++) {
+		use_tree(gens[i].tree);
+		r = ksmctl(sysroot_opt, "ps", "--json");
+		ck_assert_int_eq(r.status, 0);
+		assert_json(r.out, "sorted(set(k for p in d for k in p))", gens[i].keys);
+		assert_json(r.out, "all(sorted(p) == sorted(d[0]) for p in d)", "True");
+		if (strcmp(gens[i].tree, "5.19") == 0)
+			assert_json(r.out, "[(p['pid'], p['comm'], p['ksm_merging_pages']) for p in d]",
+				    gens[i].values);
+		else if (strcmp(gens[i].tree, "6.1") == 0)
+			assert_json(r.out,
+				    "[(p['pid'], p['comm'], p['ksm_rmap_items'], p['ksm_merging_pages']) for p in d]",
+				    gens[i].values);
+		else
+			assert_json(r.out, "[(p['pid'], p['comm'], p['ksm_process_profit']) for p in d]",
+				    gens[i].values);
+		result_free(&r);
+		teardown();
+	}
+
+	/* Nothing active: an empty array, and a header alone. */
+	use_tree("6.18-merged");
+	r = ksmctl(sysroot_opt, "ps", "--json");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "[]\n");
+	result_free(&r);
+	r = ksmctl(sysroot_opt, "ps");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, HEADER);
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(ps_pids)
+{
+	char line[256];
+	struct result r;
+
+	use_tree("6.18");
+	r = ksmctl(sysroot_opt, "ps", "2003");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.err, "");
+	assert_pids(r.out, "2003");
+	ck_assert_ptr_nonnull(strstr(line_of(r.out, 2003, line, sizeof(line)), " java "));
+	result_free(&r);
+
+	/* A named process is shown even without KSM activity. */
+	r = ksmctl(sysroot_opt, "ps", "640", "2001");
+	ck_assert_int_eq(r.status, 0);
+	assert_pids(r.out, "2001 640");
+	ck_assert_str_eq(line_of(r.out, 640, line, sizeof(line)),
+			 "    640 systemd-journal        0 B        0 B          0        0 B no        no");
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "ps", "--json", "2004");
+	ck_assert_int_eq(r.status, 0);
+	assert_json(r.out, "[(p['pid'], p['comm'], p['ksm_zero_pages']) for p in d]",
+		    "[(2004, 'qemu-system-aar', 1200)]");
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "ps", "99999");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "cannot read KSM figures of process 99999: no such process"));
+	result_free(&r);
+
+	/* The others are still shown. */
+	r = ksmctl(sysroot_opt, "ps", "2001", "99999");
+	ck_assert_int_eq(r.status, 1);
+	assert_pids(r.out, "2001");
+	ck_assert_ptr_nonnull(strstr(r.err, "process 99999: no such process"));
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "ps", "abc");
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "'abc' is not a process ID"));
+	result_free(&r);
+	r = ksmctl(sysroot_opt, "ps", "0");
+	ck_assert_int_eq(r.status, 2);
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(ps_usage)
+{
+	struct result r;
+
+	use_tree("6.18");
+	r = ksmctl(sysroot_opt, "ps", "--sort", "bogus");
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_ptr_nonnull(strstr(r.err, "--sort takes profit, merging, zero or rmap, not 'bogus'"));
+	ck_assert_ptr_nonnull(strstr(r.err, "Try 'ksmctl --help'"));
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "ps", "--bogus");
+	ck_assert_int_eq(r.status, 2);
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "ps", "--help");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "Usage: ksmctl ps "));
+	result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* wait                                                                      */
+
+START_TEST(wait_timeout)
+{
+	struct result r;
+	int64_t t0, elapsed;
+
+	use_tree("6.18-merged"); /* run 1, full_scans stays 7 */
+	t0 = now_ms();
+	r = ksmctl(sysroot_opt, "wait", "--timeout", "0.2");
+	elapsed = now_ms() - t0;
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_ptr_nonnull(strstr(r.err, "timed out before 1 full scan completed"));
+	ck_assert_msg(elapsed >= 150 && elapsed < 2000, "exited after %lld ms", (long long)elapsed);
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "wait", "-n", "3", "-t", "0.1");
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_ptr_nonnull(strstr(r.err, "timed out before 3 full scans completed"));
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(wait_not_running)
+{
+	struct result r;
+
+	use_tree("6.18"); /* run 0 */
+	r = ksmctl(sysroot_opt, "wait", "--timeout", "0.2");
+	ck_assert_int_eq(r.status, 4);
+	ck_assert_ptr_nonnull(strstr(r.err, "ksmd is not running"));
+	result_free(&r);
+
+	tu_write(root, "sys/kernel/mm/ksm/run", "2\n");
+	r = ksmctl(sysroot_opt, "wait");
+	ck_assert_int_eq(r.status, 4);
+	result_free(&r);
+	teardown();
+
+	use_tree("noksm");
+	r = ksmctl(sysroot_opt, "wait", "--timeout", "0.2");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "KSM is not available"));
+	result_free(&r);
+}
+END_TEST
+
+/* No timeout and nothing registered: ksmd would never complete a scan. */
+START_TEST(wait_nothing_registered)
+{
+	static const int active[] = { 2001, 2002, 2003, 2004 };
+	char rel[64];
+	struct result r;
+
+	use_tree("6.18");
+	tu_write(root, "sys/kernel/mm/ksm/run", "1\n");
+	for (size_t i = 0; i < sizeof(active) / sizeof(active[0]); i++) {
+		snprintf(rel, sizeof(rel), "proc/%d/ksm_stat", active[i]);
+		tu_write(root, rel, "ksm_rmap_items 0\nksm_zero_pages 0\nksm_merging_pages 0\n"
+				    "ksm_process_profit 0\nksm_merge_any: no\nksm_mergeable: no\n");
+	}
+	r = ksmctl(sysroot_opt, "wait");
+	ck_assert_int_eq(r.status, 5);
+	ck_assert_ptr_nonnull(strstr(r.err, "no process has memory registered for merging"));
+	result_free(&r);
+}
+END_TEST
+
+/* A scan completes while ksmctl waits. */
+START_TEST(wait_done)
+{
+	struct result r;
+	pid_t pid;
+	int status;
+
+	use_tree("6.18-merged");
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* full_scans 7 -> 8, written in place (no empty file to read). */
+		char path[4200];
+		int fd;
+
+		usleep(300 * 1000);
+		snprintf(path, sizeof(path), "%s/sys/kernel/mm/ksm/full_scans", root);
+		chmod(path, 0644);
+		fd = open(path, O_WRONLY);
+		_exit(fd >= 0 && pwrite(fd, "8\n", 2, 0) == 2 ? 0 : 1);
+	}
+	r = ksmctl(sysroot_opt, "wait", "--timeout", "10");
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_str_eq(r.err, "");
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(wait_usage)
+{
+	static const char *const bad[][2] = {
+		{ "--scans", "x" }, { "--scans", "0" }, { "--scans", "-1" }, { "--scans", "1x" },
+		{ "--timeout", "soon" }, { "--timeout", "-1" },
+	};
+	struct result r;
+
+	use_tree("6.18-merged");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = ksmctl(sysroot_opt, "wait", bad[i][0], bad[i][1]);
+		ck_assert_msg(r.status == 2, "wait %s %s: status %d", bad[i][0], bad[i][1], r.status);
+		ck_assert_ptr_nonnull(strstr(r.err, bad[i][0]));
+		ck_assert_ptr_nonnull(strstr(r.err, "Try 'ksmctl --help'"));
+		result_free(&r);
+	}
+	r = ksmctl(sysroot_opt, "wait", "extra");
+	ck_assert_int_eq(r.status, 2);
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "wait", "--help");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "Usage: ksmctl wait "));
+	ck_assert_ptr_nonnull(strstr(r.out, "3 timed out"));
+	result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* exec: the running kernel                                                  */
+
+START_TEST(exec_usage)
+{
+	struct result r;
+
+	r = ksmctl("exec");
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "'exec' needs a command to run"));
+	result_free(&r);
+
+	r = ksmctl("exec", "--");
+	ck_assert_int_eq(r.status, 2);
+	result_free(&r);
+
+	r = ksmctl("exec", "--help");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "Usage: ksmctl exec "));
+	result_free(&r);
+}
+END_TEST
+
+/* Process-wide merging works here, or exec says why not. */
+static bool have_prctl(void)
+{
+	int r = ksm_get_process_merge();
+
+	ck_assert_msg(r >= 0 || r == -EOPNOTSUPP, "ksm_get_process_merge: %d", r);
+	return r >= 0;
+}
+
+START_TEST(exec_status)
+{
+	struct result r;
+
+	r = ksmctl("exec", "--", "sh", "-c", "exit 7");
+	if (!have_prctl()) {
+		ck_assert_int_eq(r.status, 1);
+		ck_assert_ptr_nonnull(strstr(r.err, "this kernel has no process-wide KSM"));
+		result_free(&r);
+		return;
+	}
+	ck_assert_int_eq(r.status, 7);
+	ck_assert_str_eq(r.err, "");
+	result_free(&r);
+
+	/* Without "--" too; arguments reach the command unchanged. */
+	r = ksmctl("exec", "sh", "-c", "echo \"$0:$1\"; exit 0", "a b", "-x");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "a b:-x\n");
+	result_free(&r);
+}
+END_TEST
+
+/* The setting survives execve() and fork(): the command and its children have it. */
+#define GET_MERGE "import ctypes; print(ctypes.CDLL(None).prctl(68, 0, 0, 0, 0))" /* PR_GET_MEMORY_MERGE */
+
+START_TEST(exec_inherited)
+{
+	struct result r;
+	char *own;
+
+	if (!have_prctl())
+		return; /* exec_status checks the message */
+	/* Started with it already (MemoryKSM=yes, say): nothing to tell apart. */
+	if (ksm_get_process_merge() != 0)
+		return;
+
+	r = ksmctl("exec", "--", "python3", "-c", GET_MERGE);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "1\n");
+	result_free(&r);
+
+	r = ksmctl("exec", "--", "sh", "-c", "python3 -c '" GET_MERGE "'");
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "1\n");
+	result_free(&r);
+
+	/* Kernels since 6.14 show it in ksm_stat as well. */
+	own = tu_read("/", "proc/self/ksm_stat");
+	if (strstr(own, "ksm_merge_any: no\n")) {
+		r = ksmctl("exec", "--", "cat", "/proc/self/ksm_stat");
+		ck_assert_int_eq(r.status, 0);
+		ck_assert_ptr_nonnull(strstr(r.out, "ksm_merge_any: yes\n"));
+		result_free(&r);
+	}
+	free(own);
+}
+END_TEST
+
+START_TEST(exec_cannot_run)
+{
+	char path[4200];
+	struct result r;
+
+	if (!have_prctl())
+		return; /* exec fails before it tries; exec_status checks that */
+	r = ksmctl("exec", "/nonexistent/libksm-command");
+	ck_assert_int_eq(r.status, 127);
+	ck_assert_ptr_nonnull(strstr(r.err, "cannot run '/nonexistent/libksm-command'"));
+	result_free(&r);
+
+	r = ksmctl("exec", "--", "libksm-no-such-command-anywhere");
+	ck_assert_int_eq(r.status, 127);
+	result_free(&r);
+
+	/* Found but not executable. */
+	use_tree("6.18");
+	snprintf(path, sizeof(path), "%s/sys/kernel/mm/ksm/run", root);
+	r = ksmctl("exec", "--", path);
+	ck_assert_int_eq(r.status, 126);
+	ck_assert_ptr_nonnull(strstr(r.err, "cannot run"));
+	ck_assert_ptr_nonnull(strstr(r.err, "Permission denied"));
+	result_free(&r);
+}
+END_TEST
+
+static Suite *cli_proc_suite(void)
+{
+	Suite *s = suite_create("cli-proc");
+	TCase *ps = tcase_create("ps");
+	TCase *wait = tcase_create("wait");
+	TCase *exec = tcase_create("exec");
+
+	tcase_add_checked_fixture(ps, NULL, teardown);
+	tcase_add_test(ps, ps_human);
+	tcase_add_test(ps, ps_sort);
+	tcase_add_test(ps, ps_old_kernels);
+	tcase_add_test(ps, ps_json);
+	tcase_add_test(ps, ps_json_old_kernels);
+	tcase_add_test(ps, ps_pids);
+	tcase_add_test(ps, ps_usage);
+	suite_add_tcase(s, ps);
+
+	tcase_add_checked_fixture(wait, NULL, teardown);
+	tcase_add_test(wait, wait_timeout);
+	tcase_add_test(wait, wait_not_running);
+	tcase_add_test(wait, wait_nothing_registered);
+	tcase_add_test(wait, wait_done);
+	tcase_add_test(wait, wait_usage);
+	suite_add_tcase(s, wait);
+
+	tcase_add_checked_fixture(exec, NULL, teardown);
+	tcase_add_test(exec, exec_usage);
+	tcase_add_test(exec, exec_status);
+	tcase_add_test(exec, exec_inherited);
+	tcase_add_test(exec, exec_cannot_run);
+	suite_add_tcase(s, exec);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run_suite(cli_proc_suite());
+}

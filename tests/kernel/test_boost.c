@@ -1,0 +1,1405 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Transactions, profiles and boosts against the running kernel.
+ *
+ * Needs root and KSM; exits 77 (skipped) otherwise. Every outcome is checked
+ * against the raw files of /sys/kernel/mm/ksm, read here independently of
+ * the library, and against the boost record /run/libksm/boost, which must
+ * not outlive a test. KSM state is global: the guard (guard.c) snapshots
+ * every writable knob before the first test and restores it in each test
+ * child's checked setup and teardown, in the runner after every test, at
+ * exit and on SIGINT/SIGTERM/SIGHUP, exactly as in test_kernel.c. A boost
+ * record left behind by a failed test is recovered by the runner (and the
+ * test counted as failed).
+ *
+ * Expected numbers: docs/kernel-ksm-abi.md §1 (advisor side effects, EBUSY)
+ * and docs/ksm-behaviour.md §2.1 (16384 identical pages: 64 / 16320).
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ksm.h"
+#include "guard.h"
+
+#ifndef MADV_MERGEABLE
+#define MADV_MERGEABLE 12
+#endif
+
+#define RECORD "/run/libksm/boost"
+#define NKNOBS 24
+#define FAST_PAGES 20000
+
+/* ------------------------------------------------------------------------ */
+/* raw sysfs access, independent of the library                             */
+
+static void raw_text(const char *name, char *buf, size_t size)
+{
+	int r = guard_raw_read(name, buf, size);
+
+	ck_assert_msg(r >= 0, "reading %s/%s: %s", GUARD_KSM_DIR, name, strerror(-r));
+}
+
+static int64_t raw_num(const char *name)
+{
+	char buf[128], *end;
+	long long v;
+
+	raw_text(name, buf, sizeof(buf));
+	errno = 0;
+	v = strtoll(buf, &end, 10);
+	ck_assert_msg(errno == 0 && end != buf && buf[0] >= '0' && buf[0] <= '9' && strcmp(end, "\n") == 0,
+		      "%s holds no plain number: '%s'", name, buf);
+	return v;
+}
+
+/* "[none] scan-time" -> 0, "none [scan-time]" -> 1 */
+static int raw_advisor_mode(void)
+{
+	char buf[128];
+
+	raw_text("advisor_mode", buf, sizeof(buf));
+	if (strcmp(buf, "[none] scan-time\n") == 0)
+		return KSM_ADVISOR_NONE;
+	if (strcmp(buf, "none [scan-time]\n") == 0)
+		return KSM_ADVISOR_SCAN_TIME;
+	ck_abort_msg("advisor_mode holds unexpected text '%s'", buf);
+	return -1;
+}
+
+static void raw_write_ok(const char *name, const char *text)
+{
+	int r = guard_raw_write(name, text);
+
+	ck_assert_msg(r == 0, "writing '%s' to %s: %s", text, name, strerror(-r));
+}
+
+static bool raw_exists(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", GUARD_KSM_DIR, name);
+	return access(path, F_OK) == 0;
+}
+
+static bool record_exists(void)
+{
+	return access(RECORD, F_OK) == 0;
+}
+
+/* A snapshot of the raw text of every writable knob (the guard's list). */
+struct snap {
+	int n;
+	char name[NKNOBS + 8][64];
+	char text[NKNOBS + 8][128];
+};
+
+static void snap_take(struct snap *s)
+{
+	s->n = guard_count();
+	for (int i = 0; i < s->n; i++) {
+		snprintf(s->name[i], sizeof(s->name[i]), "%s", guard_name(i));
+		raw_text(s->name[i], s->text[i], sizeof(s->text[i]));
+	}
+}
+
+static int snap_index(const struct snap *s, const char *name)
+{
+	for (int i = 0; i < s->n; i++)
+		if (strcmp(s->name[i], name) == 0)
+			return i;
+	ck_abort_msg("%s is not in the snapshot", name);
+	return -1;
+}
+
+/*
+ * Number of writable knobs whose raw text differs from @s, apart from the
+ * names in @skip (NULL-terminated, may be NULL); the differences in @msg.
+ */
+static int snap_diff(const struct snap *s, const char *const *skip, char *msg, size_t size)
+{
+	int bad = 0;
+
+	msg[0] = '\0';
+	for (int i = 0; i < s->n; i++) {
+		char now[128];
+		bool skipped = false;
+
+		for (int j = 0; skip && skip[j]; j++)
+			skipped |= strcmp(skip[j], s->name[i]) == 0;
+		if (skipped)
+			continue;
+		raw_text(s->name[i], now, sizeof(now));
+		if (strcmp(now, s->text[i]) != 0) {
+			size_t len = strlen(msg);
+			snprintf(msg + len, size - len, "%s='%.*s' (was '%.*s') ", s->name[i],
+				 (int)strcspn(now, "\n"), now, (int)strcspn(s->text[i], "\n"), s->text[i]);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+#define ASSERT_SNAP(s, skip, when)                                                        \
+	do {                                                                              \
+		char m_[2048];                                                            \
+		int b_ = snap_diff((s), (skip), m_, sizeof(m_));                          \
+		ck_assert_msg(b_ == 0, "%s: %d knobs differ: %s", (when), b_, m_);        \
+	} while (0)
+
+#define ASSERT_NO_RECORD(when) \
+	ck_assert_msg(!record_exists(), "%s: %s is left behind", (when), RECORD)
+
+/* The fast profile of a boost, raw. */
+static bool raw_is_fast(char *why, size_t size)
+{
+	int64_t run = raw_num("run") & 3, sleep = raw_num("sleep_millisecs"), pages = raw_num("pages_to_scan");
+	int64_t smart = raw_exists("smart_scan") ? raw_num("smart_scan") : 0;
+	int mode = raw_exists("advisor_mode") ? raw_advisor_mode() : KSM_ADVISOR_NONE;
+
+	snprintf(why, size, "run=%" PRId64 " sleep_millisecs=%" PRId64 " pages_to_scan=%" PRId64
+		 " smart_scan=%" PRId64 " advisor_mode=%d", run, sleep, pages, smart, mode);
+	return run == 1 && sleep == 0 && pages >= FAST_PAGES && smart == 0 && mode == KSM_ADVISOR_NONE;
+}
+
+#define ASSERT_FAST(when)                                                             \
+	do {                                                                          \
+		char w_[256];                                                         \
+		ck_assert_msg(raw_is_fast(w_, sizeof(w_)), "%s: not the fast profile: %s", (when), w_); \
+	} while (0)
+
+/* ------------------------------------------------------------------------ */
+
+static struct ksm_ctx *new_ctx(void)
+{
+	struct ksm_ctx *ctx = NULL;
+	int r = ksm_new_at(&ctx, "/");
+
+	ck_assert_msg(r == 0, "ksm_new_at(/): %s", strerror(-r));
+	return ctx;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+struct area {
+	unsigned char *p;
+	size_t len;
+	size_t pages;
+};
+
+/* @pages private anonymous pages with one content unique to this run; registered if @mergeable. */
+static void area_map(struct area *a, size_t pages, bool mergeable)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	struct timespec ts;
+	uint64_t seed, *w;
+
+	a->pages = pages;
+	a->len = pages * (size_t)ps;
+	a->p = mmap(NULL, a->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_msg(a->p != MAP_FAILED, "mmap %zu pages: %s", pages, strerror(errno));
+	(void)madvise(a->p, a->len, MADV_NOHUGEPAGE);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	seed = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ pages;
+	w = (uint64_t *)a->p;
+	for (size_t i = 0; i < (size_t)ps / sizeof(*w); i++)
+		w[i] = (seed + i) * UINT64_C(0x9E3779B97F4A7C15) | 1;
+	for (size_t i = 1; i < pages; i++)
+		memcpy(a->p + i * (size_t)ps, a->p, (size_t)ps);
+	if (mergeable)
+		ck_assert_msg(madvise(a->p, a->len, MADV_MERGEABLE) == 0, "MADV_MERGEABLE: %s", strerror(errno));
+}
+
+static void area_unmap(struct area *a)
+{
+	if (a->p && a->p != MAP_FAILED)
+		munmap(a->p, a->len);
+	a->p = NULL;
+}
+
+/* Poll the raw counters every 5 ms until they equal the expectation. */
+static bool wait_counts(int64_t shared, int64_t sharing, double timeout)
+{
+	double t0 = now_s();
+
+	for (;;) {
+		if (raw_num("pages_shared") == shared && raw_num("pages_sharing") == sharing)
+			return true;
+		if (now_s() - t0 > timeout)
+			return false;
+		sleep_ms(5);
+	}
+}
+
+/* The plan of @txn as "knob=value ..."; returns the step count, the steps in @steps. */
+static int plan_text(struct ksm_txn *txn, unsigned int flags, struct ksm_txn_step *steps, size_t max,
+		     char *buf, size_t size)
+{
+	int n = ksm_txn_plan(txn, flags, steps, max, NULL);
+
+	buf[0] = '\0';
+	for (int i = 0; i < n && i < (int)max; i++) {
+		char value[64];
+		size_t len = strlen(buf);
+
+		ck_assert_int_ge(ksm_knob_format(steps[i].knob, steps[i].value, value, sizeof(value)), 0);
+		snprintf(buf + len, size - len, "%s%s=%s", i ? " " : "", ksm_knob_info(steps[i].knob)->name, value);
+	}
+	return n;
+}
+
+/* Run $KSMCTL with @argv (NULL-terminated, without argv[0]); its output in @out; returns the wait status. */
+static int ksmctl(const char *const *argv, char *out, size_t size, pid_t *bg)
+{
+	const char *bin = getenv("KSMCTL");
+	char *args[16];
+	int pfd[2], status, n = 0;
+	size_t off = 0;
+	ssize_t r;
+	pid_t pid;
+
+	ck_assert_msg(bin && *bin, "KSMCTL is not set");
+	args[n++] = (char *)bin;
+	for (int i = 0; argv[i] && n < 15; i++)
+		args[n++] = (char *)argv[i];
+	args[n] = NULL;
+	ck_assert_int_eq(pipe2(pfd, O_CLOEXEC), 0);
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		setenv("KSM_SYSROOT", "", 1);
+		execv(bin, args);
+		_exit(127);
+	}
+	close(pfd[1]);
+	if (bg) {
+		/* in the background: the caller reads @out later through the fd returned in *bg's place */
+		*bg = pid;
+		return pfd[0];
+	}
+	while (off + 1 < size && (r = read(pfd[0], out + off, size - 1 - off)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		off += (size_t)r;
+	}
+	out[off] = '\0';
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		ck_assert_int_eq(errno, EINTR);
+	return status;
+}
+
+static void read_all(int fd, char *out, size_t size)
+{
+	size_t off = 0;
+	ssize_t r;
+
+	while (off + 1 < size && (r = read(fd, out + off, size - 1 - off)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		off += (size_t)r;
+	}
+	out[off] = '\0';
+}
+
+/* Holder lines of the record. */
+static int record_holders(void)
+{
+	char line[256];
+	int n = 0;
+	FILE *f = fopen(RECORD, "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		n += strncmp(line, "holder ", 7) == 0;
+	fclose(f);
+	return n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* 1. a failing write in the middle of a transaction                        */
+
+/*
+ * Two five-knob transactions; the third planned write is made to fail. The
+ * values differ from the current ones (whatever state the machine is in),
+ * and are listed in the order the plan must have.
+ */
+struct fault_set {
+	int knob[5];
+	int64_t value[5];
+};
+
+static int64_t other_than(const char *name, int64_t want, int64_t alt)
+{
+	return raw_num(name) == want ? alt : want;
+}
+
+static void fault_values(int which, struct fault_set *f)
+{
+	if (which == 0) {
+		/* switching the advisor on resets pages_to_scan: the rollback must undo that too */
+		*f = (struct fault_set){
+			{ KSM_KNOB_ADVISOR_MAX_CPU, KSM_KNOB_ADVISOR_MODE, KSM_KNOB_SLEEP_MILLISECS,
+			  KSM_KNOB_STABLE_NODE_CHAINS_PRUNE_MILLISECS, KSM_KNOB_SMART_SCAN },
+			{ other_than("advisor_max_cpu", 55, 56), KSM_ADVISOR_SCAN_TIME,
+			  other_than("sleep_millisecs", 7, 8),
+			  other_than("stable_node_chains_prune_millisecs", 1500, 1501),
+			  1 - raw_num("smart_scan") },
+		};
+	} else {
+		*f = (struct fault_set){
+			{ KSM_KNOB_ADVISOR_MAX_CPU, KSM_KNOB_PAGES_TO_SCAN, KSM_KNOB_MAX_PAGE_SHARING,
+			  KSM_KNOB_SLEEP_MILLISECS, KSM_KNOB_USE_ZERO_PAGES },
+			{ other_than("advisor_max_cpu", 55, 56), other_than("pages_to_scan", 1234, 1235),
+			  other_than("max_page_sharing", 300, 301), other_than("sleep_millisecs", 7, 8),
+			  1 - raw_num("use_zero_pages") },
+		};
+	}
+}
+
+/* Named in reverse plan order, so that the plan has to sort them. */
+static void fault_txn(const struct fault_set *f, struct ksm_txn *txn)
+{
+	for (int i = 4; i >= 0; i--)
+		ck_assert_int_eq(ksm_txn_set(txn, f->knob[i], f->value[i]), 0);
+}
+
+static void fault_plan_text(const struct fault_set *f, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	for (int i = 0; i < 5; i++) {
+		char value[64];
+		size_t len = strlen(buf);
+
+		ck_assert_int_ge(ksm_knob_format(f->knob[i], f->value[i], value, sizeof(value)), 0);
+		snprintf(buf + len, size - len, "%s%s=%s", i ? " " : "", ksm_knob_info(f->knob[i])->name, value);
+	}
+}
+
+struct fault_result {
+	int ret, failed, setup; /* setup: 0 ok, else errno of the mount step */
+	char why[160];
+};
+
+/*
+ * In a child: private mount namespace, /sys/kernel/mm/ksm/<knob> bind-mounted
+ * read-only onto itself, then the commit through a context opened there.
+ * Every other knob is the machine's own: writes to them are global.
+ */
+static void commit_with_ro_knob(const struct fault_set *f, const char *knob, struct fault_result *res)
+{
+	char path[256];
+	int pfd[2], status;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/%s", GUARD_KSM_DIR, knob);
+	ck_assert_int_eq(pipe(pfd), 0);
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct fault_result c = { 0 };
+		const char *step = NULL;
+
+		close(pfd[0]);
+		if (unshare(CLONE_NEWNS) < 0)
+			step = "unshare(CLONE_NEWNS)";
+		else if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
+			step = "making / private";
+		else if (mount(path, path, "none", MS_BIND, NULL) < 0)
+			step = "bind mount";
+		else if (mount("none", path, "none", MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+			step = "read-only remount";
+		if (step) {
+			c.setup = errno;
+			snprintf(c.why, sizeof(c.why), "%s of %.60s: %s", step, path, strerror(errno));
+		} else {
+			struct ksm_ctx *ctx = NULL;
+			struct ksm_txn *txn = NULL;
+			int fd = open(path, O_WRONLY);
+
+			if (fd >= 0 || errno != EROFS) {
+				c.setup = EINVAL;
+				snprintf(c.why, sizeof(c.why), "raw open of the ro %s: fd %d, %s", knob, fd,
+					 strerror(errno));
+			} else if (ksm_new_at(&ctx, "/") < 0 || ksm_txn_new(ctx, &txn) < 0) {
+				c.setup = ENOMEM;
+				snprintf(c.why, sizeof(c.why), "context in the child");
+			} else {
+				fault_txn(f, txn);
+				c.ret = ksm_txn_commit(txn, 0, &c.failed);
+			}
+			ksm_txn_free(txn);
+			ksm_unref(ctx);
+		}
+		if (write(pfd[1], &c, sizeof(c)) != (ssize_t)sizeof(c))
+			_exit(2);
+		_exit(0);
+	}
+	close(pfd[1]);
+	ck_assert_int_eq(read(pfd[0], res, sizeof(*res)), (ssize_t)sizeof(*res));
+	close(pfd[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "fault child status %#x", status);
+}
+
+START_TEST(test_txn_fault)
+{
+	struct ksm_ctx *ctx = new_ctx();
+	struct ksm_txn *txn = NULL;
+	struct ksm_txn_step steps[16];
+	struct fault_result res;
+	struct fault_set f;
+	struct snap before;
+	char plan[512], expect[512], buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	int writes[NKNOBS] = { 0 }, ino, n, third;
+	ssize_t len;
+
+	/* max_page_sharing changes only without merged pages; the advisor starts off */
+	if (raw_num("pages_shared") != 0)
+		raw_write_ok("run", "2");
+	if (raw_advisor_mode() != KSM_ADVISOR_NONE)
+		raw_write_ok("advisor_mode", "none");
+	snap_take(&before);
+	fault_values(_i, &f);
+	fault_plan_text(&f, expect, sizeof(expect));
+
+	ck_assert_int_eq(ksm_txn_new(ctx, &txn), 0);
+	fault_txn(&f, txn);
+	n = plan_text(txn, 0, steps, 16, plan, sizeof(plan));
+	ck_assert_msg(n == 5 && strcmp(plan, expect) == 0, "plan %d [%s], expected 5 [%s]", n, plan, expect);
+	third = steps[2].knob;
+	printf("    plan: %s; failing: %s\n", plan, ksm_knob_info(third)->name);
+	/* nothing allocated across fork(): the child exits without freeing the parent's objects */
+	txn = ksm_txn_free(txn);
+	ctx = ksm_unref(ctx);
+
+	ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	ck_assert_int_ge(ino, 0);
+	ck_assert_int_ge(inotify_add_watch(ino, GUARD_KSM_DIR, IN_CLOSE_WRITE), 0);
+	commit_with_ro_knob(&f, ksm_knob_info(third)->name, &res);
+	ck_assert_msg(res.setup == 0, "fault injection: %s", res.why);
+	ck_assert_msg(res.ret == -EROFS && res.failed == third,
+		      "commit = %d (%s), failed_knob %d; expected -EROFS, failed_knob %d (%s)", res.ret,
+		      strerror(-res.ret), res.failed, third, ksm_knob_info(third)->name);
+
+	/* all knobs as before, byte for byte */
+	ASSERT_SNAP(&before, NULL, "after the failed commit");
+
+	/* the first two writes reached the kernel and were written back; nothing else was written */
+	while ((len = read(ino, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + len;) {
+			struct inotify_event *e = (struct inotify_event *)p;
+			int k = e->len ? ksm_knob_lookup(e->name) : -1;
+
+			if (k >= 0 && (e->mask & IN_CLOSE_WRITE))
+				writes[k]++;
+			p += sizeof(*e) + e->len;
+		}
+	}
+	close(ino);
+	for (int k = 0; k < NKNOBS; k++) {
+		int want = (k == steps[0].knob || k == steps[1].knob) ? 2 : 0;
+
+		/*
+		 * advisor_mode scan-time and back to none left pages_to_scan at
+		 * the kernel's 100: written back only if it was something else
+		 */
+		if (k == KSM_KNOB_PAGES_TO_SCAN && _i == 0)
+			want = strtoll(before.text[snap_index(&before, "pages_to_scan")], NULL, 10) != 100;
+
+		ck_assert_msg(writes[k] == want, "%s was written %d times, expected %d", ksm_knob_info(k)->name,
+			      writes[k], want);
+	}
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* 2. the order of writes around the advisor                                 */
+
+static int commit2(struct ksm_ctx *ctx, unsigned int flags, int *failed, int k1, int64_t v1, int k2, int64_t v2)
+{
+	struct ksm_txn *txn = NULL;
+	int r;
+
+	ck_assert_int_eq(ksm_txn_new(ctx, &txn), 0);
+	ck_assert_int_eq(ksm_txn_set(txn, k1, v1), 0);
+	if (k2 >= 0)
+		ck_assert_int_eq(ksm_txn_set(txn, k2, v2), 0);
+	r = ksm_txn_commit(txn, flags, failed);
+	ksm_txn_free(txn);
+	return r;
+}
+
+START_TEST(test_txn_advisor)
+{
+	struct ksm_ctx *ctx = new_ctx();
+	struct snap before;
+	int64_t min = raw_num("advisor_min_pages_to_scan");
+	int failed = -2, r;
+	static const char *const skip_adv[] = { "pages_to_scan", "advisor_mode", "advisor_min_pages_to_scan", NULL };
+	static const char *const skip_on[] = { "pages_to_scan", "advisor_min_pages_to_scan", NULL };
+
+	/* scan-time: the kernel sets pages_to_scan to advisor_min_pages_to_scan and refuses writes to it */
+	raw_write_ok("advisor_mode", "scan-time");
+	ck_assert_int_eq(raw_advisor_mode(), KSM_ADVISOR_SCAN_TIME);
+	ck_assert_int_eq(raw_num("pages_to_scan"), min);
+	ck_assert_int_eq(guard_raw_write("pages_to_scan", "1234"), -EINVAL);
+	snap_take(&before);
+
+	/* pages_to_scan alone while the advisor stays: refused, nothing written */
+	r = commit2(ctx, 0, &failed, KSM_KNOB_PAGES_TO_SCAN, 1234, -1, 0);
+	ck_assert_msg(r == -EBUSY && failed == KSM_KNOB_PAGES_TO_SCAN, "commit = %d, failed %d", r, failed);
+	ASSERT_SNAP(&before, NULL, "after the refused commit");
+
+	/* advisor off and pages_to_scan in one transaction: mode first */
+	r = commit2(ctx, 0, &failed, KSM_KNOB_PAGES_TO_SCAN, 1234, KSM_KNOB_ADVISOR_MODE, KSM_ADVISOR_NONE);
+	ck_assert_msg(r == 0 && failed == -1, "commit = %d (%s), failed %d", r, strerror(-r), failed);
+	ck_assert_int_eq(raw_advisor_mode(), KSM_ADVISOR_NONE);
+	ck_assert_int_eq(raw_num("pages_to_scan"), 1234);
+
+	/* advisor off alone: the kernel resets pages_to_scan to 100; the transaction keeps the old value */
+	raw_write_ok("advisor_mode", "scan-time");
+	ck_assert_int_eq(raw_num("pages_to_scan"), min);
+	r = commit2(ctx, 0, &failed, KSM_KNOB_ADVISOR_MODE, KSM_ADVISOR_NONE, -1, 0);
+	ck_assert_msg(r == 0 && failed == -1, "commit = %d (%s), failed %d", r, strerror(-r), failed);
+	ck_assert_int_eq(raw_advisor_mode(), KSM_ADVISOR_NONE);
+	ck_assert_int_eq(raw_num("pages_to_scan"), min);
+	ASSERT_SNAP(&before, skip_adv, "after switching the advisor off");
+
+	/* advisor on with a new minimum: the minimum first, so pages_to_scan starts from it */
+	r = commit2(ctx, 0, &failed, KSM_KNOB_ADVISOR_MODE, KSM_ADVISOR_SCAN_TIME,
+		    KSM_KNOB_ADVISOR_MIN_PAGES_TO_SCAN, min + 200);
+	ck_assert_msg(r == 0 && failed == -1, "commit = %d (%s), failed %d", r, strerror(-r), failed);
+	ck_assert_int_eq(raw_advisor_mode(), KSM_ADVISOR_SCAN_TIME);
+	ck_assert_int_eq(raw_num("advisor_min_pages_to_scan"), min + 200);
+	ck_assert_int_eq(raw_num("pages_to_scan"), min + 200);
+	ASSERT_SNAP(&before, skip_on, "after switching the advisor on");
+	ksm_unref(ctx);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* 3. merge_across_nodes with merged pages                                   */
+
+START_TEST(test_txn_unmerge)
+{
+	struct ksm_ctx *ctx = new_ctx();
+	struct ksm_txn *txn = NULL;
+	struct ksm_txn_step steps[8];
+	struct area a;
+	struct snap before;
+	char plan[256], expect[256];
+	int failed = -2, r, n;
+	int64_t man;
+	static const char *const skip_man[] = { "merge_across_nodes", NULL };
+
+	if (!raw_exists("merge_across_nodes")) {
+		printf("    SKIP: no merge_across_nodes (kernel without NUMA)\n");
+		ksm_unref(ctx);
+		return;
+	}
+	/* 1000 identical pages merge into 4 KSM pages with max_page_sharing 256 */
+	raw_write_ok("run", "2");
+	raw_write_ok("max_page_sharing", "256");
+	man = raw_num("merge_across_nodes");
+	area_map(&a, 1000, true);
+	raw_write_ok("pages_to_scan", "10000");
+	raw_write_ok("sleep_millisecs", "0");
+	raw_write_ok("run", "1");
+	ck_assert_msg(wait_counts(4, 996, 10.0), "1000 pages not merged into 4/996: %" PRId64 "/%" PRId64,
+		      raw_num("pages_shared"), raw_num("pages_sharing"));
+	/* ksmd keeps running, but slowly: after an unmerge nothing merges again within the test */
+	raw_write_ok("pages_to_scan", "100");
+	raw_write_ok("sleep_millisecs", "60000");
+	snap_take(&before);
+
+	ck_assert_int_eq(ksm_txn_new(ctx, &txn), 0);
+	ck_assert_int_eq(ksm_txn_set(txn, KSM_KNOB_MERGE_ACROSS_NODES, 1 - man), 0);
+	r = ksm_txn_commit(txn, 0, &failed);
+	ck_assert_msg(r == -EBUSY && failed == KSM_KNOB_MERGE_ACROSS_NODES, "commit = %d (%s), failed %d", r,
+		      strerror(-r), failed);
+	ASSERT_SNAP(&before, NULL, "after -EBUSY");
+	ck_assert_int_eq(raw_num("pages_shared"), 4);
+	ck_assert_int_eq(raw_num("pages_sharing"), 996);
+
+	n = plan_text(txn, KSM_TXN_ALLOW_UNMERGE, steps, 8, plan, sizeof(plan));
+	snprintf(expect, sizeof(expect), "run=2 merge_across_nodes=%d run=1", (int)(1 - man));
+	ck_assert_msg(n == 3 && strcmp(plan, expect) == 0, "plan %d [%s], expected [%s]", n, plan, expect);
+	r = ksm_txn_commit(txn, KSM_TXN_ALLOW_UNMERGE, &failed);
+	ck_assert_msg(r == 0 && failed == -1, "commit = %d (%s), failed %d", r, strerror(-r), failed);
+	ck_assert_int_eq(raw_num("merge_across_nodes"), 1 - man);
+	ck_assert_int_eq(raw_num("run"), 1);
+	ck_assert_int_eq(raw_num("pages_shared"), 0);
+	ck_assert_int_eq(raw_num("pages_sharing"), 0);
+	ASSERT_SNAP(&before, skip_man, "after the unmerging commit");
+	ksm_txn_free(txn);
+	area_unmap(&a);
+	ksm_unref(ctx);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* 4. ksmctl save / set / apply                                              */
+
+/* Every "knob = value" line of @text matches the raw file. Returns the number of lines. */
+static int check_profile(const char *text, bool *has_pages)
+{
+	char copy[4096], *save = NULL;
+	int n = 0;
+
+	*has_pages = false;
+	snprintf(copy, sizeof(copy), "%s", text);
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[64], value[64], raw[128];
+
+		if (line[0] == '#')
+			continue;
+		ck_assert_msg(sscanf(line, "%63s = %63s", name, value) == 2, "profile line '%s'", line);
+		ck_assert_msg(strcmp(name, "run") != 0, "the profile names run");
+		*has_pages |= strcmp(name, "pages_to_scan") == 0;
+		raw_text(name, raw, sizeof(raw));
+		if (strcmp(name, "advisor_mode") == 0)
+			ck_assert_msg(strcmp(value, raw_advisor_mode() == KSM_ADVISOR_NONE ? "none" : "scan-time") == 0,
+				      "profile advisor_mode %s, raw %s", value, raw);
+		else
+			ck_assert_msg(strtoll(raw, NULL, 10) == strtoll(value, NULL, 10) && raw[strspn(raw, "0123456789")] == '\n',
+				      "profile %s = %s, raw '%s'", name, value, raw);
+		n++;
+	}
+	return n;
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[4096];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
+	read_all(fd, buf, sizeof(buf));
+	close(fd);
+	return buf;
+}
+
+START_TEST(test_profile_roundtrip)
+{
+	char dir[] = "/tmp/libksm-boost-XXXXXX", file[64], out[4096];
+	struct snap before;
+	bool has_pages;
+	int status, n;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/ksm.conf", dir);
+	if (raw_num("pages_shared") != 0)
+		raw_write_ok("run", "2");
+	if (raw_advisor_mode() != KSM_ADVISOR_NONE)
+		raw_write_ok("advisor_mode", "none");
+	snap_take(&before);
+
+	status = ksmctl((const char *[]){ "save", file, NULL }, out, sizeof(out), NULL);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ksmctl save: status %#x: %s", status, out);
+	n = check_profile(slurp(file), &has_pages);
+	ck_assert_msg(n == guard_count() - 1 && has_pages, "profile has %d settings (pages_to_scan %d), %d writable knobs",
+		      n, has_pages, guard_count());
+
+	status = ksmctl((const char *[]){ "set", "sleep_millisecs=7", "pages_to_scan=999", "max_page_sharing=300",
+					  "use_zero_pages=1", "smart_scan=0", "advisor_max_cpu=33",
+					  "stable_node_chains_prune_millisecs=1", NULL },
+			out, sizeof(out), NULL);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ksmctl set: status %#x: %s", status, out);
+	ck_assert_int_eq(raw_num("sleep_millisecs"), 7);
+	ck_assert_int_eq(raw_num("pages_to_scan"), 999);
+	ck_assert_int_eq(raw_num("max_page_sharing"), 300);
+	ck_assert_int_eq(raw_num("advisor_max_cpu"), 33);
+
+	status = ksmctl((const char *[]){ "apply", file, NULL }, out, sizeof(out), NULL);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ksmctl apply: status %#x: %s", status, out);
+	ASSERT_SNAP(&before, NULL, "after ksmctl apply");
+
+	/* saved while the advisor runs the show: no pages_to_scan in the profile */
+	raw_write_ok("advisor_mode", "scan-time");
+	snap_take(&before);
+	status = ksmctl((const char *[]){ "save", file, NULL }, out, sizeof(out), NULL);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ksmctl save: status %#x: %s", status, out);
+	n = check_profile(slurp(file), &has_pages);
+	ck_assert_msg(n == guard_count() - 2 && !has_pages, "scan-time profile has %d settings (pages_to_scan %d)", n,
+		      has_pages);
+	status = ksmctl((const char *[]){ "set", "advisor_mode=none", "pages_to_scan=1234", "sleep_millisecs=3", NULL },
+			out, sizeof(out), NULL);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ksmctl set: status %#x: %s", status, out);
+	ck_assert_int_eq(raw_advisor_mode(), KSM_ADVISOR_NONE);
+	ck_assert_int_eq(raw_num("pages_to_scan"), 1234);
+	status = ksmctl((const char *[]){ "apply", file, NULL }, out, sizeof(out), NULL);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ksmctl apply: status %#x: %s", status, out);
+	/* pages_to_scan included: switching to scan-time sets it to advisor_min_pages_to_scan, as saved */
+	ASSERT_SNAP(&before, NULL, "after applying the scan-time profile");
+
+	unlink(file);
+	rmdir(dir);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* 5. ksm_merge_now of 64 MiB                                                */
+
+static int64_t self_ksm_stat(const char *key)
+{
+	char *text = slurp("/proc/self/ksm_stat"), *p;
+	size_t len = strlen(key);
+
+	for (p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, key, len) == 0 && (p[len] == ' ' || p[len] == ':'))
+			return strtoll(p + len + 1, NULL, 10);
+	ck_abort_msg("no %s in /proc/self/ksm_stat:\n%s", key, text);
+	return -1;
+}
+
+START_TEST(test_merge_now_64m)
+{
+	struct ksm_ctx *ctx = new_ctx();
+	struct area a;
+	struct snap before;
+	uint64_t merged = 0;
+	double t0, t;
+	int r;
+	static const char *const skip_run[] = { "run", NULL };
+
+	/* clean counters; 16384 pages with max_page_sharing 256: 64 KSM pages */
+	raw_write_ok("run", "2");
+	raw_write_ok("max_page_sharing", "256");
+	ck_assert_int_eq(raw_num("pages_shared"), 0);
+	ck_assert_int_eq(raw_num("pages_sharing"), 0);
+	area_map(&a, 16384, false);
+	ck_assert_int_eq(a.len, 64u << 20);
+	snap_take(&before);
+
+	t0 = now_s();
+	r = ksm_merge_now(ctx, a.p, a.len, 20000, &merged);
+	t = now_s() - t0;
+	ck_assert_msg(r == 0, "ksm_merge_now(64 MiB) = %d (%s) after %.3f s", r, strerror(-r), t);
+	printf("    ksm_merge_now(64 MiB): %.3f s, full_scans %" PRId64 ", merged %" PRIu64 " bytes\n", t,
+	       raw_num("full_scans"), merged);
+	ck_assert_msg(merged == (uint64_t)64 << 20, "merged %" PRIu64 " bytes, expected %u", merged, 64u << 20);
+	ck_assert_int_eq(raw_num("pages_shared"), 64);
+	ck_assert_int_eq(raw_num("pages_sharing"), 16320);
+	ck_assert_int_eq(self_ksm_stat("ksm_merging_pages"), 16384);
+	/* the boost is over: every knob as before; the saved run=2 comes back as 0 */
+	ASSERT_SNAP(&before, skip_run, "after ksm_merge_now");
+	ck_assert_int_eq(raw_num("run"), 0);
+	ASSERT_NO_RECORD("after ksm_merge_now");
+	area_unmap(&a);
+	ksm_unref(ctx);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* 6. four processes boosting at once                                        */
+
+#define NBOOSTERS 4
+
+struct msg {
+	int who;
+	char what; /* B began, E about to end, S scan_now done, D ended */
+	int ret;
+};
+
+static void send_msg(int fd, int who, char what, int ret)
+{
+	struct msg m;
+
+	memset(&m, 0, sizeof(m)); /* no uninitialised padding through the pipe */
+	m.who = who;
+	m.what = what;
+	m.ret = ret;
+	if (write(fd, &m, sizeof(m)) != (ssize_t)sizeof(m))
+		_exit(3);
+}
+
+static void booster(int who, int go, int release, int report)
+{
+	struct ksm_ctx *ctx = NULL;
+	struct ksm_boost *b = NULL;
+	struct area a = { 0 };
+	char c;
+	int r;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	srand((unsigned int)getpid() * 2654435761u);
+	if (ksm_new_at(&ctx, "/") < 0)
+		_exit(4);
+	if (who % 2) {
+		/* something to scan for ksm_scan_now */
+		long ps = sysconf(_SC_PAGESIZE);
+		a.len = 64 * (size_t)ps;
+		a.p = mmap(NULL, a.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (a.p == MAP_FAILED)
+			_exit(5);
+		memset(a.p, 0x5a + who, a.len);
+		if (madvise(a.p, a.len, MADV_MERGEABLE) < 0)
+			_exit(6);
+	}
+	if (read(go, &c, 1) != 1)
+		_exit(7);
+	r = ksm_boost_begin(ctx, &b);
+	send_msg(report, who, 'B', r);
+	if (r < 0)
+		_exit(8);
+	(void)!read(release, &c, 1); /* EOF also releases */
+	sleep_ms(50 + rand() % 251);
+	send_msg(report, who, 'E', 0);
+	if (who % 2)
+		send_msg(report, who, 'S', ksm_scan_now(ctx, 2, 10000));
+	send_msg(report, who, 'D', ksm_boost_end(b));
+	ksm_unref(ctx);
+	_exit(0);
+}
+
+START_TEST(test_concurrent_boosts)
+{
+	int go[2], rel[2], rep[2], began = 0, ending = 0, done = 0, samples = 0, bad = 0, status;
+	pid_t pids[NBOOSTERS];
+	struct snap before;
+	char why[256] = "", first_bad[256] = "";
+	double t0;
+
+	snap_take(&before);
+	ck_assert_int_eq(pipe2(go, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(rel, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(rep, O_CLOEXEC), 0);
+	fflush(NULL);
+	for (int i = 0; i < NBOOSTERS; i++) {
+		pids[i] = fork();
+		ck_assert_int_ge(pids[i], 0);
+		if (pids[i] == 0) {
+			close(go[1]);
+			close(rel[1]);
+			close(rep[0]);
+			booster(i, go[0], rel[0], rep[1]);
+		}
+	}
+	close(go[0]);
+	close(rel[0]);
+	close(rep[1]);
+	ck_assert_int_eq(write(go[1], "gggg", NBOOSTERS), NBOOSTERS);
+
+	while (began < NBOOSTERS) {
+		struct msg m;
+		ck_assert_int_eq(read(rep[0], &m, sizeof(m)), (ssize_t)sizeof(m));
+		ck_assert_msg(m.what == 'B' && m.ret == 0, "booster %d: '%c' %d (%s)", m.who, m.what, m.ret,
+			      strerror(-m.ret));
+		began++;
+	}
+	/* all four hold a boost */
+	ASSERT_FAST("with four boosts");
+	ck_assert_int_eq(record_holders(), NBOOSTERS);
+	ck_assert_int_eq(write(rel[1], "rrrr", NBOOSTERS), NBOOSTERS);
+	close(rel[1]);
+
+	/* until the last one starts to end, the knobs stay fast */
+	ck_assert_int_eq(fcntl(rep[0], F_SETFL, O_NONBLOCK), 0);
+	t0 = now_s();
+	while (done < NBOOSTERS) {
+		bool fast = raw_is_fast(why, sizeof(why));
+		struct msg m;
+
+		while (read(rep[0], &m, sizeof(m)) == (ssize_t)sizeof(m)) {
+			if (m.what == 'E')
+				ending++;
+			if (m.what == 'S')
+				ck_assert_msg(m.ret == 0, "booster %d: ksm_scan_now = %d (%s)", m.who, m.ret,
+					      strerror(-m.ret));
+			if (m.what == 'D') {
+				ck_assert_msg(m.ret == 0, "booster %d: ksm_boost_end = %d (%s)", m.who, m.ret,
+					      strerror(-m.ret));
+				done++;
+			}
+		}
+		if (ending < NBOOSTERS) {
+			samples++;
+			if (!fast && !bad++)
+				snprintf(first_bad, sizeof(first_bad), "%s", why);
+		}
+		ck_assert_msg(now_s() - t0 < 20, "boosters did not finish: %d ending, %d done", ending, done);
+		sleep_ms(2);
+	}
+	for (int i = 0; i < NBOOSTERS; i++) {
+		ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "booster %d status %#x", i, status);
+	}
+	close(go[1]);
+	close(rep[0]);
+	printf("    overlap: %d samples of the knobs while boosts were held, %d not fast\n", samples, bad);
+	ck_assert_msg(bad == 0, "%d of %d samples during the overlap were not fast, first: %s", bad, samples, first_bad);
+	ck_assert_int_gt(samples, 5);
+	ASSERT_SNAP(&before, NULL, "after the last boost ended");
+	ASSERT_NO_RECORD("after the last boost ended");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* 7. boosters killed with SIGKILL                                           */
+
+#define CRASHES 20
+
+START_TEST(test_crash_recovery)
+{
+	struct ksm_ctx *ctx = new_ctx();
+	struct snap before;
+	volatile uint64_t *cycles;
+	int mid = 0, restored = 0;
+	char out[1024];
+
+	snap_take(&before);
+	cycles = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne((void *)cycles, MAP_FAILED);
+	srand((unsigned int)time(NULL) ^ (unsigned int)getpid());
+
+	for (int it = 0; it < CRASHES; it++) {
+		bool in_boost;
+		int status, ready[2];
+		char c1;
+		pid_t pid;
+
+		ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
+		fflush(NULL);
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			struct ksm_ctx *c = NULL;
+
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			close(ready[0]);
+			if (ksm_new_at(&c, "/") < 0)
+				_exit(4);
+			srand((unsigned int)getpid());
+			if (write(ready[1], "r", 1) != 1)
+				_exit(7);
+			for (;;) {
+				struct ksm_boost *b = NULL;
+
+				if (ksm_boost_begin(c, &b) < 0)
+					_exit(5);
+				usleep((useconds_t)(rand() % 2000));
+				if (ksm_boost_end(b) < 0)
+					_exit(6);
+				cycles[0]++;
+				usleep((useconds_t)(rand() % 1000));
+			}
+		}
+		close(ready[1]);
+		/* the random delay counts from the first boost, not from fork() */
+		ck_assert_int_eq(read(ready[0], &c1, 1), 1);
+		close(ready[0]);
+		sleep_ms(rand() % 31);
+		ck_assert_int_eq(kill(pid, SIGKILL), 0);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "crash child status %#x", status);
+		in_boost = record_exists();
+		mid += in_boost;
+
+		if (it % 2 == 0) {
+			status = ksmctl((const char *[]){ "recover", NULL }, out, sizeof(out), NULL);
+			ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ksmctl recover: status %#x: %s",
+				      status, out);
+			ck_assert_msg(strcmp(out, in_boost ? "restored the knobs saved by an interrupted boost\n"
+							   : "nothing to recover\n") == 0,
+				      "iteration %d (record %d): ksmctl recover said '%s'", it, in_boost, out);
+			restored += in_boost;
+		} else {
+			struct ksm_boost *b = NULL;
+			int r = ksm_boost_begin(ctx, &b);
+
+			ck_assert_msg(r == 0, "iteration %d: ksm_boost_begin after a crash = %d (%s)", it, r, strerror(-r));
+			ASSERT_FAST("boost after a crash");
+			ck_assert_int_eq(record_holders(), 1);
+			r = ksm_boost_end(b);
+			ck_assert_msg(r == 0, "iteration %d: ksm_boost_end = %d (%s)", it, r, strerror(-r));
+		}
+		{
+			char m[2048], when[64];
+			int d = snap_diff(&before, NULL, m, sizeof(m));
+
+			snprintf(when, sizeof(when), "iteration %d (killed %s)", it, in_boost ? "mid-boost" : "outside");
+			ck_assert_msg(d == 0, "%s: %d knobs differ: %s", when, d, m);
+			ASSERT_NO_RECORD(when);
+		}
+	}
+	printf("    %d kills, %d landed mid-boost (record present; %d recovered by ksmctl recover, %d by the next boost), "
+	       "%" PRIu64 " complete boost cycles\n",
+	       CRASHES, mid, restored, mid - restored, cycles[0]);
+	ck_assert_msg(mid > 0, "no kill landed mid-boost in %d tries", CRASHES);
+	munmap((void *)cycles, 4096);
+	ksm_unref(ctx);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* 8. ksmctl merge-now interrupted, and timed out                            */
+
+START_TEST(test_merge_now_sigint)
+{
+	struct snap before;
+	struct area a;
+	char out[2048], why[256];
+	int fd, status;
+	pid_t pid;
+	double t0;
+
+	snap_take(&before);
+	area_map(&a, 2048, true); /* something to scan, so that the wait goes on */
+	fd = ksmctl((const char *[]){ "merge-now", "--scans", "100000", NULL }, out, sizeof(out), &pid);
+	t0 = now_s();
+	while (!(record_exists() && raw_is_fast(why, sizeof(why)))) {
+		ck_assert_msg(waitpid(pid, &status, WNOHANG) == 0, "ksmctl merge-now ended early: status %#x", status);
+		ck_assert_msg(now_s() - t0 < 5, "no boost 5 s after ksmctl merge-now started: %s", why);
+		sleep_ms(5);
+	}
+	sleep_ms(200);
+	ASSERT_FAST("while ksmctl merge-now waits");
+	ck_assert_msg(waitpid(pid, &status, WNOHANG) == 0, "ksmctl merge-now ended before SIGINT: status %#x", status);
+	ck_assert_int_eq(kill(pid, SIGINT), 0);
+	read_all(fd, out, sizeof(out));
+	close(fd);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT, "ksmctl merge-now after SIGINT: status %#x: %s",
+		      status, out);
+	ck_assert_msg(strstr(out, "interrupted; the knobs are restored"), "output: %s", out);
+	ASSERT_SNAP(&before, NULL, "after SIGINT to ksmctl merge-now");
+	ASSERT_NO_RECORD("after SIGINT to ksmctl merge-now");
+	area_unmap(&a);
+}
+END_TEST
+
+static int count_proc(const struct ksm_proc *p, void *data)
+{
+	(void)p;
+	(*(int *)data)++;
+	return 0;
+}
+
+START_TEST(test_merge_now_timeout)
+{
+	struct ksm_ctx *ctx = new_ctx();
+	struct snap before;
+	char out[2048];
+	const char *scans;
+	int status, busy = 0;
+	double t0, t;
+
+	snap_take(&before);
+	/*
+	 * Nothing of ours is registered. If no process is, one scan can never
+	 * complete; if other processes are (or register meanwhile), ask for
+	 * more scans than 0.5 s can give.
+	 */
+	ck_assert_int_ge(ksm_proc_foreach(ctx, count_proc, &busy), 0);
+	scans = busy ? "100000" : "1";
+	for (;;) {
+		t0 = now_s();
+		status = ksmctl((const char *[]){ "merge-now", "--scans", scans, "--timeout", "0.5", NULL }, out,
+				sizeof(out), NULL);
+		t = now_s() - t0;
+		/*
+		 * A completed scan means that some mm was still registered with
+		 * ksmd: another process's, or (CK_FORK=no) this one's, whose
+		 * unmapped areas ksmd drops only on its next pass.
+		 */
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && strcmp(scans, "1") == 0) {
+			printf("    a full scan completed (some mm was still registered with ksmd);"
+			       " again with --scans 100000\n");
+			scans = "100000";
+			continue;
+		}
+		break;
+	}
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 3, "ksmctl merge-now --timeout 0.5: status %#x: %s",
+		      status, out);
+	ck_assert_msg(strstr(out, "timed out") != NULL, "output: %s", out);
+	ck_assert_msg(t >= 0.5 && t < 5, "timed out after %.3f s", t);
+	printf("    merge-now --scans %s --timeout 0.5: exit 3 after %.3f s (%d processes with KSM activity)\n", scans,
+	       t, busy);
+	ASSERT_SNAP(&before, NULL, "after ksmctl merge-now timed out");
+	ASSERT_NO_RECORD("after ksmctl merge-now timed out");
+	ksm_unref(ctx);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* fixtures and runner                                                       */
+
+static int runner_failures;
+static pid_t runner_pid;
+/*
+ * The current test child (MAP_SHARED). check makes it the leader of its own
+ * process group, so that the runner can kill everything a test started
+ * (boosters, ksmctl) in one go; as a child subreaper, the runner then reaps
+ * the orphans. On SIGINT/SIGTERM, check's own handler kills that group and
+ * sends the signal again to the runner's group, with our handler restored.
+ */
+static volatile pid_t *test_pid;
+static struct sigaction guard_action[3];
+static const int guarded_signals[3] = { SIGINT, SIGTERM, SIGHUP };
+
+/* Kill and reap every process of the test; async-signal-safe. True if anything was reaped. */
+static bool stop_test_processes(void)
+{
+	pid_t pid = test_pid ? *test_pid : 0;
+	bool reaped = false;
+	int status;
+
+	if (pid <= 0 || pid == runner_pid)
+		return false; /* CK_FORK=no: the tests run in the runner itself */
+	kill(-pid, SIGKILL);
+	for (;;) {
+		pid_t r = waitpid(-1, &status, 0);
+		if (r > 0)
+			reaped = true;
+		else if (errno != EINTR)
+			break;
+	}
+	*test_pid = 0;
+	return reaped;
+}
+
+/*
+ * Does every holder of the record belong to a process that is gone? Only
+ * open/read/kill, for the signal handler. False if a holder lives (a boost
+ * of another program: its own ksm_boost_end() needs the record) or if the
+ * record cannot be read.
+ */
+static bool record_holders_gone(void)
+{
+	static char buf[65536];
+	size_t off = 0;
+	ssize_t n;
+	int fd = open(RECORD, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	while (off + 1 < sizeof(buf) && (n = read(fd, buf + off, sizeof(buf) - 1 - off)) > 0)
+		off += (size_t)n;
+	close(fd);
+	buf[off] = '\0';
+	for (char *p = buf; (p = strstr(p, "\nholder ")) != NULL;) {
+		long pid = 0;
+
+		for (p += 8; *p >= '0' && *p <= '9'; p++)
+			pid = pid * 10 + (*p - '0');
+		if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * SIGINT/SIGTERM/SIGHUP of the runner: stop the test's processes first, so
+ * that none writes a knob after the guard restored them, drop the record
+ * their boosts left, then let the guard restore and re-raise.
+ */
+static void on_signal(int sig)
+{
+	int saved_errno = errno;
+
+	if (getpid() == runner_pid && stop_test_processes() && record_holders_gone()) {
+		unlink(RECORD);
+		unlink(RECORD ".tmp"); /* a booster killed while writing the record */
+	}
+	errno = saved_errno;
+	for (int i = 0; i < 3; i++)
+		if (guarded_signals[i] == sig && guard_action[i].sa_handler != SIG_DFL &&
+		    guard_action[i].sa_handler != SIG_IGN)
+			guard_action[i].sa_handler(sig);
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 3; i++)
+		sigaddset(&sa.sa_mask, guarded_signals[i]);
+	for (int i = 0; i < 3; i++)
+		sigaction(guarded_signals[i], &sa, &guard_action[i]);
+}
+
+static void checked_setup(void)
+{
+	char msg[1024];
+
+	if (getpid() != runner_pid && test_pid)
+		*test_pid = getpid();
+	guard_mark_child();
+	if (guard_restore(msg, sizeof(msg)) != 0)
+		ck_abort_msg("KSM state could not be restored before the test: %s", msg);
+	ck_assert_msg(!record_exists(), "%s exists before the test", RECORD);
+}
+
+static void checked_teardown(void)
+{
+	char msg[1024];
+	int bad = guard_restore(msg, sizeof(msg));
+
+	ck_assert_msg(bad == 0, "KSM state not restored after the test: %s", msg);
+	ASSERT_NO_RECORD("after the test");
+}
+
+/* A leftover record: recover it (its holders are gone), then put the snapshot back. */
+static bool clear_record(const char *when)
+{
+	struct ksm_ctx *ctx = NULL;
+	int r = -ENOENT;
+
+	if (!record_exists())
+		return true;
+	if (ksm_new_at(&ctx, "/") == 0) {
+		for (int i = 0; i < 100 && record_exists(); i++) {
+			r = ksm_boost_recover(ctx);
+			if (record_exists())
+				usleep(50000);
+		}
+		ksm_unref(ctx);
+	}
+	fprintf(stderr, "%s: %s was left behind; recovery: %d, still there: %d\n", when, RECORD, r, record_exists());
+	return false;
+}
+
+static void runner_teardown(void)
+{
+	char msg[1024];
+
+	stop_test_processes();
+	if (!clear_record("after a test"))
+		runner_failures++;
+	if (guard_restore(msg, sizeof(msg)) != 0) {
+		fprintf(stderr, "KSM state NOT restored after a test: %s\n", msg);
+		runner_failures++;
+	}
+}
+
+static void add(Suite *s, const char *name, const TTest *t, int loops)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_unchecked_fixture(tc, NULL, runner_teardown);
+	tcase_add_checked_fixture(tc, checked_setup, checked_teardown);
+	tcase_add_loop_test(tc, t, 0, loops);
+	suite_add_tcase(s, tc);
+}
+
+static Suite *boost_suite(void)
+{
+	Suite *s = suite_create("boost");
+
+	add(s, "txn_fault", test_txn_fault, 2);
+	add(s, "txn_advisor", test_txn_advisor, 1);
+	add(s, "txn_unmerge", test_txn_unmerge, 1);
+	add(s, "profile", test_profile_roundtrip, 1);
+	add(s, "merge_now_64m", test_merge_now_64m, 1);
+	add(s, "concurrent", test_concurrent_boosts, 1);
+	add(s, "crash", test_crash_recovery, 1);
+	add(s, "merge_now_sigint", test_merge_now_sigint, 1);
+	add(s, "merge_now_timeout", test_merge_now_timeout, 1);
+	return s;
+}
+
+int main(void)
+{
+	char why[256], msg[2048];
+	SRunner *sr;
+	int failed, r;
+
+	if (guard_usable(why, sizeof(why)) < 0) {
+		printf("SKIP: %s\n", why);
+		return 77;
+	}
+	if (!raw_exists("advisor_mode") || !raw_exists("smart_scan") || access("/proc/self/ksm_stat", F_OK) < 0) {
+		printf("SKIP: these tests need a kernel with the KSM advisor, smart_scan and ksm_stat (6.8+)\n");
+		return 77;
+	}
+	/* other kernel test programs (other build directories) change the same global state */
+	r = guard_lock(300);
+	if (r < 0) {
+		fprintf(stderr, "cannot lock %s: %s\n", GUARD_LOCK_FILE, strerror(-r));
+		return EXIT_FAILURE;
+	}
+	/* the snapshot must not be a boosted state */
+	if (!clear_record("before the tests") && record_exists()) {
+		fprintf(stderr, "a live process holds a boost (%s); not testing\n", RECORD);
+		return EXIT_FAILURE;
+	}
+	r = guard_save();
+	if (r < 0) {
+		fprintf(stderr, "cannot snapshot %s: %s\n", GUARD_KSM_DIR, strerror(-r));
+		return EXIT_FAILURE;
+	}
+	guard_install();
+	runner_pid = getpid();
+	test_pid = mmap(NULL, sizeof(pid_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (test_pid == MAP_FAILED)
+		test_pid = NULL;
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	install_signals();
+	printf("KSM snapshot (%d writable files):", guard_count());
+	for (int i = 0; i < guard_count(); i++)
+		printf(" %s=%.*s", guard_name(i), (int)strcspn(guard_saved_text(i), "\n"), guard_saved_text(i));
+	printf("\n");
+	fflush(stdout);
+
+	setenv("CK_DEFAULT_TIMEOUT", "60", 0);
+	setenv("CK_VERBOSITY", "verbose", 0);
+
+	sr = srunner_create(boost_suite());
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+
+	if (!clear_record("at the end"))
+		failed++;
+	if (guard_restore(msg, sizeof(msg)) != 0) {
+		fprintf(stderr, "KSM state NOT restored at the end: %s\n", msg);
+		failed++;
+	}
+	return failed || runner_failures ? EXIT_FAILURE : EXIT_SUCCESS;
+}

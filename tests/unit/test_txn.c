@@ -1,0 +1,1162 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Transactions, profiles and boosts against copies of the fake sysroots
+ * (tests/sysroots). Every test works on a fresh copy (tu_sysroot_copy()),
+ * removed by the checked teardown.
+ *
+ * The fake trees are plain files, not the kernel: writing one knob has no
+ * side effect on another, and advisor_mode reads back as the bare word that
+ * was written. Tests that commit therefore avoid changing advisor_mode;
+ * the kernel's side effects are covered by tests/kernel/test_boost.c.
+ *
+ * The boost code places its record under <sysroot>/run/libksm but checks
+ * holders against the real /proc (they are processes of the running
+ * system), so the tests fabricate holders from real pids: their own, and
+ * that of a child that has exited.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ksm.h>
+
+#include "testutil.h"
+
+#define KSM_REL "sys/kernel/mm/ksm"
+#define RECORD_REL "run/libksm/boost"
+#define NKNOBS 24
+
+static char *root;
+static struct ksm_ctx *ctx;
+static struct ksm_txn *txn;
+/* raw text of every knob file of the copy, as copied; NULL where absent */
+static char *orig[NKNOBS];
+
+static void teardown(void)
+{
+	txn = ksm_txn_free(txn);
+	ksm_unref(ctx);
+	ctx = NULL;
+	for (int k = 0; k < NKNOBS; k++) {
+		free(orig[k]);
+		orig[k] = NULL;
+	}
+	if (root) {
+		tu_rmtree(root);
+		free(root);
+		root = NULL;
+	}
+}
+
+static char *knob_path(int knob, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/" KSM_REL "/%s", root, ksm_knob_info(knob)->name);
+	return buf;
+}
+
+static char *knob_rel(int knob, char *buf, size_t size)
+{
+	snprintf(buf, size, KSM_REL "/%s", ksm_knob_info(knob)->name);
+	return buf;
+}
+
+static bool knob_exists(int knob)
+{
+	char path[4096];
+
+	return access(knob_path(knob, path, sizeof(path)), F_OK) == 0;
+}
+
+static char *raw(int knob)
+{
+	char rel[256];
+
+	return tu_read(root, knob_rel(knob, rel, sizeof(rel)));
+}
+
+static void put(int knob, const char *text)
+{
+	char rel[256];
+
+	tu_write(root, knob_rel(knob, rel, sizeof(rel)), text);
+}
+
+static void assert_raw(int knob, const char *expect)
+{
+	char *got = raw(knob);
+
+	ck_assert_msg(strcmp(got, expect) == 0, "%s holds '%s', expected '%s'", ksm_knob_info(knob)->name,
+		      got, expect);
+	free(got);
+}
+
+/* Copy generation @name, remember every file's text, open a context and a transaction. */
+static void use(const char *name)
+{
+	int r;
+
+	root = tu_sysroot_copy(name);
+	for (int k = 0; k < NKNOBS; k++)
+		orig[k] = knob_exists(k) ? raw(k) : NULL;
+	r = ksm_new_at(&ctx, root);
+	ck_assert_msg(r == 0, "ksm_new_at(%s): %s", name, strerror(-r));
+	r = ksm_txn_new(ctx, &txn);
+	ck_assert_msg(r == 0, "ksm_txn_new: %d", r);
+}
+
+/* Every knob file equals its copied text, except @skip (-1: none); a list of the others in @msg. */
+static int count_changed(int skip, char *msg, size_t size)
+{
+	int bad = 0;
+
+	msg[0] = '\0';
+	for (int k = 0; k < NKNOBS; k++) {
+		char *now;
+
+		if (!orig[k] || k == skip)
+			continue;
+		now = raw(k);
+		if (strcmp(now, orig[k]) != 0) {
+			size_t len = strlen(msg);
+			snprintf(msg + len, size - len, "%s='%.*s' (was '%.*s') ", ksm_knob_info(k)->name,
+				 (int)strcspn(now, "\n"), now, (int)strcspn(orig[k], "\n"), orig[k]);
+			bad++;
+		}
+		free(now);
+	}
+	return bad;
+}
+
+static void assert_all_original(const char *when)
+{
+	char msg[2048];
+	int bad = count_changed(-1, msg, sizeof(msg));
+
+	ck_assert_msg(bad == 0, "%s: %d knob files changed: %s", when, bad, msg);
+}
+
+static void set_ok(int knob, int64_t value)
+{
+	int r = ksm_txn_set(txn, knob, value);
+
+	ck_assert_msg(r == 0, "ksm_txn_set(%s, %" PRId64 ") = %d", ksm_knob_info(knob)->name, value, r);
+}
+
+/* The plan as "knob=value knob=value"; *ret and *failed receive the results. */
+static void plan_text(unsigned int flags, char *buf, size_t size, int *ret, int *failed)
+{
+	struct ksm_txn_step steps[32];
+	int r;
+
+	buf[0] = '\0';
+	r = ksm_txn_plan(txn, flags, steps, 32, failed);
+	*ret = r;
+	for (int i = 0; i < r && i < 32; i++) {
+		char value[64];
+		size_t len = strlen(buf);
+
+		ck_assert_int_ge(ksm_knob_format(steps[i].knob, steps[i].value, value, sizeof(value)), 0);
+		snprintf(buf + len, size - len, "%s%s=%s", i ? " " : "", ksm_knob_info(steps[i].knob)->name,
+			 value);
+	}
+}
+
+#define ASSERT_PLAN(flags, expect)                                                                  \
+	do {                                                                                        \
+		char got_[1024];                                                                    \
+		int r_, f_ = -2, n_ = 0;                                                            \
+		const char *e_ = (expect);                                                          \
+		plan_text((flags), got_, sizeof(got_), &r_, &f_);                                   \
+		for (const char *p_ = e_; *p_; p_++)                                                \
+			n_ += *p_ == '=';                                                           \
+		ck_assert_msg(r_ == n_ && strcmp(got_, e_) == 0 && f_ == -1,                        \
+			      "plan = %d [%s] failed %d, expected %d [%s] failed -1", r_, got_, f_, \
+			      n_, e_);                                                              \
+	} while (0)
+
+#define ASSERT_PLAN_FAILS(flags, err, knob)                                                         \
+	do {                                                                                        \
+		char got_[1024];                                                                    \
+		int r_, f_ = -2;                                                                    \
+		plan_text((flags), got_, sizeof(got_), &r_, &f_);                                   \
+		ck_assert_msg(r_ == (err) && f_ == (int)(knob),                                     \
+			      "plan = %d (%s) failed %d, expected %d (%s) failed %d (%s)", r_,      \
+			      r_ < 0 ? strerror(-r_) : got_, f_, (err), strerror(-(err)), (int)(knob), \
+			      ksm_knob_info(knob)->name);                                           \
+	} while (0)
+
+/* ------------------------------------------------------------------------ */
+/* validation                                                                */
+
+START_TEST(test_set_validation)
+{
+	int r;
+
+	use("6.18");
+	ck_assert_int_eq(ksm_txn_set(txn, KSM_KNOB_SLEEP_MILLISECS, -1), -EINVAL);
+	ck_assert_int_eq(ksm_txn_set(txn, KSM_KNOB_PAGES_TO_SCAN, (int64_t)UINT32_MAX + 1), -EINVAL);
+	ck_assert_int_eq(ksm_txn_set(txn, KSM_KNOB_MAX_PAGE_SHARING, 1), -EINVAL);
+	ck_assert_int_eq(ksm_txn_set(txn, KSM_KNOB_RUN, 3), -EINVAL);
+	ck_assert_int_eq(ksm_txn_set(txn, KSM_KNOB_MERGE_ACROSS_NODES, 2), -EINVAL);
+	ck_assert_int_eq(ksm_txn_set(txn, KSM_KNOB_ADVISOR_MODE, 2), -EINVAL);
+	ck_assert_int_eq(ksm_txn_set(txn, KSM_KNOB_ADVISOR_TARGET_SCAN_TIME, 0), -EINVAL);
+	ck_assert_int_eq(ksm_txn_set(txn, KSM_KNOB_PAGES_SHARED, 0), -EPERM);
+	ck_assert_int_eq(ksm_txn_set(txn, KSM_KNOB_FULL_SCANS, 1), -EPERM);
+	ck_assert_int_eq(ksm_txn_set(txn, KSM_KNOB_GENERAL_PROFIT, 0), -EPERM);
+	ck_assert_int_eq(ksm_txn_set(txn, (enum ksm_knob)NKNOBS, 0), -ENOENT);
+	ck_assert_int_eq(ksm_txn_set(txn, (enum ksm_knob)-1, 0), -ENOENT);
+	ck_assert_int_eq(ksm_txn_set(NULL, KSM_KNOB_RUN, 1), -EINVAL);
+	ck_assert_int_eq(ksm_txn_set_text(txn, KSM_KNOB_ADVISOR_MODE, "1"), -EINVAL);
+	ck_assert_int_eq(ksm_txn_set_text(txn, KSM_KNOB_SLEEP_MILLISECS, "abc"), -EINVAL);
+	ck_assert_int_eq(ksm_txn_set_text(txn, KSM_KNOB_PAGES_SHARING, "5"), -EPERM);
+	/* rejected values left nothing behind */
+	ASSERT_PLAN(0, "");
+
+	/* text forms, and a later value replaces the earlier one */
+	ck_assert_int_eq(ksm_txn_set_text(txn, KSM_KNOB_SMART_SCAN, " off "), 0);
+	ck_assert_int_eq(ksm_txn_set_text(txn, KSM_KNOB_RUN, "merge"), 0);
+	set_ok(KSM_KNOB_SLEEP_MILLISECS, 5);
+	set_ok(KSM_KNOB_SLEEP_MILLISECS, 6);
+	ASSERT_PLAN(0, "sleep_millisecs=6 smart_scan=0 run=1");
+
+	/* without room for steps, the count still comes back */
+	r = ksm_txn_plan(txn, 0, NULL, 0, NULL);
+	ck_assert_int_eq(r, 3);
+	ck_assert_int_eq(ksm_txn_plan(NULL, 0, NULL, 0, NULL), -EINVAL);
+	ck_assert_int_eq(ksm_txn_new(NULL, &txn), -EINVAL);
+	ck_assert_int_eq(ksm_txn_commit(NULL, 0, NULL), -EINVAL);
+	ck_assert_ptr_null(ksm_txn_free(NULL));
+	/* planning writes nothing */
+	assert_all_original("after planning");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* plan order                                                                */
+
+START_TEST(test_plan_merged)
+{
+	use("6.18-merged");
+	set_ok(KSM_KNOB_MERGE_ACROSS_NODES, 0);
+	ASSERT_PLAN_FAILS(0, -EBUSY, KSM_KNOB_MERGE_ACROSS_NODES);
+	ASSERT_PLAN(KSM_TXN_ALLOW_UNMERGE, "run=2 merge_across_nodes=0 run=1");
+	txn = ksm_txn_free(txn);
+
+	/* max_page_sharing likewise */
+	ck_assert_int_eq(ksm_txn_new(ctx, &txn), 0);
+	set_ok(KSM_KNOB_MAX_PAGE_SHARING, 512);
+	ASSERT_PLAN_FAILS(0, -EBUSY, KSM_KNOB_MAX_PAGE_SHARING);
+	ASSERT_PLAN(KSM_TXN_ALLOW_UNMERGE, "run=2 max_page_sharing=512 run=1");
+	/* run=2 named in the transaction allows it without the flag */
+	set_ok(KSM_KNOB_RUN, KSM_RUN_UNMERGE);
+	ASSERT_PLAN(0, "run=2 max_page_sharing=512");
+	/* writing the current value needs no unmerge */
+	txn = ksm_txn_free(txn);
+	ck_assert_int_eq(ksm_txn_new(ctx, &txn), 0);
+	set_ok(KSM_KNOB_MAX_PAGE_SHARING, 256);
+	set_ok(KSM_KNOB_MERGE_ACROSS_NODES, 1);
+	ASSERT_PLAN(0, "");
+	/* both changed, an explicit run=0 comes last */
+	set_ok(KSM_KNOB_MAX_PAGE_SHARING, 300);
+	set_ok(KSM_KNOB_MERGE_ACROSS_NODES, 0);
+	set_ok(KSM_KNOB_RUN, KSM_RUN_STOP);
+	ASSERT_PLAN(KSM_TXN_ALLOW_UNMERGE, "run=2 merge_across_nodes=0 max_page_sharing=300 run=0");
+	assert_all_original("after planning");
+}
+END_TEST
+
+START_TEST(test_plan_advisor)
+{
+	use("6.18-advisor");
+	/* the kernel resets pages_to_scan to 100 when the advisor goes off: written back */
+	set_ok(KSM_KNOB_ADVISOR_MODE, KSM_ADVISOR_NONE);
+	ASSERT_PLAN(0, "advisor_mode=none pages_to_scan=500");
+	txn = ksm_txn_free(txn);
+
+	ck_assert_int_eq(ksm_txn_new(ctx, &txn), 0);
+	set_ok(KSM_KNOB_PAGES_TO_SCAN, 5);
+	ASSERT_PLAN_FAILS(0, -EBUSY, KSM_KNOB_PAGES_TO_SCAN);
+	ASSERT_PLAN_FAILS(KSM_TXN_ALLOW_UNMERGE, -EBUSY, KSM_KNOB_PAGES_TO_SCAN);
+	set_ok(KSM_KNOB_ADVISOR_MODE, KSM_ADVISOR_NONE);
+	ASSERT_PLAN(0, "advisor_mode=none pages_to_scan=5");
+	/* the advisor's parameters come before the mode */
+	set_ok(KSM_KNOB_ADVISOR_MAX_CPU, 40);
+	set_ok(KSM_KNOB_SLEEP_MILLISECS, 0);
+	ASSERT_PLAN(0, "advisor_max_cpu=40 advisor_mode=none pages_to_scan=5 sleep_millisecs=0");
+	txn = ksm_txn_free(txn);
+
+	/* pages_to_scan at the advisor's own value while it stays on: nothing to do */
+	ck_assert_int_eq(ksm_txn_new(ctx, &txn), 0);
+	set_ok(KSM_KNOB_PAGES_TO_SCAN, 500);
+	ASSERT_PLAN(0, "");
+	assert_all_original("after planning");
+}
+END_TEST
+
+START_TEST(test_plan_advisor_on)
+{
+	use("6.18");
+	set_ok(KSM_KNOB_ADVISOR_MODE, KSM_ADVISOR_SCAN_TIME);
+	set_ok(KSM_KNOB_ADVISOR_MIN_PAGES_TO_SCAN, 700);
+	ASSERT_PLAN(0, "advisor_min_pages_to_scan=700 advisor_mode=scan-time");
+	/* switching the advisor on and setting pages_to_scan contradict each other */
+	set_ok(KSM_KNOB_PAGES_TO_SCAN, 800);
+	ASSERT_PLAN_FAILS(0, -EBUSY, KSM_KNOB_PAGES_TO_SCAN);
+	txn = ksm_txn_free(txn);
+
+	/* unchanged values produce no steps */
+	ck_assert_int_eq(ksm_txn_new(ctx, &txn), 0);
+	set_ok(KSM_KNOB_RUN, 0);
+	set_ok(KSM_KNOB_PAGES_TO_SCAN, 100);
+	set_ok(KSM_KNOB_SLEEP_MILLISECS, 20);
+	set_ok(KSM_KNOB_ADVISOR_MODE, KSM_ADVISOR_NONE);
+	set_ok(KSM_KNOB_MAX_PAGE_SHARING, 256);
+	set_ok(KSM_KNOB_SMART_SCAN, 1);
+	set_ok(KSM_KNOB_ADVISOR_TARGET_SCAN_TIME, 200);
+	ASSERT_PLAN(0, "");
+	ASSERT_PLAN(KSM_TXN_ALLOW_UNMERGE, "");
+	/* the full order of the groups */
+	set_ok(KSM_KNOB_RUN, 1);
+	set_ok(KSM_KNOB_SMART_SCAN, 0);
+	set_ok(KSM_KNOB_STABLE_NODE_CHAINS_PRUNE_MILLISECS, 100);
+	set_ok(KSM_KNOB_USE_ZERO_PAGES, 1);
+	set_ok(KSM_KNOB_SLEEP_MILLISECS, 1);
+	set_ok(KSM_KNOB_MAX_PAGE_SHARING, 1000);
+	set_ok(KSM_KNOB_MERGE_ACROSS_NODES, 0);
+	set_ok(KSM_KNOB_PAGES_TO_SCAN, 3000);
+	set_ok(KSM_KNOB_ADVISOR_TARGET_SCAN_TIME, 100);
+	set_ok(KSM_KNOB_ADVISOR_MAX_PAGES_TO_SCAN, 9000);
+	set_ok(KSM_KNOB_ADVISOR_MIN_PAGES_TO_SCAN, 600);
+	set_ok(KSM_KNOB_ADVISOR_MAX_CPU, 50);
+	ASSERT_PLAN(0, "advisor_max_cpu=50 advisor_min_pages_to_scan=600 advisor_max_pages_to_scan=9000 "
+		       "advisor_target_scan_time=100 pages_to_scan=3000 merge_across_nodes=0 "
+		       "max_page_sharing=1000 sleep_millisecs=1 use_zero_pages=1 "
+		       "stable_node_chains_prune_millisecs=100 smart_scan=0 run=1");
+	assert_all_original("after planning");
+}
+END_TEST
+
+START_TEST(test_plan_absent)
+{
+	use("4.18");
+	set_ok(KSM_KNOB_SLEEP_MILLISECS, 5);
+	set_ok(KSM_KNOB_SMART_SCAN, 0);
+	ASSERT_PLAN_FAILS(0, -ENOENT, KSM_KNOB_SMART_SCAN);
+	ck_assert_int_eq(ksm_txn_commit(txn, 0, NULL), -ENOENT);
+	assert_all_original("after a refused commit");
+	txn = ksm_txn_free(txn);
+
+	/* no advisor: pages_to_scan is free */
+	ck_assert_int_eq(ksm_txn_new(ctx, &txn), 0);
+	set_ok(KSM_KNOB_PAGES_TO_SCAN, 5);
+	ASSERT_PLAN(0, "pages_to_scan=5");
+	set_ok(KSM_KNOB_ADVISOR_MAX_CPU, 10);
+	ASSERT_PLAN_FAILS(0, -ENOENT, KSM_KNOB_ADVISOR_MAX_CPU);
+	teardown();
+
+	use("nonuma-6.18");
+	set_ok(KSM_KNOB_MERGE_ACROSS_NODES, 1);
+	ASSERT_PLAN_FAILS(KSM_TXN_ALLOW_UNMERGE, -ENOENT, KSM_KNOB_MERGE_ACROSS_NODES);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* commit and rollback                                                       */
+
+START_TEST(test_commit_writes)
+{
+	int failed = -2, r;
+
+	use("6.18");
+	set_ok(KSM_KNOB_PAGES_TO_SCAN, 1000);
+	set_ok(KSM_KNOB_SLEEP_MILLISECS, 5);
+	set_ok(KSM_KNOB_MAX_PAGE_SHARING, 512);
+	set_ok(KSM_KNOB_USE_ZERO_PAGES, 1);
+	set_ok(KSM_KNOB_SMART_SCAN, 0);
+	set_ok(KSM_KNOB_STABLE_NODE_CHAINS_PRUNE_MILLISECS, 0);
+	set_ok(KSM_KNOB_ADVISOR_MAX_CPU, 70); /* unchanged: not written */
+	r = ksm_txn_commit(txn, 0, &failed);
+	ck_assert_msg(r == 0 && failed == -1, "commit = %d, failed %d", r, failed);
+	assert_raw(KSM_KNOB_PAGES_TO_SCAN, "1000\n");
+	assert_raw(KSM_KNOB_SLEEP_MILLISECS, "5\n");
+	assert_raw(KSM_KNOB_MAX_PAGE_SHARING, "512\n");
+	assert_raw(KSM_KNOB_USE_ZERO_PAGES, "1\n");
+	assert_raw(KSM_KNOB_SMART_SCAN, "0\n");
+	assert_raw(KSM_KNOB_STABLE_NODE_CHAINS_PRUNE_MILLISECS, "0\n");
+	{
+		char msg[2048];
+		int changed = count_changed(-1, msg, sizeof(msg));
+		ck_assert_msg(changed == 6, "%d files changed, expected 6: %s", changed, msg);
+	}
+	/* committing again: nothing left to do */
+	ASSERT_PLAN(0, "");
+	ck_assert_int_eq(ksm_txn_commit(txn, 0, NULL), 0);
+	teardown();
+
+	/* the unmerge sequence on the merged tree; run ends at its old value */
+	use("6.18-merged");
+	set_ok(KSM_KNOB_MERGE_ACROSS_NODES, 0);
+	r = ksm_txn_commit(txn, 0, &failed);
+	ck_assert_msg(r == -EBUSY && failed == KSM_KNOB_MERGE_ACROSS_NODES, "commit = %d, failed %d", r,
+		      failed);
+	assert_all_original("after -EBUSY");
+	r = ksm_txn_commit(txn, KSM_TXN_ALLOW_UNMERGE, &failed);
+	ck_assert_msg(r == 0 && failed == -1, "commit = %d, failed %d", r, failed);
+	assert_raw(KSM_KNOB_MERGE_ACROSS_NODES, "0\n");
+	assert_raw(KSM_KNOB_RUN, "1\n");
+}
+END_TEST
+
+/*
+ * The rollback case: five knobs, the third planned write fails. The knob
+ * file is made unwritable but stays readable: as root by a read-only bind
+ * mount of just that file in a private mount namespace of a child process,
+ * otherwise by mode 0444.
+ */
+struct commit_result {
+	int ret;
+	int failed;
+	int how; /* 0 ro bind mount, 1 chmod, 2 setup failed */
+	char why[200];
+};
+
+/* The transaction of test_commit_rollback(), built on @t. */
+static void rollback_txn(struct ksm_txn *t)
+{
+	ck_assert_int_eq(ksm_txn_set(t, KSM_KNOB_SMART_SCAN, 0), 0);
+	ck_assert_int_eq(ksm_txn_set(t, KSM_KNOB_USE_ZERO_PAGES, 1), 0);
+	ck_assert_int_eq(ksm_txn_set(t, KSM_KNOB_SLEEP_MILLISECS, 5), 0);
+	ck_assert_int_eq(ksm_txn_set(t, KSM_KNOB_MAX_PAGE_SHARING, 512), 0);
+	ck_assert_int_eq(ksm_txn_set(t, KSM_KNOB_PAGES_TO_SCAN, 1000), 0);
+}
+
+static void commit_unwritable(int knob, struct commit_result *res)
+{
+	char path[4096];
+	int pfd[2], status;
+	pid_t pid;
+
+	knob_path(knob, path, sizeof(path));
+	memset(res, 0, sizeof(*res));
+	if (geteuid() != 0) {
+		ck_assert_int_eq(chmod(path, 0444), 0);
+		res->how = 1;
+		res->ret = ksm_txn_commit(txn, 0, &res->failed);
+		return;
+	}
+	ck_assert_int_eq(pipe(pfd), 0);
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct commit_result c = { .how = 0 };
+
+		close(pfd[0]);
+		if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount(path, path, "none", MS_BIND, NULL) < 0 ||
+		    mount("none", path, "none", MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) {
+			c.how = 2;
+			snprintf(c.why, sizeof(c.why), "read-only bind mount of %.120s: %s", path, strerror(errno));
+		} else {
+			/*
+			 * A new context: one opened before the mount would
+			 * look up the file in the old namespace's mount.
+			 */
+			struct ksm_ctx *c2 = NULL;
+			struct ksm_txn *t2 = NULL;
+
+			if (ksm_new_at(&c2, root) < 0 || ksm_txn_new(c2, &t2) < 0)
+				_exit(3);
+			rollback_txn(t2);
+			c.ret = ksm_txn_commit(t2, 0, &c.failed);
+			ksm_txn_free(t2);
+			ksm_unref(c2);
+		}
+		if (write(pfd[1], &c, sizeof(c)) != (ssize_t)sizeof(c))
+			_exit(2);
+		_exit(0);
+	}
+	close(pfd[1]);
+	ck_assert_int_eq(read(pfd[0], res, sizeof(*res)), (ssize_t)sizeof(*res));
+	close(pfd[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+}
+
+/* IN_CLOSE_WRITE events per knob since @fd was set up. */
+static void count_writes(int fd, int counts[NKNOBS])
+{
+	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	memset(counts, 0, sizeof(int) * NKNOBS);
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event *e = (struct inotify_event *)p;
+			int k = e->len ? ksm_knob_lookup(e->name) : -1;
+
+			if (k >= 0 && (e->mask & IN_CLOSE_WRITE))
+				counts[k]++;
+			p += sizeof(*e) + e->len;
+		}
+	}
+}
+
+START_TEST(test_commit_rollback)
+{
+	struct ksm_txn_step steps[8];
+	struct commit_result res;
+	char path[4096], msg[2048];
+	int counts[NKNOBS], ino, n, third;
+
+	use("6.18");
+	rollback_txn(txn);
+	n = ksm_txn_plan(txn, 0, steps, 8, NULL);
+	ck_assert_int_eq(n, 5);
+	ck_assert_int_eq(steps[0].knob, KSM_KNOB_PAGES_TO_SCAN);
+	ck_assert_int_eq(steps[1].knob, KSM_KNOB_MAX_PAGE_SHARING);
+	third = steps[2].knob;
+	ck_assert_int_eq(third, KSM_KNOB_SLEEP_MILLISECS);
+
+	ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	ck_assert_int_ge(ino, 0);
+	snprintf(path, sizeof(path), "%s/" KSM_REL, root);
+	ck_assert_int_ge(inotify_add_watch(ino, path, IN_CLOSE_WRITE), 0);
+
+	commit_unwritable(third, &res);
+	if (res.how == 2) {
+		close(ino);
+		printf("SKIP rollback check: %s\n", res.why);
+		return;
+	}
+	ck_assert_msg(res.ret == (res.how == 0 ? -EROFS : -EACCES) && res.failed == third,
+		      "commit with %s unwritable = %d (%s), failed %d; expected %d, failed %d",
+		      ksm_knob_info(third)->name, res.ret, strerror(-res.ret), res.failed,
+		      res.how == 0 ? -EROFS : -EACCES, third);
+	ck_assert_int_eq(count_changed(-1, msg, sizeof(msg)), 0);
+	/* the first two writes happened, and were each written back once */
+	count_writes(ino, counts);
+	close(ino);
+	for (int k = 0; k < NKNOBS; k++) {
+		int want = (k == KSM_KNOB_PAGES_TO_SCAN || k == KSM_KNOB_MAX_PAGE_SHARING) ? 2 : 0;
+		ck_assert_msg(counts[k] == want, "%s written %d times, expected %d", ksm_knob_info(k)->name,
+			      counts[k], want);
+	}
+	if (res.how == 1)
+		chmod(knob_path(third, path, sizeof(path)), 0644);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* profiles                                                                  */
+
+static char *write_file(const char *name, const char *text)
+{
+	char *path;
+
+	ck_assert_int_ge(asprintf(&path, "%s/%s", root, name), 0);
+	tu_write(root, name, text);
+	return path;
+}
+
+START_TEST(test_load)
+{
+	char *path;
+	unsigned int line = 99;
+	int r;
+
+	use("6.18");
+	path = write_file("good.conf",
+			  "# a profile\n"
+			  "\n"
+			  "sleep_millisecs=5\n"
+			  "   \t\n"
+			  "  pages_to_scan =  1234  # c\n"
+			  "# use_zero_pages = 1\n"
+			  "smart_scan = off\r\n"
+			  "\tadvisor_max_cpu\t=\t40\n"
+			  "sleep_millisecs = 6"); /* last line without newline, named twice */
+	r = ksm_txn_load(txn, path, &line);
+	ck_assert_msg(r == 5 && line == 0, "load = %d, line %u", r, line);
+	ASSERT_PLAN(0, "advisor_max_cpu=40 pages_to_scan=1234 sleep_millisecs=6 smart_scan=0");
+	free(path);
+	txn = ksm_txn_free(txn);
+
+	/* an empty file and a comment-only file are 0 settings */
+	ck_assert_int_eq(ksm_txn_new(ctx, &txn), 0);
+	path = write_file("empty.conf", "");
+	ck_assert_int_eq(ksm_txn_load(txn, path, &line), 0);
+	free(path);
+	path = write_file("comments.conf", "# nothing\n\n   # still nothing\n");
+	ck_assert_int_eq(ksm_txn_load(txn, path, &line), 0);
+	ck_assert_uint_eq(line, 0);
+	free(path);
+	ASSERT_PLAN(0, "");
+}
+END_TEST
+
+static const struct bad_profile {
+	const char *text;
+	int err;
+	unsigned int line;
+} bad_profiles[] = {
+	{ "# x\n\nsleep_millisecs = 5\n\n  sleep_millisecs 5\n", -EBADMSG, 5 },
+	{ "sleep_millisecs = 5 = 6\n", -EBADMSG, 1 },
+	{ "\n= 5\n", -EBADMSG, 2 },
+	{ "sleep_millisecs =\n", -EBADMSG, 1 },
+	{ "sleep_millisecs = # no value\n", -EBADMSG, 1 },
+	{ "sleep millisecs = 5\n", -EBADMSG, 1 },
+	{ "# ok\npages_to_scan = 5\nbogus_knob = 1\n", -ENOKEY, 3 },
+	{ "\n\n\n\nPAGES_TO_SCAN = 5\n", -ENOKEY, 5 },
+	{ "pages_to_scan = 5\n# counters\npages_shared = 1\n", -EPERM, 3 },
+	{ "\nfull_scans = 0\n", -EPERM, 2 },
+	{ "sleep_millisecs = 5\nsleep_millisecs = -1\n", -EINVAL, 2 },
+	{ "# mode by name only\nadvisor_mode = 1\n", -EINVAL, 2 },
+	{ "\n\n\nmax_page_sharing = 1\n", -EINVAL, 4 },
+	{ "run = 3\n", -EINVAL, 1 },
+	{ "use_zero_pages = maybe\n", -EINVAL, 1 },
+};
+
+START_TEST(test_load_errors)
+{
+	const struct bad_profile *b = &bad_profiles[_i];
+	unsigned int line = 99;
+	char *path;
+	int r;
+
+	use("6.18");
+	path = write_file("bad.conf", b->text);
+	r = ksm_txn_load(txn, path, &line);
+	ck_assert_msg(r == b->err && line == b->line, "load of '%s' = %d (%s) at line %u, expected %d (%s) at line %u",
+		      b->text, r, strerror(-r), line, b->err, strerror(-b->err), b->line);
+	free(path);
+	assert_all_original("after a failed load");
+}
+END_TEST
+
+START_TEST(test_load_missing)
+{
+	unsigned int line = 99;
+	char *path;
+
+	use("6.18");
+	ck_assert_int_ge(asprintf(&path, "%s/no-such.conf", root), 0);
+	ck_assert_int_eq(ksm_txn_load(txn, path, &line), -ENOENT);
+	ck_assert_uint_eq(line, 0);
+	free(path);
+	line = 99;
+	ck_assert_int_eq(ksm_txn_load(txn, root, &line), -EISDIR);
+	ck_assert_uint_eq(line, 0);
+	ck_assert_int_eq(ksm_txn_load(txn, NULL, &line), -EINVAL);
+	ck_assert_int_eq(ksm_txn_load(NULL, "x", NULL), -EINVAL);
+}
+END_TEST
+
+/* ksm_profile_write() into a pipe, as a string. */
+static char *profile_text(void)
+{
+	static char buf[8192];
+	int pfd[2], r;
+	ssize_t n;
+	size_t off = 0;
+
+	ck_assert_int_eq(pipe(pfd), 0);
+	r = ksm_profile_write(ctx, pfd[1]);
+	close(pfd[1]);
+	ck_assert_msg(r == 0, "ksm_profile_write = %d", r);
+	while ((n = read(pfd[0], buf + off, sizeof(buf) - 1 - off)) > 0)
+		off += (size_t)n;
+	close(pfd[0]);
+	buf[off] = '\0';
+	return buf;
+}
+
+#define PROFILE_HEAD                                                             \
+	"# KSM tunables, one \"knob = value\" per line (ksm.conf(5)).\n" \
+	"# Apply with: ksmctl apply FILE\n"
+
+START_TEST(test_profile_write)
+{
+	char *got;
+
+	use("6.18");
+	got = profile_text();
+	ck_assert_str_eq(got, PROFILE_HEAD
+		"pages_to_scan = 100\n"
+		"sleep_millisecs = 20\n"
+		"merge_across_nodes = 1\n"
+		"use_zero_pages = 0\n"
+		"max_page_sharing = 256\n"
+		"stable_node_chains_prune_millisecs = 2000\n"
+		"smart_scan = 1\n"
+		"advisor_mode = none\n"
+		"advisor_max_cpu = 70\n"
+		"advisor_min_pages_to_scan = 500\n"
+		"advisor_max_pages_to_scan = 30000\n"
+		"advisor_target_scan_time = 200\n");
+	teardown();
+
+	/* the advisor owns pages_to_scan: not a setting */
+	use("6.18-advisor");
+	got = profile_text();
+	ck_assert_str_eq(got, PROFILE_HEAD
+		"sleep_millisecs = 20\n"
+		"merge_across_nodes = 1\n"
+		"use_zero_pages = 0\n"
+		"max_page_sharing = 256\n"
+		"stable_node_chains_prune_millisecs = 2000\n"
+		"smart_scan = 1\n"
+		"advisor_mode = scan-time\n"
+		"advisor_max_cpu = 70\n"
+		"advisor_min_pages_to_scan = 500\n"
+		"advisor_max_pages_to_scan = 30000\n"
+		"advisor_target_scan_time = 200\n");
+	teardown();
+
+	use("2.6.32");
+	got = profile_text();
+	ck_assert_str_eq(got, PROFILE_HEAD "pages_to_scan = 100\nsleep_millisecs = 20\n");
+	ck_assert_int_eq(ksm_profile_write(ctx, -1), -EINVAL);
+	ck_assert_int_eq(ksm_profile_write(NULL, 1), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_profile_save_roundtrip)
+{
+	char dir[4096], path[4096 + 16], *saved;
+	struct dirent *de;
+	struct stat st;
+	unsigned int line = 99;
+	int names = 0, failed = -2, r;
+	mode_t old_umask;
+	DIR *d;
+
+	use("6.18");
+	snprintf(dir, sizeof(dir), "%s/etc", root);
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/ksm.conf", dir);
+	tu_write(root, "etc/ksm.conf", "old content\n");
+	old_umask = umask(077);
+	r = ksm_profile_save(ctx, path);
+	umask(old_umask);
+	ck_assert_msg(r == 0, "ksm_profile_save = %d", r);
+
+	/* replaced atomically: only the profile is left, mode 0644 */
+	d = opendir(dir);
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		ck_assert_msg(strcmp(de->d_name, "ksm.conf") == 0, "left behind: %s", de->d_name);
+		names++;
+	}
+	closedir(d);
+	ck_assert_int_eq(names, 1);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_msg((st.st_mode & 07777) == 0644, "mode %o", st.st_mode & 07777);
+	saved = tu_read(root, "etc/ksm.conf");
+	ck_assert_str_eq(saved, profile_text());
+	free(saved);
+
+	/* change every tunable the profile names, then apply it */
+	put(KSM_KNOB_PAGES_TO_SCAN, "999\n");
+	put(KSM_KNOB_SLEEP_MILLISECS, "7\n");
+	put(KSM_KNOB_MERGE_ACROSS_NODES, "0\n");
+	put(KSM_KNOB_USE_ZERO_PAGES, "1\n");
+	put(KSM_KNOB_MAX_PAGE_SHARING, "300\n");
+	put(KSM_KNOB_STABLE_NODE_CHAINS_PRUNE_MILLISECS, "1\n");
+	put(KSM_KNOB_SMART_SCAN, "0\n");
+	put(KSM_KNOB_ADVISOR_MAX_CPU, "10\n");
+	put(KSM_KNOB_ADVISOR_MIN_PAGES_TO_SCAN, "11\n");
+	put(KSM_KNOB_ADVISOR_MAX_PAGES_TO_SCAN, "12\n");
+	put(KSM_KNOB_ADVISOR_TARGET_SCAN_TIME, "13\n");
+	r = ksm_txn_load(txn, path, &line);
+	ck_assert_msg(r == 12 && line == 0, "load = %d, line %u", r, line);
+	r = ksm_txn_commit(txn, 0, &failed);
+	ck_assert_msg(r == 0 && failed == -1, "commit = %d, failed %d", r, failed);
+	assert_all_original("after applying the saved profile");
+
+	/* a directory that does not exist */
+	snprintf(path, sizeof(path), "%s/nodir/ksm.conf", root);
+	ck_assert_int_eq(ksm_profile_save(ctx, path), -ENOENT);
+	ck_assert_int_eq(ksm_profile_save(ctx, ""), -EINVAL);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* boosts                                                                    */
+
+/* Start time (field 22 of /proc/PID/stat) of a process, parsed here independently. */
+static unsigned long long start_time(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	ck_assert_ptr_nonnull(p);
+	/* after ")": field 3 (state) ... field 22 (starttime) */
+	p += 2;
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p, ' ');
+		ck_assert_ptr_nonnull(p);
+		p++;
+	}
+	ck_assert_int_eq(sscanf(p, "%llu", &v), 1);
+	return v;
+}
+
+static bool record_exists(void)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/" RECORD_REL, root);
+	return access(path, F_OK) == 0;
+}
+
+#define SAVED_618                                                                                  \
+	"libksm-boost 1\n"                                                                          \
+	"saved run 0\n"                                                                             \
+	"saved pages_to_scan 100\n"                                                                 \
+	"saved sleep_millisecs 20\n"                                                                \
+	"saved smart_scan 1\n"                                                                      \
+	"saved advisor_mode 0\n"
+
+/* The record's saved lines, and its holders as "pid start" pairs; returns the holder count. */
+static int record_holders(const char *expect_saved, unsigned long long tokens[8])
+{
+	char *rec = tu_read(root, RECORD_REL), *p;
+	unsigned long long start_self = start_time(getpid());
+	int n = 0;
+
+	ck_assert_msg(strncmp(rec, expect_saved, strlen(expect_saved)) == 0, "record:\n%s\nexpected to start with:\n%s",
+		      rec, expect_saved);
+	for (p = rec + strlen(expect_saved); *p; p = strchr(p, '\n') + 1) {
+		int pid;
+		unsigned long long start, token;
+
+		ck_assert_msg(sscanf(p, "holder %d %llu %llu", &pid, &start, &token) == 3, "bad line in record: %s", p);
+		ck_assert_int_eq(pid, getpid());
+		ck_assert_msg(start == start_self, "holder start %llu, /proc says %llu", start, start_self);
+		ck_assert_int_lt(n, 8);
+		tokens[n++] = token;
+		ck_assert_ptr_nonnull(strchr(p, '\n'));
+	}
+	free(rec);
+	return n;
+}
+
+static void assert_fast(void)
+{
+	assert_raw(KSM_KNOB_RUN, "1\n");
+	assert_raw(KSM_KNOB_SLEEP_MILLISECS, "0\n");
+	assert_raw(KSM_KNOB_PAGES_TO_SCAN, "20000\n");
+	assert_raw(KSM_KNOB_SMART_SCAN, "0\n");
+	assert_raw(KSM_KNOB_ADVISOR_MODE, orig[KSM_KNOB_ADVISOR_MODE]); /* none already: not written */
+}
+
+START_TEST(test_boost_begin_end)
+{
+	struct ksm_boost *b = NULL;
+	char dir[4096], buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	unsigned long long tokens[8];
+	int ino, seq = 0, record_at = -1, first_knob_at = -1, r;
+	ssize_t n;
+
+	use("6.18");
+	/* watch the record's directory and the knobs in one queue: events keep their order */
+	snprintf(dir, sizeof(dir), "%s/run", root);
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	snprintf(dir, sizeof(dir), "%s/run/libksm", root);
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	ck_assert_int_ge(ino, 0);
+	ck_assert_int_ge(inotify_add_watch(ino, dir, IN_MOVED_TO | IN_CLOSE_WRITE), 0);
+	snprintf(dir, sizeof(dir), "%s/" KSM_REL, root);
+	ck_assert_int_ge(inotify_add_watch(ino, dir, IN_CLOSE_WRITE), 0);
+
+	r = ksm_boost_begin(ctx, &b);
+	ck_assert_msg(r == 0 && b, "ksm_boost_begin = %d", r);
+	while ((n = read(ino, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event *e = (struct inotify_event *)p;
+
+			if ((e->mask & IN_MOVED_TO) && e->len && strcmp(e->name, "boost") == 0 && record_at < 0)
+				record_at = seq;
+			if ((e->mask & IN_CLOSE_WRITE) && e->len && ksm_knob_lookup(e->name) >= 0 &&
+			    first_knob_at < 0)
+				first_knob_at = seq;
+			seq++;
+			p += sizeof(*e) + e->len;
+		}
+	}
+	close(ino);
+	ck_assert_msg(record_at >= 0 && first_knob_at >= 0 && record_at < first_knob_at,
+		      "record renamed into place at event %d, first knob written at event %d", record_at,
+		      first_knob_at);
+
+	ck_assert_int_eq(record_holders(SAVED_618, tokens), 1);
+	assert_fast();
+	{
+		char msg[2048];
+		int changed = count_changed(-1, msg, sizeof(msg));
+		ck_assert_msg(changed == 4, "%d files changed by the boost, expected 4: %s", changed, msg);
+	}
+
+	r = ksm_boost_end(b);
+	ck_assert_int_eq(r, 0);
+	assert_all_original("after the boost");
+	ck_assert_msg(!record_exists(), "record left after the last boost ended");
+	ck_assert_int_eq(ksm_boost_end(NULL), 0);
+	ck_assert_int_eq(ksm_boost_begin(NULL, &b), -EINVAL);
+	ck_assert_int_eq(ksm_boost_begin(ctx, NULL), -EINVAL);
+	ck_assert_int_eq(ksm_boost_recover(ctx), 0);
+	ck_assert_int_eq(ksm_boost_recover(NULL), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_boost_nested)
+{
+	struct ksm_boost *b1 = NULL, *b2 = NULL;
+	unsigned long long t1[8], t2[8];
+
+	use("6.18");
+	ck_assert_int_eq(ksm_boost_begin(ctx, &b1), 0);
+	ck_assert_int_eq(record_holders(SAVED_618, t1), 1);
+	ck_assert_int_eq(ksm_boost_begin(ctx, &b2), 0);
+	/* the saved values are still those from before the first boost */
+	ck_assert_int_eq(record_holders(SAVED_618, t2), 2);
+	ck_assert_msg(t2[0] == t1[0] && t2[1] != t1[0], "tokens %llu %llu after %llu", t2[0], t2[1], t1[0]);
+	assert_fast();
+
+	/* the first one ends: still boosted */
+	ck_assert_int_eq(ksm_boost_end(b1), 0);
+	ck_assert_int_eq(record_holders(SAVED_618, t1), 1);
+	ck_assert_msg(t1[0] == t2[1], "remaining holder %llu, expected %llu", t1[0], t2[1]);
+	assert_fast();
+	/* recovery does nothing while a live process holds a boost */
+	ck_assert_int_eq(ksm_boost_recover(ctx), 0);
+	assert_fast();
+
+	/* the second one restores */
+	ck_assert_int_eq(ksm_boost_end(b2), 0);
+	assert_all_original("after the nested boosts");
+	ck_assert(!record_exists());
+
+	/* ended in the order they began, too */
+	ck_assert_int_eq(ksm_boost_begin(ctx, &b1), 0);
+	ck_assert_int_eq(ksm_boost_begin(ctx, &b2), 0);
+	ck_assert_int_eq(ksm_boost_end(b2), 0);
+	assert_fast();
+	ck_assert_int_eq(ksm_boost_end(b1), 0);
+	assert_all_original("after the second pair");
+	ck_assert(!record_exists());
+}
+END_TEST
+
+/* A pid that belonged to a child that has exited and been reaped. */
+static pid_t dead_pid(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(kill(pid, 0) < 0 && errno == ESRCH, "pid %d still exists", (int)pid);
+	return pid;
+}
+
+static void fake_record(const char *holders)
+{
+	char dir[4096], text[4096];
+
+	snprintf(dir, sizeof(dir), "%s/run", root);
+	mkdir(dir, 0755);
+	snprintf(dir, sizeof(dir), "%s/run/libksm", root);
+	mkdir(dir, 0755);
+	snprintf(text, sizeof(text), SAVED_618 "%s", holders);
+	tu_write(root, RECORD_REL, text);
+}
+
+static void make_fast(void)
+{
+	put(KSM_KNOB_RUN, "1\n");
+	put(KSM_KNOB_SLEEP_MILLISECS, "0\n");
+	put(KSM_KNOB_PAGES_TO_SCAN, "20000\n");
+	put(KSM_KNOB_SMART_SCAN, "0\n");
+}
+
+START_TEST(test_boost_recover_stale)
+{
+	char holders[256], *rec;
+	pid_t dead = dead_pid();
+
+	use("6.18");
+	snprintf(holders, sizeof(holders), "holder %d 12345 7\n", (int)dead);
+	fake_record(holders);
+	make_fast();
+	ck_assert_int_eq(ksm_boost_recover(ctx), 1);
+	assert_all_original("after recovery");
+	ck_assert(!record_exists());
+	ck_assert_int_eq(ksm_boost_recover(ctx), 0);
+	assert_all_original("after the second recovery");
+
+	/* a live holder (this process): nothing is restored, the record stays */
+	snprintf(holders, sizeof(holders), "holder %d %llu 7\n", (int)getpid(), start_time(getpid()));
+	fake_record(holders);
+	make_fast();
+	ck_assert_int_eq(ksm_boost_recover(ctx), 0);
+	assert_fast();
+	ck_assert(record_exists());
+	rec = tu_read(root, RECORD_REL);
+	{
+		char want[4096];
+		snprintf(want, sizeof(want), SAVED_618 "%s", holders);
+		ck_assert_str_eq(rec, want);
+	}
+	free(rec);
+
+	/* this pid with another start time is a reused pid: dead */
+	snprintf(holders, sizeof(holders), "holder %d %llu 7\nholder %d 1 8\n", (int)getpid(),
+		 start_time(getpid()) + 1, (int)dead);
+	fake_record(holders);
+	ck_assert_int_eq(ksm_boost_recover(ctx), 1);
+	assert_all_original("after recovery from a reused pid");
+	ck_assert(!record_exists());
+}
+END_TEST
+
+/* A crashed boost half-way through: the next boost keeps the values from before the crash. */
+START_TEST(test_boost_adopts_stale)
+{
+	struct ksm_boost *b = NULL;
+	unsigned long long tokens[8];
+	char holders[256];
+
+	use("6.18");
+	snprintf(holders, sizeof(holders), "holder %d 12345 7\n", (int)dead_pid());
+	fake_record(holders);
+	put(KSM_KNOB_SLEEP_MILLISECS, "0\n");
+	put(KSM_KNOB_PAGES_TO_SCAN, "20000\n");
+	ck_assert_int_eq(ksm_boost_begin(ctx, &b), 0);
+	/* the dead holder is gone, the saved values are the old ones (sleep 20, not 0) */
+	ck_assert_int_eq(record_holders(SAVED_618, tokens), 1);
+	assert_fast();
+	ck_assert_int_eq(ksm_boost_end(b), 0);
+	assert_all_original("after the boost that adopted a stale record");
+	ck_assert(!record_exists());
+}
+END_TEST
+
+/* A holder that died but was not reaped yet (a zombie) holds nothing. */
+START_TEST(test_boost_zombie_holder)
+{
+	int pfd[2], status;
+	char c;
+	pid_t pid;
+
+	use("6.18");
+	ck_assert_int_eq(pipe(pfd), 0);
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct ksm_boost *b = NULL;
+
+		close(pfd[0]);
+		c = ksm_boost_begin(ctx, &b) == 0 ? 'y' : 'n';
+		if (write(pfd[1], &c, 1) != 1)
+			_exit(2);
+		_exit(0); /* dies holding the boost */
+	}
+	close(pfd[1]);
+	ck_assert_int_eq(read(pfd[0], &c, 1), 1);
+	ck_assert_int_eq(c, 'y');
+	ck_assert_int_eq(read(pfd[0], &c, 1), 0); /* the child is gone */
+	close(pfd[0]);
+	assert_fast();
+	ck_assert(record_exists());
+	/* wait until it is a zombie, without reaping it */
+	for (int i = 0; i < 1000; i++) {
+		siginfo_t si = { 0 };
+		ck_assert_int_eq(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT), 0);
+		if (si.si_pid == pid)
+			break;
+		usleep(1000);
+	}
+	ck_assert_int_eq(ksm_boost_recover(ctx), 1);
+	assert_all_original("after recovery from a zombie holder");
+	ck_assert(!record_exists());
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+}
+END_TEST
+
+static Suite *txn_suite(void)
+{
+	Suite *s = suite_create("txn");
+	TCase *tc;
+
+	tc = tcase_create("plan");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_set_validation);
+	tcase_add_test(tc, test_plan_merged);
+	tcase_add_test(tc, test_plan_advisor);
+	tcase_add_test(tc, test_plan_advisor_on);
+	tcase_add_test(tc, test_plan_absent);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("commit");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_commit_writes);
+	tcase_add_test(tc, test_commit_rollback);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("profile");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_load);
+	tcase_add_loop_test(tc, test_load_errors, 0, (int)(sizeof(bad_profiles) / sizeof(bad_profiles[0])));
+	tcase_add_test(tc, test_load_missing);
+	tcase_add_test(tc, test_profile_write);
+	tcase_add_test(tc, test_profile_save_roundtrip);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("boost");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_boost_begin_end);
+	tcase_add_test(tc, test_boost_nested);
+	tcase_add_test(tc, test_boost_recover_stale);
+	tcase_add_test(tc, test_boost_adopts_stale);
+	tcase_add_test(tc, test_boost_zombie_holder);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
+
+int main(void)
+{
+	return tu_run_suite(txn_suite());
+}
