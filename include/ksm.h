@@ -813,6 +813,305 @@ int ksm_merge_now(struct ksm_ctx *ctx, void *addr, size_t len, int timeout_ms, u
  */
 int ksm_scan_now(struct ksm_ctx *ctx, unsigned int scans, int timeout_ms);
 
+/* ------------------------------------------------------------------------ */
+/* Selective KSM partitions                                                  */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Selective KSM divides the merge space into named partitions, one per trust
+ * domain: pages merge only with pages of the same partition, and merging
+ * happens synchronously, when a caller asks for it, instead of in ksmd's
+ * background scan. It is NOT in mainline Linux; it exists as an RFC patch
+ * series (2025, on 6.14-rc7). libksm speaks to what that series posted and
+ * finds out by probing which interface, if any, the kernel has:
+ *
+ * KSM_PARTITION_SYSFS: the RFC's sysfs layout (ksm/control/add_partition
+ * exists; KSM_FEATURE_SELECTIVE_KSM).
+ *  - Each partition is a directory ksm/<name>/ with the normal attribute
+ *    group plus trigger_merge and trigger_unmerge. Creation and removal are
+ *    writes to ksm/control/add_partition and remove_partition, which the
+ *    kernel lets only root write (mode 0220).
+ *  - Isolation: each partition has its own stable and unstable trees, so
+ *    merging never crosses partitions.
+ *  - Permissions: libksm gives trigger_merge and trigger_unmerge the mode
+ *    asked for at creation, and the kernel enforces those modes when the
+ *    files are opened. The kernel does NOT check that the writer may access
+ *    the process it names: whoever may write trigger_merge can pull the
+ *    registered memory of any process into the partition. A mode therefore
+ *    decides who may merge into this partition (and into no other one), not
+ *    whose memory: grant it only to callers trusted with every process
+ *    they could name.
+ *  - Unmerging is per process only: trigger_unmerge unmerges every merged
+ *    page of the process, in every partition.
+ *  - Removal unmerges every merged page of the system, in all partitions
+ *    (the RFC calls the global unmerge), and takes effect at once: handles
+ *    still open on the partition then fail with -ENOENT.
+ *
+ * KSM_PARTITION_SYSCALL: the RFC's system calls ksm_open(name, flags) and
+ * ksm_merge(fd, pid, start, size). Their numbers (467 and 468 on x86-64 in
+ * the RFC) are used by other calls in recent mainline kernels
+ * (open_tree_attr, file_getattr), so libksm never guesses them: it uses this backend only
+ * when they are configured, with the build option sksm_syscalls or the
+ * environment variable LIBKSM_SKSM_SYSCALLS="OPEN,MERGE" (read with
+ * secure_getenv(); it overrides the build option, an empty value turns the
+ * backend off). ksm_partition_open() uses this backend whenever it is
+ * configured.
+ *  - The partition is an object behind a descriptor; it is freed when the
+ *    last descriptor is closed. It has no sysfs directory, so it cannot be
+ *    listed, unlinked or asked for statistics, and the RFC has no unmerge
+ *    call: those calls fail with -EOPNOTSUPP.
+ *  - Isolation as above. Permissions: none. ksm_open() takes no mode and
+ *    the posted patch checks no permission, so any process that knows the
+ *    name can open the partition, and ksm_merge() does not check access to
+ *    the target process either.
+ *
+ * No backend (every mainline kernel): every call fails with -EOPNOTSUPP.
+ * Mainline KSM has one merge space for the whole system (per NUMA node with
+ * merge_across_nodes=0); it cannot keep trust domains apart. Merged pages
+ * are copied on write, and that delay tells a process that another one holds
+ * a page with the same content: a timing side channel across everything
+ * that is merged together. Without partitions, merge only memory of one
+ * trust domain (register it per service or per VM), or keep KSM off.
+ *
+ * Names: 1 to KSM_PARTITION_NAME_MAX characters of [A-Za-z0-9_.-], not
+ * starting with '.' or '-', and not the name of a file of the KSM directory
+ * (a knob name, "control", or the proposal's "partition"). The limit is the
+ * RFC's: remove_partition compares only 31 characters.
+ */
+
+struct ksm_partition;
+
+#define KSM_PARTITION_NAME_MAX 31
+
+/* Flags of ksm_partition_open(), libksm's own values (the proposal gives none). */
+#define KSM_SYNC  (1u << 0) /* the handle may merge and unmerge (synchronously) */
+#define KSM_CREAT (1u << 1) /* create the partition if it does not exist */
+#define KSM_EXCL  (1u << 2) /* with KSM_CREAT: fail with -EEXIST if it exists */
+
+/* Flags of ksm_partition_unlink(). */
+#define KSM_UNLINK_ALLOW_UNMERGE (1u << 0) /* accept that removal unmerges every page of the system */
+
+/* Backends (ksm_partition_backends()). */
+#define KSM_PARTITION_SYSFS   (1u << 0) /* the RFC's sysfs layout */
+#define KSM_PARTITION_SYSCALL (1u << 1) /* the RFC's syscalls, numbers configured */
+
+/**
+ * ksm_partition_backends() - which Selective KSM interfaces libksm will use
+ * on this context, as KSM_PARTITION_* bits.
+ *
+ * KSM_PARTITION_SYSFS is found by the presence of the RFC's control files,
+ * KSM_PARTITION_SYSCALL only from configuration (see above): whether the
+ * running kernel implements the configured numbers shows only when they
+ * are called.
+ *
+ * Return: the bits; 0 if the kernel offers no partitions; -EINVAL if
+ * LIBKSM_SKSM_SYSCALLS is set but is not "OPEN,MERGE" (two decimal numbers).
+ * Since: 0.1
+ */
+int ksm_partition_backends(struct ksm_ctx *ctx);
+
+/**
+ * ksm_partition_name_check() - is @name acceptable as a partition name?
+ *
+ * The rules above; nothing is asked of the kernel. ksm_partition_open()
+ * further refuses a name that is taken by another entry of the KSM
+ * directory.
+ *
+ * Return: 0; -ENAMETOOLONG for more than KSM_PARTITION_NAME_MAX characters;
+ * -EINVAL for an empty name, a character outside [A-Za-z0-9_.-], a leading
+ * '.' or '-', or a reserved name.
+ * Since: 0.1
+ */
+int ksm_partition_name_check(const char *name);
+
+/**
+ * ksm_partition_open() - open, or create and open, a partition.
+ * @flags: KSM_SYNC to merge and unmerge through the handle (without it the
+ *         handle only reads statistics); KSM_CREAT to create the partition
+ *         if it does not exist; KSM_EXCL with KSM_CREAT to insist on
+ *         creating it.
+ * @mode: permission bits (0 to 0777, like open(2)'s mode) for the files
+ *        that trigger merging and unmerging, applied when this call creates
+ *        the partition and ignored otherwise. The kernel makes them
+ *        writable by root only; a mode such as 0660 opens them to more
+ *        callers (their owner stays root: change the group with chown(1)
+ *        to grant a group). The syscall backend has no permissions at all
+ *        and accepts only 0.
+ * @part: receives the handle.
+ *
+ * The handle is an opaque object rather than a descriptor because the sysfs
+ * backend has no descriptor that stands for a partition: there the handle
+ * keeps the partition's directory open, so that it keeps referring to the
+ * partition it opened; with the syscall backend it holds the ksm_open()
+ * descriptor (close-on-exec). Either way it also holds a reference on @ctx.
+ *
+ * With KSM_SYNC the caller must be allowed to write trigger_merge (checked
+ * with the caller's effective IDs, as the kernel will at the merge).
+ *
+ * The sysfs backend creates a partition by writing "<name>\n" to
+ * control/add_partition, then opens the directory the kernel creates
+ * before that write returns (waiting up to 500 ms for it, then -EIO), then
+ * applies @mode. If applying @mode fails, the partition stays, writable by
+ * root only, and the error is returned.
+ *
+ * Return: 0;
+ *  -EOPNOTSUPP  no backend (see ksm_partition_backends()); a mode other
+ *               than 0 with the syscall backend; or the configured syscall
+ *               is not the RFC's (ENOSYS, or EFAULT, which ksm_open()
+ *               cannot return for a valid name: mainline's call of that
+ *               number answered);
+ *  -EINVAL      unknown @flags, KSM_EXCL without KSM_CREAT, @mode above
+ *               0777, an invalid name, or a name taken by an entry of the
+ *               KSM directory that is no partition; also a malformed
+ *               LIBKSM_SKSM_SYSCALLS;
+ *  -ENAMETOOLONG  the name is longer than KSM_PARTITION_NAME_MAX;
+ *  -ENOENT      the partition does not exist and KSM_CREAT was not given;
+ *  -EEXIST      KSM_CREAT|KSM_EXCL and the partition exists;
+ *  -EACCES      creating needs root; or KSM_SYNC and the partition's mode
+ *               does not let the caller merge;
+ *  -EROFS       sysfs is mounted read-only;
+ *  -ENOMEM;
+ *  -EIO         the kernel accepted the name but no partition appeared;
+ *  another -errno from the kernel.
+ * Since: 0.1
+ */
+int ksm_partition_open(struct ksm_ctx *ctx, const char *name, unsigned int flags, unsigned int mode,
+		       struct ksm_partition **part);
+
+/**
+ * ksm_partition_close() - close a handle and free it. With the syscall
+ * backend this closes the descriptor, and the kernel frees the partition
+ * once no process holds a descriptor of it. Safe to call with NULL.
+ * Return: NULL.
+ * Since: 0.1
+ */
+struct ksm_partition *ksm_partition_close(struct ksm_partition *part);
+
+/**
+ * ksm_partition_get_name() - the name a handle was opened with.
+ * Return: a string owned by the handle; "" for NULL.
+ * Since: 0.1
+ */
+const char *ksm_partition_get_name(const struct ksm_partition *part);
+
+/**
+ * ksm_partition_unlink() - remove a partition.
+ * @flags: KSM_UNLINK_ALLOW_UNMERGE to accept what removal does on the RFC
+ *         kernel: unmerge every merged page of the system, in all
+ *         partitions, before the partition is freed.
+ *
+ * Only the sysfs backend can remove partitions, and it does so at once
+ * (writing "<name>\n" to control/remove_partition), not when the last
+ * handle closes: handles still open fail with -ENOENT afterwards. A
+ * partition of the syscall backend goes away when its last descriptor is
+ * closed, and cannot be removed by name.
+ *
+ * Return: 0;
+ *  -EBUSY       removal would unmerge every page and
+ *               KSM_UNLINK_ALLOW_UNMERGE was not given (nothing written);
+ *  -ENOENT      no such partition;
+ *  -EOPNOTSUPP  no sysfs backend;
+ *  -EINVAL, -ENAMETOOLONG  as ksm_partition_name_check(), unknown @flags,
+ *               or a name taken by an entry that is no partition;
+ *  -EACCES      not root; -EROFS; -ENOMEM; -EINTR if a signal
+ *               interrupted the unmerge; another -errno from the kernel.
+ * Since: 0.1
+ */
+int ksm_partition_unlink(struct ksm_ctx *ctx, const char *name, unsigned int flags);
+
+/**
+ * ksm_partition_merge() - merge a range of a process within the partition,
+ * synchronously.
+ * @pid: the process, in the caller's PID namespace; 0 for the caller.
+ * @addr, @size: the range [@addr, @addr + @size), passed to the kernel
+ *               unchanged.
+ *
+ * The sysfs backend writes "<pid> <start> <end>\n" to trigger_merge, with
+ * the pid in decimal and start and end in lowercase hexadecimal without
+ * "0x" (the kernel parses "%d %lx %lx", which takes both forms); end is
+ * @addr + @size. The syscall backend calls ksm_merge(fd, pid, addr, size).
+ *
+ * Only memory registered for merging (ksm_mark_mergeable(), prctl or
+ * ksm_set_process_merge()) is considered; the RFC returns success without
+ * merging anything otherwise, and as posted it merges at most the first
+ * eligible page of the range per call. Success therefore means "the kernel
+ * took the request"; the partition's statistics tell what merged.
+ *
+ * Return: 0;
+ *  -EBADF   the handle was opened without KSM_SYNC (or, syscall backend,
+ *           the kernel rejected the descriptor);
+ *  -EINVAL  NULL handle, negative @pid, @size 0, a range that wraps or does
+ *           not fit in an unsigned long; or the kernel's EINVAL: the
+ *           process has no memory (a kernel thread, a zombie);
+ *  -ESRCH   no such process;
+ *  -ENOENT  the partition was removed;
+ *  -EACCES  the partition's mode does not let the caller merge;
+ *  -ENOMEM;
+ *  -EOPNOTSUPP  the configured syscall is not the RFC's (ENOSYS or
+ *               EFAULT, as for ksm_partition_open());
+ *  another -errno from the kernel.
+ * Since: 0.1
+ */
+int ksm_partition_merge(struct ksm_partition *part, int pid, uint64_t addr, uint64_t size);
+
+/**
+ * ksm_partition_unmerge() - unmerge memory of a process.
+ * @pid: the process, in the caller's PID namespace; 0 for the caller.
+ * @addr, @size: the range, or 0 and 0 for the whole process.
+ *
+ * libksm unmerges exactly what is asked or fails. No kernel interface
+ * unmerges a range: the RFC's trigger_unmerge takes only a pid and unmerges
+ * every merged page of that process, in every partition, not only in this
+ * one. So a range gives -EOPNOTSUPP, and the whole-process form (0, 0)
+ * does exactly that, by writing "<pid>\n" to trigger_unmerge. The syscall
+ * backend has no unmerge call.
+ *
+ * Return: 0;
+ *  -EOPNOTSUPP  a range, the syscall backend, or a kernel without
+ *               trigger_unmerge;
+ *  -EBADF   the handle was opened without KSM_SYNC;
+ *  -EINVAL  NULL handle, negative @pid, @size 0 with @addr not 0, a range
+ *           that wraps; the kernel's EINVAL;
+ *  -ESRCH   no such process;
+ *  -ENOENT  the partition was removed;
+ *  -EACCES  the partition's mode does not let the caller unmerge;
+ *  -ENOMEM; -EINTR; another -errno from the kernel.
+ * Since: 0.1
+ */
+int ksm_partition_unmerge(struct ksm_partition *part, int pid, uint64_t addr, uint64_t size);
+
+/**
+ * ksm_partition_stats_read() - the snapshot of a partition's directory, in
+ * the same struct and with the same rules as ksm_stats_read().
+ *
+ * The RFC's partition directories hold the normal attribute group without
+ * the files its configuration compiles out (smart_scan, advisor_*); their
+ * .present bits are clear. The figures are whatever the kernel shows in
+ * that directory.
+ *
+ * Return: 0; -EOPNOTSUPP with the syscall backend (no directory); -ENOENT
+ * if the partition was removed; the errors of ksm_stats_read().
+ * Since: 0.1
+ */
+int ksm_partition_stats_read(struct ksm_partition *part, struct ksm_stats *st);
+
+/**
+ * ksm_partition_foreach() - call @fn with the name of every partition, in
+ * strcmp() order.
+ *
+ * Lists the directories of the KSM directory that hold trigger_merge.
+ * Partitions of the syscall backend have no directory and are not listed.
+ * A partition created outside libksm may have a name that
+ * ksm_partition_name_check() refuses; it is listed all the same.
+ *
+ * Return: the number of partitions reported; a non-zero value returned by
+ * @fn stops the walk, and a negative one is returned as the result;
+ * -EOPNOTSUPP without the sysfs backend; -ENOMEM; -errno if the directory
+ * cannot be read.
+ * Since: 0.1
+ */
+int ksm_partition_foreach(struct ksm_ctx *ctx, int (*fn)(const char *name, void *data), void *data);
+
 #ifdef __cplusplus
 }
 #endif

@@ -71,5 +71,7 @@ int ksm_proc_any_registered(struct ksm_ctx *ctx);
  * directory or a Selective KSM partition directory) */
 int ksm_stats_read_at(struct ksm_ctx *ctx, int dirfd, struct ksm_stats *st);
 
+/* ksm_partition.c: a Selective KSM RFC syscall; the result or -errno */
+long ksm_sys_partition(long nr, long a1, long a2, long a3, long a4);
 
 #endif

@@ -74,6 +74,21 @@ static const struct command commands[] = {
 	  "the values from before the first. SIGINT, SIGTERM and SIGHUP restore too.\n"
 	  "Exit status: 0 done, 3 timed out, 5 nothing registered, 1 other failure.\n" },
 	{ "recover", cmd_recover, "", "Restore the knobs of a boost whose process died.", "" },
+	{ "partition", cmd_partition, "list|create|remove|merge|unmerge|status ...",
+	  "Manage Selective KSM partitions: separate merge spaces with synchronous merge.",
+	  "\nSubcommands:\n"
+	  "  list [--json]                          the partitions, by name\n"
+	  "  create NAME [--mode MODE] [--exclusive]\n"
+	  "                                         create a partition (if it does not exist);\n"
+	  "                                         MODE (octal, default 0600) says who may merge\n"
+	  "  remove NAME [--allow-unmerge]          remove it; the kernel unmerges every page\n"
+	  "  merge NAME PID ADDR LEN                merge a range of process PID, now\n"
+	  "  unmerge NAME PID [ADDR LEN]            unmerge process PID (a range only where\n"
+	  "                                         the kernel can)\n"
+	  "  status NAME [--json]                   the partition's figures, as 'status'\n"
+	  "\nADDR and LEN are hexadecimal with 0x or decimal. Selective KSM is not in\n"
+	  "mainline Linux; on other kernels every subcommand fails with exit status 1.\n"
+	  "Merge only memory of one trust domain into one partition.\n" },
 	{ "help", cmd_help, "[COMMAND]", "Show help for ksmctl or one command.", "" },
 };
 

@@ -90,5 +90,7 @@ int cmd_exec(struct ksm_ctx *ctx, int argc, char **argv);
 int cmd_ps(struct ksm_ctx *ctx, int argc, char **argv);
 int cmd_wait(struct ksm_ctx *ctx, int argc, char **argv);
 
+/* cmd_partition.c */
+int cmd_partition(struct ksm_ctx *ctx, int argc, char **argv);
 
 #endif
