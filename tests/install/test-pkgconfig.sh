@@ -3,7 +3,7 @@
 # Install into a DESTDIR, check what lands there, and build and run a program
 # against the installed library through pkg-config alone.
 set -eu
-srcdir=$1 builddir=$2
+builddir=$2
 dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
 
@@ -31,7 +31,8 @@ if [ -f "$builddir/ksm.conf.5" ]; then
 	[ -f "$dest$prefix/share/man/man5/ksm.conf.5" ] || { echo "ksm.conf.5 not installed"; exit 1; }
 fi
 
-export PKG_CONFIG_PATH="$(dirname "$pcfile")"
+PKG_CONFIG_PATH=$(dirname "$pcfile")
+export PKG_CONFIG_PATH
 export PKG_CONFIG_SYSROOT_DIR="$dest"
 [ "$(pkg-config --modversion libksm)" = "$(meson introspect "$builddir" --projectinfo |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')" ]

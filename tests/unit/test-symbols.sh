@@ -16,7 +16,7 @@ if ! diff -u "$tmp/mapped" "$tmp/exported" >"$tmp/diff"; then
 	cat "$tmp/diff"
 	status=1
 fi
-for sym in $(cat "$tmp/exported"); do
+while read -r sym; do
 	if ! grep -q "^ \* $sym() - " "$header"; then
 		echo "$sym: no doc comment ' * $sym() - ...' in ksm.h"
 		status=1
@@ -30,7 +30,7 @@ for sym in $(cat "$tmp/exported"); do
 		echo "$sym: doc comment lacks 'Since:'"
 		status=1
 	fi
-done
+done <"$tmp/exported"
 n=$(wc -l <"$tmp/exported")
 [ "$n" -gt 0 ] || { echo "no symbols exported"; status=1; }
 [ $status -eq 0 ] && echo "$n exported symbols: all mapped and documented"
