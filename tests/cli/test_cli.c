@@ -179,7 +179,7 @@ START_TEST(status_human)
 
 	use_tree("6.18");
 	r = ksmctl(sysroot_opt, "status");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_str_eq(r.err, "");
 	ck_assert_ptr_nonnull(strstr(r.out, "KSM: stopped"));
 	for (int i = 0; i < ksm_knob_count(); i++)
@@ -197,7 +197,7 @@ START_TEST(status_json_all_knobs)
 
 	use_tree("6.18-merged");
 	r = ksmctl(sysroot_opt, "status", "--json");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_str_eq(r.err, "");
 	/* Keys are exactly the sysfs names plus "derived". */
 	n += (size_t)snprintf(expr + n, sizeof(expr) - n, "sorted(d) == sorted([");
@@ -222,7 +222,7 @@ START_TEST(status_json_old_kernel)
 
 	use_tree("2.6.32");
 	r = ksmctl(sysroot_opt, "status", "--json");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_str_eq(r.err, "");
 	assert_json(r.out, "sorted(k for k in d if k != 'derived')",
 		    "['full_scans', 'pages_shared', 'pages_sharing', 'pages_to_scan', "
@@ -230,7 +230,7 @@ START_TEST(status_json_old_kernel)
 	result_free(&r);
 
 	r = ksmctl(sysroot_opt, "status");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_str_eq(r.err, "");
 	ck_assert_ptr_null(strstr(r.out, "smart_scan"));
 	result_free(&r);
@@ -243,7 +243,7 @@ START_TEST(status_advisor_json_string)
 
 	use_tree("6.18-advisor");
 	r = ksmctl(sysroot_opt, "status", "--json");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	assert_json(r.out, "d['advisor_mode']", "scan-time");
 	result_free(&r);
 }
@@ -281,7 +281,7 @@ START_TEST(env_sysroot)
 	use_tree("6.18-merged");
 	snprintf(env, sizeof(env), "KSM_SYSROOT=%s", root);
 	r = ksmctl_env(envv, -1, "get", "pages_sharing", NULL);
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_str_eq(r.out, "pages_sharing=996\n");
 	result_free(&r);
 }
@@ -293,12 +293,12 @@ START_TEST(get_values)
 
 	use_tree("6.18");
 	r = ksmctl(sysroot_opt, "get", "run", "pages_to_scan", "advisor_mode");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_str_eq(r.out, "run=0\npages_to_scan=100\nadvisor_mode=none\n");
 	result_free(&r);
 
 	r = ksmctl(sysroot_opt, "get", "--json", "max_page_sharing", "advisor_mode");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	assert_json(r.out, "d", "{'max_page_sharing': 256, 'advisor_mode': 'none'}");
 	result_free(&r);
 }
@@ -338,7 +338,7 @@ START_TEST(set_writes)
 	result_free(&r);
 
 	r = ksmctl(sysroot_opt, "set", "pages_to_scan=500", "sleep_millisecs=10", "use_zero_pages=yes");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_str_eq(r.err, "");
 	assert_file("pages_to_scan", "500\n");
 	assert_file("sleep_millisecs", "10\n");
@@ -346,7 +346,7 @@ START_TEST(set_writes)
 	result_free(&r);
 
 	r = ksmctl(sysroot_opt, "set", "advisor_mode=scan-time");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	assert_file("advisor_mode", "scan-time\n");
 	result_free(&r);
 }
@@ -425,7 +425,7 @@ START_TEST(run_stop_unmerge)
 	use_tree("6.18");
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		r = ksmctl(sysroot_opt, steps[i].cmd);
-		ck_assert_int_eq(r.status, 0);
+		ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 		ck_assert_str_eq(r.out, "");
 		ck_assert_str_eq(r.err, "");
 		assert_file("run", steps[i].file);
@@ -444,7 +444,7 @@ START_TEST(start_max_kernel_pages)
 
 	use_tree("6.18");
 	r = ksmctl_env(env, -1, sysroot_opt, "start", NULL);
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_ptr_nonnull(strstr(r.err, "notice: KSM_MAX_KERNEL_PAGES is ignored"));
 	assert_file("run", "1\n");
 	result_free(&r);
@@ -457,7 +457,7 @@ START_TEST(features_json)
 
 	use_tree("6.8");
 	r = ksmctl(sysroot_opt, "features", "--json");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	assert_json(r.out, "d['ksm'], d['advisor'], d['smart_scan'], d['selective_ksm'], d['prctl_memory_merge']",
 		    "(True, True, True, False, False)");
 	assert_json(r.out, "len(d)", "13");
@@ -466,7 +466,7 @@ START_TEST(features_json)
 
 	use_tree("2.6.32");
 	r = ksmctl(sysroot_opt, "features");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "ksm                  yes\n"));
 	ck_assert_ptr_nonnull(strstr(r.out, "use_zero_pages       no\n"));
 	result_free(&r);
@@ -477,7 +477,7 @@ START_TEST(knobs_json)
 {
 	struct result r = ksmctl("knobs", "--json");
 
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	assert_json(r.out, "len(d), sum(k['kind'] == 'counter' for k in d)", "(24, 11)");
 	assert_json(r.out, "[k['requires'] for k in d if k['name'] == 'max_page_sharing']",
 		    "['no_merged_pages']");
@@ -490,23 +490,23 @@ START_TEST(usage)
 	struct result r;
 
 	r = ksmctl("--help");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "Usage: ksmctl"));
 	ck_assert_ptr_nonnull(strstr(r.out, "unmerge"));
 	result_free(&r);
 
 	r = ksmctl("--version");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "ksmctl (libksm) "));
 	result_free(&r);
 
 	r = ksmctl("help", "set");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "Usage: ksmctl set [--allow-unmerge] [--dry-run] KNOB=VALUE..."));
 	result_free(&r);
 
 	r = ksmctl("status", "--help");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "--json"));
 	result_free(&r);
 
@@ -554,7 +554,7 @@ START_TEST(live_status_json)
 	if (!live_ksm())
 		return; /* no KSM on this kernel: nothing to compare with */
 	r = ksmctl("status", "--json");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	run = raw("run");
 	pts = raw("pages_to_scan");
 	ck_assert_int_ne(asprintf(&expect, "(%d, %d)", atoi(run) & 3, atoi(pts)), -1);
@@ -574,7 +574,7 @@ START_TEST(live_get_matches_raw)
 	if (!live_ksm())
 		return;
 	r = ksmctl("get", "max_page_sharing");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	mps = raw("max_page_sharing");
 	ck_assert_int_ne(asprintf(&expect, "max_page_sharing=%s", mps), -1);
 	ck_assert_str_eq(r.out, expect);
@@ -611,7 +611,7 @@ START_TEST(live_unprivileged)
 	if (!live_ksm() || geteuid() != 0 || !pw)
 		return; /* needs root to switch to nobody */
 	r = ksmctl_env(NULL, (int)pw->pw_uid, "status", NULL);
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "pages_sharing"));
 	result_free(&r);
 

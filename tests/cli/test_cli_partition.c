@@ -167,13 +167,13 @@ START_TEST(list)
 {
 	struct result r = ksmctl(sysroot_opt, "partition", "list");
 
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_str_eq(r.out, "tenant-a\ntenant-b\n");
 	ck_assert_str_eq(r.err, "");
 	result_free(&r);
 
 	r = ksmctl(sysroot_opt, "partition", "list", "--json");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	assert_json(r.out, "d", "[{'name': 'tenant-a'}, {'name': 'tenant-b'}]");
 	result_free(&r);
 }
@@ -200,7 +200,7 @@ START_TEST(create_remove)
 	result_free(&r);
 	/* Without --exclusive an existing partition is fine. */
 	r = ksmctl(sysroot_opt, "partition", "create", "vm1");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	result_free(&r);
 
 	r = ksmctl(sysroot_opt, "partition", "list");
@@ -239,12 +239,12 @@ START_TEST(merge_unmerge)
 	result_free(&r);
 
 	r = ksmctl(sysroot_opt, "partition", "merge", "tenant-a", "1234", "4096", "0X1000");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	assert_file("tenant-a/trigger_merge", "1234 1000 2000\n");
 	result_free(&r);
 
 	r = ksmctl(sysroot_opt, "partition", "unmerge", "tenant-a", "1234");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	assert_file("tenant-a/trigger_unmerge", "1234\n");
 	result_free(&r);
 
@@ -302,7 +302,7 @@ START_TEST(status)
 	result_free(&global);
 
 	r = ksmctl(sysroot_opt, "partition", "status", "tenant-a");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "Partition: tenant-a\n"));
 	ck_assert_ptr_nonnull(strstr(r.out, "  pages_sharing                        120\n"));
 	result_free(&r);

@@ -208,7 +208,7 @@ START_TEST(ps_human)
 
 	use_tree("6.18");
 	r = ksmctl(sysroot_opt, "ps");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_str_eq(r.err, "");
 	/* The header, then the four active processes, largest profit first. */
 	ck_assert_msg(strncmp(r.out, HEADER, strlen(HEADER)) == 0, "header:\n%s", r.out);
@@ -255,7 +255,7 @@ START_TEST(ps_sort)
 	use_tree("6.18");
 	for (size_t i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++) {
 		r = ksmctl(sysroot_opt, "ps", sorts[i].opt, sorts[i].key);
-		ck_assert_int_eq(r.status, 0);
+		ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 		ck_assert_str_eq(r.err, "");
 		ck_assert_msg(strncmp(r.out, HEADER, strlen(HEADER)) == 0, "header:\n%s", r.out);
 		assert_pids(r.out, sorts[i].pids);
@@ -264,7 +264,7 @@ START_TEST(ps_sort)
 
 	/* The JSON array is in the same order. */
 	r = ksmctl(sysroot_opt, "ps", "--json", "--sort", "zero");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	assert_json(r.out, "[p['pid'] for p in d]", "[2004, 2001, 2002, 2003]");
 	result_free(&r);
 }
@@ -280,7 +280,7 @@ START_TEST(ps_old_kernels)
 	/* 1300 now merges more than 1234: it comes first. */
 	tu_write(root, "proc/1300/ksm_merging_pages", "4096\n");
 	r = ksmctl(sysroot_opt, "ps");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	assert_pids(r.out, "1300 1234");
 	/* Only the merged pages are known; the rest is "-". */
 	ck_assert_ptr_nonnull(strstr(line_of(r.out, 1234, line, sizeof(line)),
@@ -292,7 +292,7 @@ START_TEST(ps_old_kernels)
 
 	use_tree("6.1");
 	r = ksmctl(sysroot_opt, "ps");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	assert_pids(r.out, "812 4242");
 	/* 3000 merged pages from ksm_merging_pages, since ksm_stat lacks them. */
 	line_of(r.out, 812, line, sizeof(line));
@@ -323,7 +323,7 @@ START_TEST(ps_json)
 
 	use_tree("6.18");
 	r = ksmctl(sysroot_opt, "ps", "--json");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_str_eq(r.err, "");
 	assert_json(r.out, "[p['pid'] for p in d]", "[2001, 2004, 2002, 2003]");
 	assert_json(r.out, "all(sorted(p) == sorted(['pid', 'comm', 'ksm_rmap_items', 'ksm_zero_pages', "
@@ -365,7 +365,7 @@ START_TEST(ps_json_old_kernels)
 	for (size_t i = 0; i < sizeof(gens) / sizeof(gens[0]); i++) {
 		use_tree(gens[i].tree);
 		r = ksmctl(sysroot_opt, "ps", "--json");
-		ck_assert_int_eq(r.status, 0);
+		ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 		assert_json(r.out, "sorted(set(k for p in d for k in p))", gens[i].keys);
 		assert_json(r.out, "all(sorted(p) == sorted(d[0]) for p in d)", "True");
 		if (strcmp(gens[i].tree, "5.19") == 0)
@@ -385,11 +385,11 @@ START_TEST(ps_json_old_kernels)
 	/* Nothing active: an empty array, and a header alone. */
 	use_tree("6.18-merged");
 	r = ksmctl(sysroot_opt, "ps", "--json");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_str_eq(r.out, "[]\n");
 	result_free(&r);
 	r = ksmctl(sysroot_opt, "ps");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_str_eq(r.out, HEADER);
 	result_free(&r);
 }
@@ -402,7 +402,7 @@ START_TEST(ps_pids)
 
 	use_tree("6.18");
 	r = ksmctl(sysroot_opt, "ps", "2003");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_str_eq(r.err, "");
 	assert_pids(r.out, "2003");
 	ck_assert_ptr_nonnull(strstr(line_of(r.out, 2003, line, sizeof(line)), " java "));
@@ -410,14 +410,14 @@ START_TEST(ps_pids)
 
 	/* A named process is shown even without KSM activity. */
 	r = ksmctl(sysroot_opt, "ps", "640", "2001");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	assert_pids(r.out, "2001 640");
 	ck_assert_str_eq(line_of(r.out, 640, line, sizeof(line)),
 			 "    640 systemd-journal        0 B        0 B          0        0 B no        no");
 	result_free(&r);
 
 	r = ksmctl(sysroot_opt, "ps", "--json", "2004");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	assert_json(r.out, "[(p['pid'], p['comm'], p['ksm_zero_pages']) for p in d]",
 		    "[(2004, 'qemu-system-aar', 1200)]");
 	result_free(&r);
@@ -461,7 +461,7 @@ START_TEST(ps_usage)
 	result_free(&r);
 
 	r = ksmctl(sysroot_opt, "ps", "--help");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "Usage: ksmctl ps "));
 	result_free(&r);
 }
@@ -561,7 +561,7 @@ START_TEST(wait_done)
 	r = ksmctl(sysroot_opt, "wait", "--timeout", "10");
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_int_eq(status, 0);
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_str_eq(r.out, "");
 	ck_assert_str_eq(r.err, "");
 	result_free(&r);
@@ -589,7 +589,7 @@ START_TEST(wait_usage)
 	result_free(&r);
 
 	r = ksmctl(sysroot_opt, "wait", "--help");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "Usage: ksmctl wait "));
 	ck_assert_ptr_nonnull(strstr(r.out, "3 timed out"));
 	result_free(&r);
@@ -613,7 +613,7 @@ START_TEST(exec_usage)
 	result_free(&r);
 
 	r = ksmctl("exec", "--help");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "Usage: ksmctl exec "));
 	result_free(&r);
 }
@@ -645,7 +645,7 @@ START_TEST(exec_status)
 
 	/* Without "--" too; arguments reach the command unchanged. */
 	r = ksmctl("exec", "sh", "-c", "echo \"$0:$1\"; exit 0", "a b", "-x");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_str_eq(r.out, "a b:-x\n");
 	result_free(&r);
 }
@@ -666,12 +666,12 @@ START_TEST(exec_inherited)
 		return;
 
 	r = ksmctl("exec", "--", "python3", "-c", GET_MERGE);
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_str_eq(r.out, "1\n");
 	result_free(&r);
 
 	r = ksmctl("exec", "--", "sh", "-c", "python3 -c '" GET_MERGE "'");
-	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_str_eq(r.out, "1\n");
 	result_free(&r);
 
@@ -679,7 +679,7 @@ START_TEST(exec_inherited)
 	own = tu_read("/", "proc/self/ksm_stat");
 	if (strstr(own, "ksm_merge_any: no\n")) {
 		r = ksmctl("exec", "--", "cat", "/proc/self/ksm_stat");
-		ck_assert_int_eq(r.status, 0);
+		ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 		ck_assert_ptr_nonnull(strstr(r.out, "ksm_merge_any: yes\n"));
 		result_free(&r);
 	}
