@@ -542,7 +542,8 @@ KSM_EXPORT int ksm_partition_foreach(struct ksm_ctx *ctx, int (*fn)(const char *
 	closedir(dir);
 
 	if (r == 0) {
-		qsort(names, n, sizeof(*names), cmp_names);
+		if (n > 1) /* qsort() takes no NULL array, even empty */
+			qsort(names, n, sizeof(*names), cmp_names);
 		for (size_t i = 0; i < n; i++) {
 			int f = fn(names[i], data);
 			if (f < 0) {

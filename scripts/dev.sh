@@ -66,14 +66,13 @@ test)
 	# unit and cli suites built with sanitizers.
 	meson test -C "$builddir" --print-errorlogs
 	meson test -C "$builddir" --print-errorlogs --setup=valgrind --suite unit --no-suite script
-	# The library and ksmctl once more, built with AddressSanitizer and UBSan
-	# Leaks are checked by the valgrind run above.
+	# The library and ksmctl once more, built with AddressSanitizer and UBSan.
 	if [ ! -f "$builddir-sanitize/build.ninja" ]; then
 		meson setup "$builddir-sanitize" -Db_sanitize=address,undefined -Db_lundef=false \
 			-Dtests=enabled -Dman=disabled
 	fi
 	ninja -C "$builddir-sanitize"
-	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C "$builddir-sanitize" --print-errorlogs --suite unit --suite cli --no-suite script
 	summary "$builddir/meson-logs/testlog.json" "$builddir/meson-logs/testlog-valgrind.json" \
 		"$builddir-sanitize/meson-logs/testlog.json"

@@ -238,7 +238,8 @@ int cmd_ps(struct ksm_ctx *ctx, int argc, char **argv)
 			return EXIT_FAILURE;
 		}
 	}
-	qsort(l.procs, l.n, sizeof(*l.procs), ps_compare);
+	if (l.n > 1) /* qsort() takes no NULL array, even empty */
+		qsort(l.procs, l.n, sizeof(*l.procs), ps_compare);
 	ps_print(&l, json, ksm_get_page_size(ctx));
 	free(l.procs);
 	return status;
