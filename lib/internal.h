@@ -55,8 +55,10 @@ int ksm_apply(struct ksm_ctx *ctx, uint64_t set, const int64_t *want, unsigned i
 /* ksm_mem.c: the syscalls a kernel may lack, one function each */
 int ksm_sys_madvise(void *addr, size_t len, int advice);
 int ksm_sys_prctl(int option, unsigned long arg2);
-/* Mergeable bytes ("mg") of a page range and the KSM bytes of its VMAs (-1: unknown). */
-int ksm_range_info(uintptr_t start, uintptr_t end, uint64_t *mergeable, int64_t *ksm_bytes);
+/* Mergeable bytes ("mg") of a page range, the KSM bytes of its VMAs (-1:
+ * unknown), and whether those VMAs lie wholly inside the range. */
+int ksm_range_info(uintptr_t start, uintptr_t end, uint64_t *mergeable, int64_t *ksm_bytes,
+		   bool *whole);
 int ksm_page_range(const void *addr, size_t len, uintptr_t *start, uintptr_t *end);
 
 /* ksm_wait.c: wait for @scans full scans after *base (updated); count or -errno */

@@ -209,8 +209,10 @@ static int write_record(struct ksm_ctx *ctx, const struct record *rec)
 			 (unsigned long long)rec->holders[i].token);
 		fputs(buf, f);
 	}
-	if (fflush(f) != 0 || fsync(fileno(f)) < 0)
-		r = -errno;
+	/* stdio keeps an earlier write error to itself: ask for it (ENOSPC on /run). */
+	errno = 0;
+	if (ferror(f) || fflush(f) != 0 || fsync(fileno(f)) < 0)
+		r = errno ? -errno : -EIO;
 	if (fclose(f) != 0 && r == 0)
 		r = -errno;
 	if (r == 0 && renameat(ctx->rootfd, BOOST_RECORD_TMP, ctx->rootfd, BOOST_RECORD) < 0)
@@ -468,6 +470,7 @@ KSM_EXPORT int ksm_merge_now(struct ksm_ctx *ctx, void *addr, size_t len, int ti
 	uintptr_t start, end;
 	uint64_t registered;
 	int64_t ksm = -1, prev = -1, deadline = -1, base;
+	bool whole = false;
 	int r, e;
 
 	if (merged)
@@ -480,7 +483,7 @@ KSM_EXPORT int ksm_merge_now(struct ksm_ctx *ctx, void *addr, size_t len, int ti
 	r = ksm_mark_mergeable(addr, len);
 	if (r < 0)
 		return r;
-	r = ksm_range_info(start, end, &registered, NULL);
+	r = ksm_range_info(start, end, &registered, NULL, NULL);
 	if (r < 0)
 		return r;
 	if (timeout_ms >= 0) {
@@ -518,7 +521,7 @@ KSM_EXPORT int ksm_merge_now(struct ksm_ctx *ctx, void *addr, size_t len, int ti
 			break;
 		}
 		scans += (unsigned int)n;
-		r = ksm_range_info(start, end, NULL, &ksm);
+		r = ksm_range_info(start, end, NULL, &ksm, &whole);
 		if (r < 0)
 			break;
 		if (ksm < 0) {
@@ -526,7 +529,8 @@ KSM_EXPORT int ksm_merge_now(struct ksm_ctx *ctx, void *addr, size_t len, int ti
 				break; /* no KSM field in smaps: three passes */
 			continue;
 		}
-		if ((uint64_t)ksm >= registered || (scans > 3 && ksm == prev))
+		/* smaps counts whole mappings: all merged only if the range is whole ones. */
+		if ((whole && (uint64_t)ksm >= registered) || (scans > 3 && ksm == prev))
 			break;
 		prev = ksm;
 	}

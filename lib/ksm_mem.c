@@ -44,13 +44,15 @@ static int page_range(const void *addr, size_t len, uintptr_t *start, uintptr_t 
 
 /*
  * For the VMAs overlapping [start, end): the bytes of the range in VMAs with
- * VmFlags "mg", and the sum of their "KSM:" lines (kernel 6.7+; -1 when the
- * kernel has no such line). smaps is generated one VMA at a time as it is
+ * VmFlags "mg", the sum of their "KSM:" lines (kernel 6.7+; -1 when the
+ * kernel has no such line), and whether all of them lie inside the range. smaps is generated one VMA at a time as it is
  * read, and VMAs come in address order, so reading stops at the first VMA
  * past the range.
  */
-int ksm_range_info(uintptr_t start, uintptr_t end, uint64_t *mergeable, int64_t *ksm_bytes)
+int ksm_range_info(uintptr_t start, uintptr_t end, uint64_t *mergeable, int64_t *ksm_bytes,
+		   bool *whole)
 {
+	bool all_inside = true;
 	FILE *f;
 	char *line = NULL;
 	size_t cap = 0;
@@ -72,6 +74,8 @@ int ksm_range_info(uintptr_t start, uintptr_t end, uint64_t *mergeable, int64_t 
 			if (vs >= end)
 				break;
 			inside = ve > start;
+			if (inside && (vs < start || ve > end))
+				all_inside = false;
 			continue;
 		}
 		if (!inside)
@@ -102,12 +106,14 @@ int ksm_range_info(uintptr_t start, uintptr_t end, uint64_t *mergeable, int64_t 
 		*mergeable = sum;
 	if (ksm_bytes)
 		*ksm_bytes = ksm;
+	if (whole)
+		*whole = all_inside;
 	return 0;
 }
 
 static int mergeable_bytes(uintptr_t start, uintptr_t end, uint64_t *bytes)
 {
-	return ksm_range_info(start, end, bytes, NULL);
+	return ksm_range_info(start, end, bytes, NULL, NULL);
 }
 
 /* Widen [addr, addr+len) to whole pages; -EINVAL if it wraps. */

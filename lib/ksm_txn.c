@@ -212,11 +212,12 @@ KSM_EXPORT int ksm_txn_plan(struct ksm_txn *txn, unsigned int flags, struct ksm_
 }
 
 /*
- * Write back what steps[0..done) changed, best effort, planned afresh from
- * the state the failure left behind.
+ * Write back what steps[0..done) changed (or may have changed: the step
+ * that failed is included), best effort, planned afresh from the state the
+ * failure left behind.
  */
 static void roll_back(struct ksm_ctx *ctx, const struct ksm_stats *before,
-		      const struct ksm_txn_step *steps, size_t done)
+		      const struct ksm_txn_step *steps, size_t done, unsigned int flags)
 {
 	struct ksm_txn_step back[MAX_STEPS];
 	struct plan_out out = { .steps = back, .max = MAX_STEPS };
@@ -245,8 +246,18 @@ static void roll_back(struct ksm_ctx *ctx, const struct ksm_stats *before,
 
 	if (snapshot(ctx, &now) < 0)
 		return;
-	if (plan(&now, set, want, KSM_TXN_ALLOW_UNMERGE, &out, &failed) < 0)
-		return;
+	/*
+	 * Unmerge only if the caller allowed it. A knob that cannot go back
+	 * (pages merged meanwhile) is left out, so that the others still do.
+	 */
+	for (int tries = 0; tries < KSM_KNOB_NR; tries++) {
+		out.n = 0;
+		if (plan(&now, set, want, flags, &out, &failed) == 0)
+			break;
+		if (failed < 0 || !(set & BIT(failed)))
+			return;
+		set &= ~BIT(failed);
+	}
 	for (size_t i = 0; i < out.n && i < MAX_STEPS; i++)
 		(void)ksm_write_knob(ctx, back[i].knob, back[i].value);
 }
@@ -267,7 +278,8 @@ int ksm_apply(struct ksm_ctx *ctx, uint64_t set, const int64_t *want, unsigned i
 		r = ksm_write_knob(ctx, steps[i].knob, steps[i].value);
 		if (r < 0) {
 			failed = steps[i].knob;
-			roll_back(ctx, &before, steps, i);
+			/* The failed write too: a failed run=2 leaves run at 0. */
+			roll_back(ctx, &before, steps, i + 1, flags);
 		}
 	}
 	if (failed_knob)

@@ -832,6 +832,57 @@ START_TEST(test_merge_now_64m)
 }
 END_TEST
 
+/* The page frame a virtual address maps (root reads PFNs from pagemap). */
+static uint64_t pfn_of(const void *addr)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	uint64_t entry = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, &entry, sizeof(entry), (off_t)((uintptr_t)addr / (uintptr_t)ps) * 8),
+			 (ssize_t)sizeof(entry));
+	close(fd);
+	ck_assert_msg(entry & (UINT64_C(1) << 63), "page %p not present", addr);
+	return entry & ((UINT64_C(1) << 55) - 1);
+}
+
+/*
+ * A range inside a bigger mapping that already holds KSM pages: smaps counts
+ * the whole mapping, so the range's own pages must still be waited for.
+ */
+START_TEST(test_merge_now_part)
+{
+	struct ksm_ctx *ctx = new_ctx();
+	long ps = sysconf(_SC_PAGESIZE);
+	struct area a;
+	uint64_t merged = 0;
+	int r;
+
+	raw_write_ok("run", "2");
+	/* One registered mapping, big enough that a full scan takes a while. */
+	area_map(&a, 16384, true);
+	/* Pages 100 and up made unique; the first 100 merge. */
+	for (size_t i = 100; i < a.pages; i++)
+		memcpy(a.p + i * (size_t)ps, &i, sizeof(i));
+	r = ksm_merge_now(ctx, a.p, 100 * (size_t)ps, 20000, &merged);
+	ck_assert_msg(r == 0, "ksm_merge_now(first half) = %d", r);
+	ck_assert_uint_eq(pfn_of(a.p), pfn_of(a.p + 99 * (size_t)ps));
+
+	/* Two fresh identical pages in the unmerged half, merged on their own. */
+	memset(a.p + 150 * (size_t)ps, 0x5a, (size_t)ps);
+	memset(a.p + 151 * (size_t)ps, 0x5a, (size_t)ps);
+	ck_assert_uint_ne(pfn_of(a.p + 150 * (size_t)ps), pfn_of(a.p + 151 * (size_t)ps));
+	r = ksm_merge_now(ctx, a.p + 150 * (size_t)ps, 2 * (size_t)ps, 20000, &merged);
+	ck_assert_msg(r == 0, "ksm_merge_now(two pages) = %d", r);
+	ck_assert_msg(pfn_of(a.p + 150 * (size_t)ps) == pfn_of(a.p + 151 * (size_t)ps),
+		      "the two pages of the range were not merged when ksm_merge_now returned");
+	ASSERT_NO_RECORD("after ksm_merge_now");
+	area_unmap(&a);
+	ksm_unref(ctx);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* 6. four processes boosting at once                                        */
 
@@ -1337,6 +1388,7 @@ static Suite *boost_suite(void)
 	add(s, "txn_unmerge", test_txn_unmerge, 1);
 	add(s, "profile", test_profile_roundtrip, 1);
 	add(s, "merge_now_64m", test_merge_now_64m, 1);
+	add(s, "merge_now_part", test_merge_now_part, 1);
 	add(s, "concurrent", test_concurrent_boosts, 1);
 	add(s, "crash", test_crash_recovery, 1);
 	add(s, "merge_now_sigint", test_merge_now_sigint, 1);
