@@ -60,6 +60,8 @@ int ksm_sys_prctl(int option, unsigned long arg2);
 int ksm_range_info(uintptr_t start, uintptr_t end, uint64_t *mergeable, int64_t *ksm_bytes,
 		   bool *whole);
 int ksm_page_range(const void *addr, size_t len, uintptr_t *start, uintptr_t *end);
+/* ksm_mark_mergeable() that also tells the bytes it registered. */
+int ksm_mark_mergeable_bytes(void *addr, size_t len, uint64_t *registered);
 
 /* ksm_wait.c: wait for @scans full scans after *base (updated); count or -errno */
 int ksm_wait_scans_since(struct ksm_ctx *ctx, int64_t *base, unsigned int scans, int timeout_ms);

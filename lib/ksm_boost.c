@@ -480,10 +480,7 @@ KSM_EXPORT int ksm_merge_now(struct ksm_ctx *ctx, void *addr, size_t len, int ti
 	r = ksm_page_range(addr, len, &start, &end);
 	if (r < 0 || start == end)
 		return r;
-	r = ksm_mark_mergeable(addr, len);
-	if (r < 0)
-		return r;
-	r = ksm_range_info(start, end, &registered, NULL, NULL);
+	r = ksm_mark_mergeable_bytes(addr, len, &registered);
 	if (r < 0)
 		return r;
 	if (timeout_ms >= 0) {

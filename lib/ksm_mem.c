@@ -139,25 +139,34 @@ KSM_EXPORT int ksm_mergeable_bytes(const void *addr, size_t len, uint64_t *bytes
 	return mergeable_bytes(start, end, bytes);
 }
 
-KSM_EXPORT int ksm_mark_mergeable(void *addr, size_t len)
+int ksm_mark_mergeable_bytes(void *addr, size_t len, uint64_t *registered)
 {
 	uintptr_t start, end;
-	uint64_t bytes;
+	uint64_t bytes = 0;
 	int r;
 
 	r = page_range(addr, len, &start, &end);
 	if (r < 0)
 		return r;
-	if (start == end)
-		return 0;
-	r = ksm_sys_madvise((void *)start, end - start, MADV_MERGEABLE);
-	if (r < 0)
-		return r;
-	/* The kernel says yes to shared, hugetlb, DAX and PFN mappings and ignores them. */
-	r = mergeable_bytes(start, end, &bytes);
-	if (r < 0)
-		return r;
-	return bytes == 0 ? -EOPNOTSUPP : 0;
+	if (start != end) {
+		r = ksm_sys_madvise((void *)start, end - start, MADV_MERGEABLE);
+		if (r < 0)
+			return r;
+		/* The kernel says yes to shared, hugetlb, DAX and PFN mappings and ignores them. */
+		r = mergeable_bytes(start, end, &bytes);
+		if (r < 0)
+			return r;
+		if (bytes == 0)
+			return -EOPNOTSUPP;
+	}
+	if (registered)
+		*registered = bytes;
+	return 0;
+}
+
+KSM_EXPORT int ksm_mark_mergeable(void *addr, size_t len)
+{
+	return ksm_mark_mergeable_bytes(addr, len, NULL);
 }
 
 KSM_EXPORT int ksm_mark_unmergeable(void *addr, size_t len)
