@@ -21,119 +21,10 @@
 #include "fake_sksm.h"
 #include "ksm.h"
 #include "testutil.h"
+#include "cli.h"
 
 #define KSM_REL "sys/kernel/mm/ksm"
 
-struct result {
-	int status;
-	char *out;
-	char *err;
-};
-
-static char *slurp_fd(int fd)
-{
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
-	ssize_t n;
-
-	ck_assert_ptr_nonnull(buf);
-	lseek(fd, 0, SEEK_SET);
-	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
-		len += (size_t)n;
-		if (len + 1 == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			ck_assert_ptr_nonnull(buf);
-		}
-	}
-	buf[len] = '\0';
-	close(fd);
-	return buf;
-}
-
-/* Run @argv with LIBKSM_SKSM_SYSCALLS empty (no build-time numbers), @input on stdin. */
-static struct result run_argv(char *const argv[], const char *input)
-{
-	struct result res = { 0 };
-	int out = memfd_create("out", 0), err = memfd_create("err", 0), in = memfd_create("in", 0);
-	int status;
-	pid_t pid;
-
-	ck_assert(out >= 0 && err >= 0 && in >= 0);
-	if (input) {
-		ck_assert_int_eq(write(in, input, strlen(input)), (ssize_t)strlen(input));
-		lseek(in, 0, SEEK_SET);
-	}
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		dup2(in, 0);
-		dup2(out, 1);
-		dup2(err, 2);
-		unsetenv("KSM_SYSROOT");
-		setenv("LIBKSM_SKSM_SYSCALLS", "", 1);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status), "%s died", argv[0]);
-	res.status = WEXITSTATUS(status);
-	res.out = slurp_fd(out);
-	res.err = slurp_fd(err);
-	close(in);
-	return res;
-}
-
-static struct result ksmctl_argv(const char *first, ...)
-{
-	char *argv[32];
-	int n = 0;
-	va_list ap;
-
-	argv[n++] = getenv("KSMCTL");
-	ck_assert_msg(argv[0] != NULL, "KSMCTL not set");
-	argv[n++] = (char *)first;
-	va_start(ap, first);
-	while (n < 31 && (argv[n] = va_arg(ap, char *)) != NULL)
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	return run_argv(argv, NULL);
-}
-
-#define ksmctl(...) ksmctl_argv(__VA_ARGS__, NULL)
-
-static void result_free(struct result *r)
-{
-	free(r->out);
-	free(r->err);
-}
-
-/* Evaluate @expr on @json (bound to "d") with python3; the printed value. */
-static char *json_eval(const char *json, const char *expr)
-{
-	char code[2048];
-	char *argv[] = { "python3", "-c", code, NULL };
-	struct result r;
-
-	snprintf(code, sizeof(code), "import json,sys\nd=json.load(sys.stdin)\nprint((%s))", expr);
-	r = run_argv(argv, json);
-	ck_assert_msg(r.status == 0, "invalid JSON or expression '%s': %s\n%s", expr, r.err, json);
-	free(r.err);
-	r.out[strcspn(r.out, "\n")] = '\0';
-	return r.out;
-}
-
-#define assert_json(json, expr, expected)                                          \
-	do {                                                                       \
-		char *_v = json_eval(json, expr);                                  \
-		ck_assert_msg(strcmp(_v, expected) == 0, "%s: got '%s', want '%s'", expr, _v, \
-			      expected);                                           \
-		free(_v);                                                          \
-	} while (0)
-
-static char *root;
-static char sysroot_opt[4200];
 static struct fake_sksm *kernel;
 
 static void setup_rfc(void)
@@ -144,14 +35,11 @@ static void setup_rfc(void)
 	snprintf(sysroot_opt, sizeof(sysroot_opt), "--sysroot=%s", root);
 }
 
-static void teardown(void)
+static void teardown_rfc(void)
 {
 	fake_sksm_stop(kernel);
 	kernel = NULL;
-	if (root)
-		tu_rmtree(root);
-	free(root);
-	root = NULL;
+	teardown();
 }
 
 #define assert_file(rel, expected)                                           \
@@ -341,7 +229,7 @@ START_TEST(usage)
 
 		for (int j = 0; cases[i][j]; j++)
 			argv[n++] = (char *)cases[i][j];
-		r = run_argv(argv, NULL);
+		r = run_argv(argv, NULL, -1, NULL);
 		ck_assert_msg(r.status == 2, "case %zu: status %d, stderr %s", i, r.status, r.err);
 		ck_assert_msg(strstr(r.err, "Try 'ksmctl --help'"), "case %zu: %s", i, r.err);
 		ck_assert_str_eq(r.out, "");
@@ -435,7 +323,7 @@ static Suite *cli_partition_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("rfc");
-	tcase_add_checked_fixture(tc, setup_rfc, teardown);
+	tcase_add_checked_fixture(tc, setup_rfc, teardown_rfc);
 	tcase_add_test(tc, list);
 	tcase_add_test(tc, create_remove);
 	tcase_add_test(tc, merge_unmerge);
