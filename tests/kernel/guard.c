@@ -25,6 +25,7 @@
  *     counted until ksmd runs again) are ours, and run=2 drops them.
  */
 #include <dirent.h>
+#include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -586,4 +587,91 @@ void guard_mark_child(void)
 {
 	if (child_slot)
 		*child_slot = getpid();
+}
+
+/* ------------------------------------------------------------------------ */
+/* The runner shared by the kernel test programs                             */
+
+static int runner_failures;
+
+/* In the test child, before the test: start from the snapshot. */
+static void checked_setup(void)
+{
+	char msg[1024];
+
+	guard_mark_child();
+	if (guard_restore(msg, sizeof(msg)) != 0)
+		ck_abort_msg("KSM state could not be restored before the test: %s", msg);
+}
+
+/* In the test child, after a passing test: restore, and fail if that did not work. */
+static void checked_teardown(void)
+{
+	char msg[1024];
+	int bad = guard_restore(msg, sizeof(msg));
+
+	ck_assert_msg(bad == 0, "KSM state not restored after the test: %s", msg);
+}
+
+/* In the runner, after every test, also after a failed or killed one. */
+static void runner_teardown(void)
+{
+	char msg[1024];
+
+	if (guard_restore(msg, sizeof(msg)) != 0) {
+		fprintf(stderr, "KSM state NOT restored after a test: %s\n", msg);
+		runner_failures++;
+	}
+}
+
+void guard_add(Suite *s, const char *name, const TTest *t)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_unchecked_fixture(tc, NULL, runner_teardown);
+	tcase_add_checked_fixture(tc, checked_setup, checked_teardown);
+	tcase_add_test(tc, t);
+	suite_add_tcase(s, tc);
+}
+
+int guard_run(Suite *s)
+{
+	char msg[2048];
+	SRunner *sr;
+	int failed, r;
+
+	/* Kernel test programs of other build directories change the same state. */
+	r = guard_lock(300);
+	if (r < 0) {
+		fprintf(stderr, "cannot lock %s: %s\n", GUARD_LOCK_FILE, strerror(-r));
+		srunner_free(srunner_create(s)); /* frees @s */
+		return EXIT_FAILURE;
+	}
+	r = guard_save();
+	if (r < 0) {
+		fprintf(stderr, "cannot snapshot %s: %s\n", GUARD_KSM_DIR, strerror(-r));
+		srunner_free(srunner_create(s)); /* frees @s */
+		return EXIT_FAILURE;
+	}
+	guard_install();
+	printf("KSM snapshot (%d writable files):", guard_count());
+	for (int i = 0; i < guard_count(); i++)
+		printf(" %s=%.*s", guard_name(i), (int)strcspn(guard_saved_text(i), "\n"), guard_saved_text(i));
+	printf("\n");
+	fflush(stdout);
+
+	/* tcase_create() reads CK_DEFAULT_TIMEOUT (meson sets it); check's own default is 4 s */
+	setenv("CK_DEFAULT_TIMEOUT", "60", 0);
+	setenv("CK_VERBOSITY", "verbose", 0);
+
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+
+	if (guard_restore(msg, sizeof(msg)) != 0) {
+		fprintf(stderr, "KSM state NOT restored at the end: %s\n", msg);
+		failed++;
+	}
+	return failed || runner_failures ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -22,6 +22,8 @@
 
 #include <stddef.h>
 
+#include <check.h>
+
 #define GUARD_KSM_DIR "/sys/kernel/mm/ksm"
 
 /*
@@ -76,5 +78,16 @@ int guard_verify(char *msg, size_t size);
  */
 int guard_raw_read(const char *name, char *buf, size_t size);
 int guard_raw_write(const char *name, const char *text);
+
+/*
+ * The runner of test_kernel and test_mem. guard_add() puts test @t into its
+ * own test case, restored before and after it in the test child and again
+ * in the runner (also after a failed or killed test). guard_run() takes the
+ * lock, snapshots, installs the handlers, runs @s, restores, and returns the
+ * exit status for main(): failure if a test failed or a restore did not
+ * leave every file as it was.
+ */
+void guard_add(Suite *s, const char *name, const TTest *t);
+int guard_run(Suite *s);
 
 #endif

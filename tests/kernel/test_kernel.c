@@ -1053,109 +1053,34 @@ START_TEST(test_features_live)
 END_TEST
 
 /* ------------------------------------------------------------------------ */
-/* fixtures and runner                                                       */
-
-static int runner_failures;
-
-/* In the test child, before the test: start from the snapshot. */
-static void checked_setup(void)
-{
-	char msg[1024];
-
-	guard_mark_child();
-	if (guard_restore(msg, sizeof(msg)) != 0)
-		ck_abort_msg("KSM state could not be restored before the test: %s", msg);
-}
-
-/* In the test child, after a passing test: restore, and fail if that did not work. */
-static void checked_teardown(void)
-{
-	char msg[1024];
-	int bad = guard_restore(msg, sizeof(msg));
-
-	ck_assert_msg(bad == 0, "KSM state not restored after the test: %s", msg);
-}
-
-/* In the runner, after every test, also after a failed or killed one. */
-static void runner_teardown(void)
-{
-	char msg[1024];
-
-	if (guard_restore(msg, sizeof(msg)) != 0) {
-		fprintf(stderr, "KSM state NOT restored after a test: %s\n", msg);
-		runner_failures++;
-	}
-}
-
-static void add(Suite *s, const char *name, const TTest *t)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_add_unchecked_fixture(tc, NULL, runner_teardown);
-	tcase_add_checked_fixture(tc, checked_setup, checked_teardown);
-	tcase_add_test(tc, t);
-	suite_add_tcase(s, tc);
-}
+/* the suite (runner: guard_run() in guard.c)                               */
 
 static Suite *kernel_suite(void)
 {
 	Suite *s = suite_create("kernel");
 
-	add(s, "get", test_get_matches_raw);
-	add(s, "roundtrip", test_set_roundtrip);
-	add(s, "invalid", test_set_invalid);
-	add(s, "ebusy", test_ebusy_merged);
-	add(s, "advisor", test_advisor_busy);
-	add(s, "readonly", test_counters_readonly);
-	add(s, "run", test_run_control);
-	add(s, "merge10", test_merge_10);
-	add(s, "merge1000", test_merge_1000);
-	add(s, "erofs", test_erofs);
-	add(s, "unprivileged", test_unprivileged);
-	add(s, "features", test_features_live);
+	guard_add(s, "get", test_get_matches_raw);
+	guard_add(s, "roundtrip", test_set_roundtrip);
+	guard_add(s, "invalid", test_set_invalid);
+	guard_add(s, "ebusy", test_ebusy_merged);
+	guard_add(s, "advisor", test_advisor_busy);
+	guard_add(s, "readonly", test_counters_readonly);
+	guard_add(s, "run", test_run_control);
+	guard_add(s, "merge10", test_merge_10);
+	guard_add(s, "merge1000", test_merge_1000);
+	guard_add(s, "erofs", test_erofs);
+	guard_add(s, "unprivileged", test_unprivileged);
+	guard_add(s, "features", test_features_live);
 	return s;
 }
 
 int main(void)
 {
-	char why[256], msg[2048];
-	SRunner *sr;
-	int failed, r;
+	char why[256];
 
 	if (guard_usable(why, sizeof(why)) < 0) {
 		printf("SKIP: %s\n", why);
 		return 77;
 	}
-	/* Kernel test programs of other build directories change the same state. */
-	r = guard_lock(300);
-	if (r < 0) {
-		fprintf(stderr, "cannot lock %s: %s\n", GUARD_LOCK_FILE, strerror(-r));
-		return EXIT_FAILURE;
-	}
-	r = guard_save();
-	if (r < 0) {
-		fprintf(stderr, "cannot snapshot %s: %s\n", GUARD_KSM_DIR, strerror(-r));
-		return EXIT_FAILURE;
-	}
-	guard_install();
-	printf("KSM snapshot (%d writable files):", guard_count());
-	for (int i = 0; i < guard_count(); i++)
-		printf(" %s=%.*s", guard_name(i), (int)strcspn(guard_saved_text(i), "\n"), guard_saved_text(i));
-	printf("\n");
-	fflush(stdout);
-
-	/* tcase_create() reads CK_DEFAULT_TIMEOUT (meson sets it); check's own default is 4 s */
-	setenv("CK_DEFAULT_TIMEOUT", "60", 0);
-	setenv("CK_VERBOSITY", "verbose", 0);
-
-	sr = srunner_create(kernel_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-
-	if (guard_restore(msg, sizeof(msg)) != 0) {
-		fprintf(stderr, "KSM state NOT restored at the end: %s\n", msg);
-		failed++;
-	}
-	return failed || runner_failures ? EXIT_FAILURE : EXIT_SUCCESS;
+	return guard_run(kernel_suite());
 }

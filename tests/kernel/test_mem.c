@@ -1777,83 +1777,39 @@ START_TEST(test_cli_wait)
 END_TEST
 
 /* ------------------------------------------------------------------------ */
-/* fixtures and runner, as in test_kernel.c                                  */
-
-static int runner_failures;
-
-/* In the test child, before the test: start from the snapshot. */
-static void checked_setup(void)
-{
-	char msg[1024];
-
-	guard_mark_child();
-	if (guard_restore(msg, sizeof(msg)) != 0)
-		ck_abort_msg("KSM state could not be restored before the test: %s", msg);
-}
-
-/* In the test child, after a passing test: restore, and fail if that did not work. */
-static void checked_teardown(void)
-{
-	char msg[1024];
-	int bad = guard_restore(msg, sizeof(msg));
-
-	ck_assert_msg(bad == 0, "KSM state not restored after the test: %s", msg);
-}
-
-/* In the runner, after every test, also after a failed or killed one. */
-static void runner_teardown(void)
-{
-	char msg[1024];
-
-	if (guard_restore(msg, sizeof(msg)) != 0) {
-		fprintf(stderr, "KSM state NOT restored after a test: %s\n", msg);
-		runner_failures++;
-	}
-}
-
-static void add(Suite *s, const char *name, const TTest *t)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_add_unchecked_fixture(tc, NULL, runner_teardown);
-	tcase_add_checked_fixture(tc, checked_setup, checked_teardown);
-	tcase_add_test(tc, t);
-	suite_add_tcase(s, tc);
-}
+/* the suite (runner: guard_run() in guard.c)                               */
 
 static Suite *mem_suite(void)
 {
 	Suite *s = suite_create("mem");
 
-	add(s, "merge2", test_merge_2);
-	add(s, "merge10", test_merge_10);
-	add(s, "merge257", test_merge_257);
-	add(s, "merge258", test_merge_258);
-	add(s, "merge1000", test_merge_1000);
-	add(s, "unique", test_unique_pages);
-	add(s, "cow", test_cow);
-	add(s, "unmerge", test_unmerge);
-	add(s, "zero_pages", test_zero_pages);
-	add(s, "prctl_self", test_prctl_self);
-	add(s, "prctl_exec", test_prctl_exec);
-	add(s, "prctl_disable", test_prctl_disable);
-	add(s, "ranges", test_ranges);
-	add(s, "unprivileged", test_unprivileged);
-	add(s, "proc_stats_raw", test_proc_stats_raw);
-	add(s, "wait_not_running", test_wait_not_running);
-	add(s, "wait_idle_timeout", test_wait_idle_timeout);
-	add(s, "wait_nodata", test_wait_nodata);
-	add(s, "wait_scans", test_wait_scans);
-	add(s, "wait_run2", test_wait_run2);
-	add(s, "cli_wait", test_cli_wait);
+	guard_add(s, "merge2", test_merge_2);
+	guard_add(s, "merge10", test_merge_10);
+	guard_add(s, "merge257", test_merge_257);
+	guard_add(s, "merge258", test_merge_258);
+	guard_add(s, "merge1000", test_merge_1000);
+	guard_add(s, "unique", test_unique_pages);
+	guard_add(s, "cow", test_cow);
+	guard_add(s, "unmerge", test_unmerge);
+	guard_add(s, "zero_pages", test_zero_pages);
+	guard_add(s, "prctl_self", test_prctl_self);
+	guard_add(s, "prctl_exec", test_prctl_exec);
+	guard_add(s, "prctl_disable", test_prctl_disable);
+	guard_add(s, "ranges", test_ranges);
+	guard_add(s, "unprivileged", test_unprivileged);
+	guard_add(s, "proc_stats_raw", test_proc_stats_raw);
+	guard_add(s, "wait_not_running", test_wait_not_running);
+	guard_add(s, "wait_idle_timeout", test_wait_idle_timeout);
+	guard_add(s, "wait_nodata", test_wait_nodata);
+	guard_add(s, "wait_scans", test_wait_scans);
+	guard_add(s, "wait_run2", test_wait_run2);
+	guard_add(s, "cli_wait", test_cli_wait);
 	return s;
 }
 
 int main(void)
 {
-	char why[256], msg[2048];
-	SRunner *sr;
-	int failed, r;
+	char why[256];
 
 	page_size = sysconf(_SC_PAGESIZE);
 	if (guard_usable(why, sizeof(why)) < 0) {
@@ -1864,36 +1820,5 @@ int main(void)
 		printf("SKIP: no /proc/self/ksm_stat or PR_GET_MEMORY_MERGE (kernel before 6.4)\n");
 		return 77;
 	}
-	/* Kernel test programs of other build directories change the same state. */
-	r = guard_lock(300);
-	if (r < 0) {
-		fprintf(stderr, "cannot lock %s: %s\n", GUARD_LOCK_FILE, strerror(-r));
-		return EXIT_FAILURE;
-	}
-	r = guard_save();
-	if (r < 0) {
-		fprintf(stderr, "cannot snapshot %s: %s\n", GUARD_KSM_DIR, strerror(-r));
-		return EXIT_FAILURE;
-	}
-	guard_install();
-	printf("KSM snapshot (%d writable files):", guard_count());
-	for (int i = 0; i < guard_count(); i++)
-		printf(" %s=%.*s", guard_name(i), (int)strcspn(guard_saved_text(i), "\n"), guard_saved_text(i));
-	printf("\n");
-	fflush(stdout);
-
-	/* tcase_create() reads CK_DEFAULT_TIMEOUT (meson sets it); check's own default is 4 s */
-	setenv("CK_DEFAULT_TIMEOUT", "60", 0);
-	setenv("CK_VERBOSITY", "verbose", 0);
-
-	sr = srunner_create(mem_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-
-	if (guard_restore(msg, sizeof(msg)) != 0) {
-		fprintf(stderr, "KSM state NOT restored at the end: %s\n", msg);
-		failed++;
-	}
-	return failed || runner_failures ? EXIT_FAILURE : EXIT_SUCCESS;
+	return guard_run(mem_suite());
 }
