@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -40,6 +41,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ksm.h"
 #include "guard.h"
 
 #define MAX_FILES 64
@@ -674,4 +676,32 @@ int guard_run(Suite *s)
 		failed++;
 	}
 	return failed || runner_failures ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Small helpers of the kernel test programs                                 */
+
+struct ksm_ctx *new_ctx(void)
+{
+	struct ksm_ctx *ctx = NULL;
+	int r = ksm_new_at(&ctx, "/");
+
+	ck_assert_msg(r == 0, "ksm_new_at(/): %s", strerror(-r));
+	return ctx;
+}
+
+double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }

@@ -4,9 +4,10 @@
  *
  * KSM state is global to the machine, so the kernel suite must leave every
  * writable file of /sys/kernel/mm/ksm exactly as it found it: after each
- * test, at exit, and on SIGINT/SIGTERM/SIGHUP. The guard deliberately does
- * not use libksm (the tests check the library against these raw files); it
- * uses plain open/read/write/close.
+ * test, at exit, and on SIGINT/SIGTERM/SIGHUP. Snapshot and restore
+ * deliberately do not use libksm (the tests check the library against these
+ * raw files); they use plain open/read/write/close. The file also holds the
+ * runner and small helpers the kernel test programs share.
  *
  * Usage (in the parent test process):
  *	guard_usable()     -> 0, or 77-worthy reason (not root, no KSM, ro sysfs)
@@ -23,6 +24,8 @@
 #include <stddef.h>
 
 #include <check.h>
+
+struct ksm_ctx;
 
 #define GUARD_KSM_DIR "/sys/kernel/mm/ksm"
 
@@ -89,5 +92,12 @@ int guard_raw_write(const char *name, const char *text);
  */
 void guard_add(Suite *s, const char *name, const TTest *t);
 int guard_run(Suite *s);
+
+/* A context on the real root (fails the test if it cannot be had). */
+struct ksm_ctx *new_ctx(void);
+/* CLOCK_MONOTONIC in seconds. */
+double now_s(void);
+/* Sleep @ms milliseconds, through signals. */
+void sleep_ms(long ms);
 
 #endif

@@ -188,31 +188,6 @@ static bool raw_is_fast(char *why, size_t size)
 
 /* ------------------------------------------------------------------------ */
 
-static struct ksm_ctx *new_ctx(void)
-{
-	struct ksm_ctx *ctx = NULL;
-	int r = ksm_new_at(&ctx, "/");
-
-	ck_assert_msg(r == 0, "ksm_new_at(/): %s", strerror(-r));
-	return ctx;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 struct area {
 	unsigned char *p;
 	size_t len;

@@ -159,31 +159,6 @@ static uint64_t mode_bits(const char *name)
 
 /* ------------------------------------------------------------------------ */
 
-static struct ksm_ctx *new_ctx(void)
-{
-	struct ksm_ctx *ctx = NULL;
-	int r = ksm_new_at(&ctx, "/");
-
-	ck_assert_msg(r == 0, "ksm_new_at(/): %s", strerror(-r));
-	return ctx;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /*
  * The kernel's counts for @n identical pages with max_page_sharing @m
  * (ksm-behaviour.md §2.1, as asserted by the kernel's ksm_tests.c): a KSM

@@ -294,23 +294,6 @@ static size_t distinct_pfns(const uint64_t *pfn, size_t n, size_t *max_on_one)
 
 /* ------------------------------------------------------------------------ */
 
-static struct ksm_ctx *new_ctx(void)
-{
-	struct ksm_ctx *ctx = NULL;
-	int r = ksm_new_at(&ctx, "/");
-
-	ck_assert_msg(r == 0, "ksm_new_at(/): %s", strerror(-r));
-	return ctx;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static double cpu_s(void)
 {
 	struct rusage ru;
@@ -318,14 +301,6 @@ static double cpu_s(void)
 	ck_assert_int_eq(getrusage(RUSAGE_SELF, &ru), 0);
 	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
 	       (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
 }
 
 static int64_t max_page_sharing(void)
