@@ -70,7 +70,7 @@ int main(int argc, char **argv)
 	enum { BATCHES = 31, PER_BATCH = 1000 };
 	int rounds = argc > 2 ? atoi(argv[2]) : 101;
 	double batch[BATCHES], *tool, *grep;
-	struct ksm_stats st = KSM_STATS_INIT;
+	struct ksm_stats st;
 	struct ksm_ctx *ctx;
 	int r;
 
@@ -80,7 +80,7 @@ int main(int argc, char **argv)
 	}
 	r = ksm_new(&ctx);
 	if (r == 0)
-		r = ksm_stats_read(ctx, &st);
+		r = ksm_stats_read(ctx, &st, sizeof(st));
 	if (r < 0) {
 		fprintf(stderr, "bench: KSM not readable here: %s\n", strerror(-r));
 		return 77;
@@ -89,7 +89,7 @@ int main(int argc, char **argv)
 	for (int b = 0; b < BATCHES; b++) {
 		double t0 = now_ns();
 		for (int i = 0; i < PER_BATCH; i++)
-			if (ksm_stats_read(ctx, &st) < 0)
+			if (ksm_stats_read(ctx, &st, sizeof(st)) < 0)
 				return 1;
 		batch[b] = (now_ns() - t0) / PER_BATCH;
 	}

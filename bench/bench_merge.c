@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Synchronous merge of 100 MiB of identical pages, from the call to merged:
- *   libksm   ksm_merge_now() on the range;
+ *   libksm   ksm_merge_range() on the range;
  *   fastest  the kernel's fastest path with raw writes, as the kernel's own
  *            ksm_tests -P does it: run=2, sleep_millisecs=0, a large
  *            pages_to_scan, madvise, run=1, wait for two full scans;
@@ -187,10 +187,10 @@ static double run_libksm(struct ksm_ctx *ctx, int round)
 	raw_write("run", "2"); /* start like the others: nothing merged (not timed) */
 	raw_write("run", "0");
 	t0 = now_s();
-	r = ksm_merge_now(ctx, p, SIZE, 60000, &merged);
+	r = ksm_merge_range(ctx, p, SIZE, 60000, &merged);
 	t = now_s() - t0;
 	if (r < 0 || merged < SIZE)
-		fprintf(stderr, "bench-merge: ksm_merge_now: %s, %llu bytes merged\n", strerror(-r),
+		fprintf(stderr, "bench-merge: ksm_merge_range: %s, %llu bytes merged\n", ksm_strerror(r),
 			(unsigned long long)merged);
 	munmap(p, SIZE);
 	restore_knobs();
@@ -244,7 +244,7 @@ int main(int argc, char **argv)
 
 	double l = median(lib, rounds), f = median(fast, rounds), s = median(stock, stock_rounds);
 	printf("100 MiB identical pages, from the call to merged (medians):\n");
-	printf("  libksm ksm_merge_now:      %8.3f s  (%d runs)\n", l, rounds);
+	printf("  libksm ksm_merge_range:      %8.3f s  (%d runs)\n", l, rounds);
 	printf("  fastest kernel path:       %8.3f s  (%d runs)\n", f, rounds);
 	printf("  stock default knobs:       %8.3f s  (%d runs)\n", s, stock_rounds);
 	printf("ratio libksm/fastest:        %.3f  (goal <= 1.10)\n", l / f);

@@ -5,9 +5,21 @@
  * Conventions, valid for every function below:
  *  - Functions return 0 (or a count) on success and a negative errno value
  *    on failure. errno itself is never part of the interface. A NULL
- *    pointer where an object is required gives -EINVAL.
- *  - Objects are opaque and reference counted; "new" functions start with a
- *    reference count of 1 and hand the object back through an out-parameter.
+ *    pointer where an object is required gives -EINVAL. Each error code
+ *    has one meaning across the library: see "ERRORS" in libksm(3).
+ *    ksm_strerror() turns a failure into a message people can act on.
+ *  - One lifecycle rule: objects are opaque and reference counted. A
+ *    constructor ("_new", "_open", "_begin") hands the object back through
+ *    an out-parameter with a reference count of 1; "_ref" takes another
+ *    reference and returns its argument; "_unref" drops one and returns
+ *    NULL when it freed the object (both accept NULL). The one exception is
+ *    a boost, which is an action rather than a value: ksm_boost_end() is its
+ *    only release call, and it returns whether the knobs were restored.
+ *  - Structures the library fills in for the caller (statistics) are passed
+ *    together with their size, as openat2() and clone3() take theirs:
+ *    ksm_stats_read(ctx, &st, sizeof(st)). Such a structure needs no
+ *    initialisation and only ever grows at its end, so programs built
+ *    against an older header keep working with a newer library.
  *  - Knobs are the files of /sys/kernel/mm/ksm. Every knob is described by
  *    one table inside the library (see ksm_knob_info()); names, types, ranges
  *    and prerequisites come from there.
@@ -15,6 +27,7 @@
 #ifndef LIBKSM_KSM_H
 #define LIBKSM_KSM_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,7 +36,7 @@ extern "C" {
 #endif
 
 #define KSM_VERSION_MAJOR 0
-#define KSM_VERSION_MINOR 1
+#define KSM_VERSION_MINOR 2
 
 struct ksm_ctx;
 
@@ -44,7 +57,7 @@ struct ksm_ctx;
  *
  * Return: 0; -ENOENT or -ENOTDIR if the system root does not exist or is no
  * directory; -ENOMEM; another -errno from open().
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_new(struct ksm_ctx **ctx);
 
@@ -55,14 +68,14 @@ int ksm_new(struct ksm_ctx **ctx);
  *           NULL behaves exactly like ksm_new(); "" means "/".
  *
  * Return: as ksm_new().
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_new_at(struct ksm_ctx **ctx, const char *sysroot);
 
 /**
  * ksm_ref() - take a reference.
  * Return: @ctx (NULL stays NULL).
- * Since: 0.1
+ * Since: 0.2
  */
 struct ksm_ctx *ksm_ref(struct ksm_ctx *ctx);
 
@@ -70,23 +83,82 @@ struct ksm_ctx *ksm_ref(struct ksm_ctx *ctx);
  * ksm_unref() - drop a reference; the last one frees the context and closes
  * its file descriptors.
  * Return: NULL if the context was freed (or @ctx was NULL), else @ctx.
- * Since: 0.1
+ * Since: 0.2
  */
 struct ksm_ctx *ksm_unref(struct ksm_ctx *ctx);
 
 /**
  * ksm_get_sysroot() - the system root this context works on.
  * Return: a string owned by the context, never NULL.
- * Since: 0.1
+ * Since: 0.2
  */
 const char *ksm_get_sysroot(const struct ksm_ctx *ctx);
 
 /**
  * ksm_get_page_size() - the page size used for byte figures (sysconf).
  * Return: the page size in bytes.
- * Since: 0.1
+ * Since: 0.2
  */
 long ksm_get_page_size(const struct ksm_ctx *ctx);
+
+/**
+ * ksm_set_log_fn() - send the library's log to @log_fn instead of stderr.
+ * @log_fn: called for each message at or above the log priority, with
+ *          @data, a syslog(3) priority (LOG_ERR ... LOG_DEBUG), the source
+ *          location, and a printf format with its arguments; NULL restores
+ *          the default, which writes "libksm: <message>" to stderr.
+ *
+ * The log tells what the library decided on its own: a transaction rolled
+ * back (LOG_WARNING) or a rollback that could not restore everything
+ * (LOG_ERR), a boost recovered from a dead process or knobs a boost left
+ * alone (LOG_NOTICE). Failures of a call are not logged: they are its return value (and ksm_strerror()).
+ * Since: 0.2
+ */
+void ksm_set_log_fn(struct ksm_ctx *ctx,
+		    void (*log_fn)(void *data, int priority, const char *file, int line,
+				   const char *fn, const char *format, va_list args),
+		    void *data);
+
+/**
+ * ksm_get_log_priority() - the lowest priority that is logged.
+ *
+ * The default is LOG_ERR, or what the environment variable KSM_LOG says
+ * (read with secure_getenv() by ksm_new()): a number, or one of "err",
+ * "warning", "notice", "info", "debug".
+ * Return: a syslog(3) priority.
+ * Since: 0.2
+ */
+int ksm_get_log_priority(const struct ksm_ctx *ctx);
+
+/**
+ * ksm_set_log_priority() - log messages of priority @priority and more
+ * urgent ones (LOG_ERR is 3, LOG_DEBUG 7).
+ * Since: 0.2
+ */
+void ksm_set_log_priority(struct ksm_ctx *ctx, int priority);
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * ksm_strerror() - a message for an error a libksm call returned.
+ * @err: the negative value the call returned (a positive one is accepted
+ *       too).
+ *
+ * When the last failed libksm call of this thread returned @err, the
+ * message is that call's own: what failed (the knob, the file, the
+ * process), why, and what to do about it, for example "cannot set
+ * merge_across_nodes: 1234 pages are still merged; unmerge them first
+ * (run=2, 'ksmctl unmerge') or allow the transaction to unmerge". Otherwise
+ * it is the library's meaning of the code (see ERRORS in libksm(3)), and
+ * strerror()'s text for a code the library never returns.
+ *
+ * Return: a string owned by the library, valid in this thread until its
+ * next libksm call; never NULL.
+ * Since: 0.2
+ */
+const char *ksm_strerror(int err);
 
 /* ------------------------------------------------------------------------ */
 /* The knob table                                                            */
@@ -162,7 +234,6 @@ enum ksm_knob_type {
 #define KSM_FEATURE_PRCTL_MEMORY_MERGE (UINT64_C(1) << 9)  /* PR_SET/GET_MEMORY_MERGE work */
 #define KSM_FEATURE_PROC_KSM_STAT      (UINT64_C(1) << 10) /* /proc/PID/ksm_stat */
 #define KSM_FEATURE_SELECTIVE_KSM      (UINT64_C(1) << 11) /* RFC layout: ksm/control/add_partition */
-#define KSM_FEATURE_PROCESS_KSM        (UINT64_C(1) << 12) /* /sys/kernel/process_ksm syscalls */
 
 /*
  * Static description of one knob. The library owns the memory; fields may be
@@ -185,21 +256,21 @@ struct ksm_knob_info {
 /**
  * ksm_knob_count() - number of knobs in the table.
  * Return: the count; knob values run from 0 to count - 1.
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_knob_count(void);
 
 /**
  * ksm_knob_info() - the table entry of a knob.
  * Return: a pointer to static data, or NULL for an unknown @knob.
- * Since: 0.1
+ * Since: 0.2
  */
 const struct ksm_knob_info *ksm_knob_info(enum ksm_knob knob);
 
 /**
  * ksm_knob_lookup() - find a knob by its sysfs name.
  * Return: the knob (>= 0), or -ENOENT if no knob has that name.
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_knob_lookup(const char *name);
 
@@ -213,7 +284,7 @@ int ksm_knob_lookup(const char *name);
  *
  * Return: 0; -EINVAL if the text is not a value of the knob's type or lies
  * outside the knob's range; -ENOENT for an unknown knob.
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_knob_parse(enum ksm_knob knob, const char *text, int64_t *value);
 
@@ -223,9 +294,19 @@ int ksm_knob_parse(enum ksm_knob knob, const char *text, int64_t *value);
  * Return: the length written (without NUL), -ENOSPC if @size is too small,
  * -ENOENT for an unknown knob, -EINVAL for an advisor_mode value that names
  * no mode. Numbers are not range-checked: counters can hold any value.
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_knob_format(enum ksm_knob knob, int64_t value, char *buf, size_t size);
+
+/**
+ * ksm_knob_describe_values() - the values a knob accepts, as text for people:
+ * "0 to 4294967295", "0 or 1 (also y/n, yes/no, on/off, true/false)",
+ * "stop (0), merge (1) or unmerge (2)", "none or scan-time".
+ * Return: the length written (without NUL), -ENOSPC if @size is too small,
+ * -ENOENT for an unknown knob, -EPERM for a counter (it accepts nothing).
+ * Since: 0.2
+ */
+int ksm_knob_describe_values(enum ksm_knob knob, char *buf, size_t size);
 
 /* ------------------------------------------------------------------------ */
 /* Reading and writing knobs                                                 */
@@ -239,7 +320,7 @@ int ksm_knob_format(enum ksm_knob knob, int64_t value, char *buf, size_t size);
  * Return: 0; -ENOENT if this kernel has no such file (or no KSM);
  * -EBADMSG if the kernel's text cannot be parsed; -EACCES; another -errno
  * from the read.
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_get(struct ksm_ctx *ctx, enum ksm_knob knob, int64_t *value);
 
@@ -255,20 +336,21 @@ int ksm_get(struct ksm_ctx *ctx, enum ksm_knob knob, int64_t *value);
  *  -EINVAL  the value is outside the knob's range;
  *  -EBUSY   a prerequisite does not hold (see ksm_knob_info().requires:
  *           pages are still merged, or advisor_mode is not none);
- *  -EPERM   the knob is a read-only counter;
- *  -EACCES  the caller is not privileged to write the knob;
+ *  -EPERM   the knob is a read-only counter: no privilege can write it;
+ *  -EACCES  the caller lacks the permission or privilege to write the
+ *           knob (file mode, capability or security module);
  *  -EROFS   sysfs is mounted read-only (typical in containers);
  *  -ENOENT  the knob does not exist on this kernel;
  *  -ENOMEM  the kernel could not allocate (first merge_across_nodes=0);
  *  another -errno from the write.
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_set(struct ksm_ctx *ctx, enum ksm_knob knob, int64_t value);
 
 /**
  * ksm_set_text() - ksm_knob_parse() followed by ksm_set().
  * Return: as ksm_knob_parse() and ksm_set().
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_set_text(struct ksm_ctx *ctx, enum ksm_knob knob, const char *text);
 
@@ -279,14 +361,14 @@ int ksm_set_text(struct ksm_ctx *ctx, enum ksm_knob knob, const char *text);
 /**
  * ksm_start() - run=1: ksmd scans and merges registered memory.
  * Return: 0 or -errno as ksm_set().
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_start(struct ksm_ctx *ctx);
 
 /**
  * ksm_stop() - run=0: ksmd stops; merged pages stay merged.
  * Return: 0 or -errno as ksm_set().
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_stop(struct ksm_ctx *ctx);
 
@@ -300,7 +382,7 @@ int ksm_stop(struct ksm_ctx *ctx);
  * Return: 0; -ENOMEM if the kernel ran out of memory while unmerging;
  * -EINTR if a signal interrupted it (in both cases the kernel leaves run=0);
  * other errors as ksm_set().
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_unmerge_all(struct ksm_ctx *ctx);
 
@@ -311,13 +393,10 @@ int ksm_unmerge_all(struct ksm_ctx *ctx);
 /*
  * One snapshot of every knob. Fields carry the sysfs names. A field is valid
  * only if its bit (1 << enum ksm_knob) is set in .present. New fields are
- * only ever appended; set .size = sizeof(struct ksm_stats) before calling
- * ksm_stats_read() (or use KSM_STATS_INIT) so that the library knows how much
- * of the struct the caller has.
+ * only ever appended. The struct needs no initialisation: pass its size to
+ * ksm_stats_read().
  */
 struct ksm_stats {
-	uint32_t size;        /* in: sizeof(struct ksm_stats) of the caller */
-	uint32_t reserved;
 	uint64_t present;     /* bit (1 << enum ksm_knob) set if the file exists */
 
 	/* tunables */
@@ -357,32 +436,35 @@ struct ksm_stats {
 	double effectiveness;    /* saved_pages / every page KSM tracks
 	                            (shared + sharing + unshared + volatile + ksm_zero_pages);
 	                            0 when KSM tracks nothing */
+	/* Fields added in later versions go here. */
 };
-
-#define KSM_STATS_INIT { .size = sizeof(struct ksm_stats) }
 
 /**
  * ksm_stats_read() - read every counter and tunable present, in one call.
- * @st: filled; st->size must be set by the caller (KSM_STATS_INIT). On
- *      return it holds the number of bytes the library filled, the smaller
- *      of the caller's and the library's struct size.
+ * @st: filled; needs no initialisation.
+ * @size: sizeof(*st) as the caller knows it. A program built against an
+ *        older header passes a smaller size and gets exactly that many
+ *        bytes filled (fields beyond it are neither written nor marked in
+ *        .present); one built against a newer header passes a larger size
+ *        and gets the bytes the library does not know set to 0.
  *
  * Files this kernel lacks are left 0 and their .present bit clear. The
  * profit estimate used where general_profit is missing counts the kernel's
  * rmap_item as 64 bytes on 64-bit builds of libksm and 32 on 32-bit ones.
  *
  * Return: 0; -ENOENT if KSM is absent (no <sysroot>/sys/kernel/mm/ksm);
- * -EINVAL if st->size is smaller than the first published struct;
+ * -EINVAL if @size cannot hold .present (less than 8 bytes);
  * -EBADMSG if a file holds text that cannot be parsed; another -errno.
- * Since: 0.1
+ * Since: 0.2
  */
-int ksm_stats_read(struct ksm_ctx *ctx, struct ksm_stats *st);
+int ksm_stats_read(struct ksm_ctx *ctx, struct ksm_stats *st, size_t size);
 
 /**
  * ksm_stats_value() - the field of a snapshot that belongs to a knob.
- * Return: 0 and *value; -ENOENT if the knob's file was not present;
- * -EINVAL for an unknown knob or a snapshot whose .size lacks the field.
- * Since: 0.1
+ * Return: 0 and *value; -ENOENT if the knob's file was not present (or the
+ * field lies beyond the size the snapshot was read with); -EINVAL for an
+ * unknown knob.
+ * Since: 0.2
  */
 int ksm_stats_value(const struct ksm_stats *st, enum ksm_knob knob, int64_t *value);
 
@@ -400,7 +482,7 @@ int ksm_stats_value(const struct ksm_stats *st, enum ksm_knob knob, int64_t *val
  * and is only probed when the system root is "/".
  *
  * Return: 0 and *features; -errno on an unexpected failure.
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_probe_features(struct ksm_ctx *ctx, uint64_t *features);
 
@@ -408,7 +490,7 @@ int ksm_probe_features(struct ksm_ctx *ctx, uint64_t *features);
  * ksm_feature_name() - short name of a single KSM_FEATURE_* bit
  * ("ksm", "writable", "use_zero_pages", ...), for listings and JSON.
  * Return: the name, or NULL if @feature is not exactly one known bit.
- * Since: 0.1
+ * Since: 0.2
  */
 const char *ksm_feature_name(uint64_t feature);
 
@@ -429,12 +511,12 @@ const char *ksm_feature_name(uint64_t feature);
  * which nothing could be registered as -EOPNOTSUPP. A range that is only
  * partly eligible returns 0; ksm_mergeable_bytes() tells how much.
  *
- * Return: 0; -EOPNOTSUPP if no byte of the range could be registered;
- * -ENOMEM if the range contains unmapped holes (the mapped parts are still
- * registered); -EAGAIN if the kernel ran out of memory or the VMA split would
- * exceed vm.max_map_count; -EINVAL without KSM in the kernel or for a range
- * that wraps around; 0 for @len == 0.
- * Since: 0.1
+ * Return: 0; -EOPNOTSUPP if the kernel has no KSM or no byte of the range
+ * could be registered; -EFAULT if the range contains unmapped holes (the
+ * mapped parts are still registered); -ENOMEM if the kernel ran out of
+ * memory or the VMA split would exceed vm.max_map_count; -EINVAL for a
+ * range that wraps around; 0 for @len == 0.
+ * Since: 0.2
  */
 int ksm_mark_mergeable(void *addr, size_t len);
 
@@ -445,10 +527,10 @@ int ksm_mark_mergeable(void *addr, size_t len);
  * Unmerging copies every merged page of the range back, so it can need a lot
  * of memory at once.
  *
- * Return: 0; -ENOMEM for unmapped holes; -EAGAIN when out of memory or
+ * Return: 0; -EFAULT for unmapped holes; -ENOMEM when out of memory or
  * vm.max_map_count is reached; -EINTR when a signal interrupted unmerging;
- * -EINVAL without KSM in the kernel.
- * Since: 0.1
+ * -EOPNOTSUPP without KSM in the kernel; -EINVAL for a range that wraps.
+ * Since: 0.2
  */
 int ksm_mark_unmergeable(void *addr, size_t len);
 
@@ -458,8 +540,9 @@ int ksm_mark_unmergeable(void *addr, size_t len);
  * @addr, @len: the range, widened to whole pages.
  * @bytes: receives the count; unmapped parts count as not registered.
  *
- * Return: 0; -errno if /proc/self/smaps cannot be read.
- * Since: 0.1
+ * Return: 0; -EINVAL for a range that wraps around; -errno if
+ * /proc/self/smaps cannot be read.
+ * Since: 0.2
  */
 int ksm_mergeable_bytes(const void *addr, size_t len, uint64_t *bytes);
 
@@ -476,7 +559,7 @@ int ksm_mergeable_bytes(const void *addr, size_t len, uint64_t *bytes);
  *
  * Return: 0; -EOPNOTSUPP if the kernel has no such prctl (before 6.4, or
  * without KSM); -ENOMEM; -EINTR.
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_set_process_merge(int enable);
 
@@ -484,7 +567,7 @@ int ksm_set_process_merge(int enable);
  * ksm_get_process_merge() - whether process-wide merging is enabled for the
  * calling process (prctl PR_GET_MEMORY_MERGE).
  * Return: 1 or 0; -EOPNOTSUPP if the kernel has no such prctl.
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_get_process_merge(void);
 
@@ -504,26 +587,32 @@ int ksm_get_process_merge(void);
  * The KSM figures of one process, from /proc/PID/ksm_stat (fields named as
  * there), and /proc/PID/ksm_merging_pages where ksm_stat lacks that field
  * (kernels 5.19 to 6.0 have no ksm_stat, 6.1 to 6.3 only ksm_rmap_items). A field is
- * valid if its KSM_PROC_* bit is set in .present. Set .size before reading
- * (KSM_PROC_STATS_INIT); fields are only ever appended.
+ * valid if its KSM_PROC_* bit is set in .present. The struct needs no
+ * initialisation; fields are only ever appended.
  */
 struct ksm_proc_stats {
-	uint32_t size;
-	uint32_t present;
+	uint64_t present;           /* KSM_PROC_* bits */
 	int64_t ksm_rmap_items;
 	int64_t ksm_zero_pages;
 	int64_t ksm_merging_pages;
 	int64_t ksm_process_profit; /* bytes, may be negative */
 	int64_t ksm_merge_any;      /* 1 if process-wide merging is on */
 	int64_t ksm_mergeable;      /* 1 if any range is registered */
-};
 
-#define KSM_PROC_STATS_INIT { .size = sizeof(struct ksm_proc_stats) }
+	/* derived figures, always filled */
+	int64_t saved_bytes;        /* (ksm_merging_pages + ksm_zero_pages) * page size */
+	int64_t profit_bytes;       /* ksm_process_profit where the kernel has it, else
+	                               saved_bytes less ksm_rmap_items * the kernel's
+	                               rmap_item size (as for ksm_stats.profit_bytes) */
+	/* Fields added in later versions go here. */
+};
 
 /**
  * ksm_proc_stats_read() - the KSM figures of one process.
  * @pid: the process, 0 for the caller.
- * @st: filled; st->size must be set (KSM_PROC_STATS_INIT).
+ * @st: filled; needs no initialisation.
+ * @size: sizeof(*st) as the caller knows it, with the rules of
+ *        ksm_stats_read().
  *
  * Unknown lines (from newer kernels) are ignored; both the "key value" and
  * the "key: value" forms of the file are accepted. A process without memory
@@ -532,12 +621,15 @@ struct ksm_proc_stats {
  * Return: 0; -ESRCH if there is no such process; -EACCES if it belongs to
  * another user (the files are mode 0400); -EOPNOTSUPP if the kernel has
  * neither file; -EBADMSG for text that cannot be parsed; -EINVAL for a
- * negative @pid or a too small st->size.
- * Since: 0.1
+ * negative @pid or a @size that cannot hold .present.
+ * Since: 0.2
  */
-int ksm_proc_stats_read(struct ksm_ctx *ctx, int pid, struct ksm_proc_stats *st);
+int ksm_proc_stats_read(struct ksm_ctx *ctx, int pid, struct ksm_proc_stats *st, size_t size);
 
-/* One process with KSM activity, as handed to a ksm_proc_foreach() callback. */
+/*
+ * One process with KSM activity, as handed to a ksm_proc_foreach() callback.
+ * The library owns it; .stats stays the last member so that it can grow.
+ */
 struct ksm_proc {
 	int pid;
 	char comm[16];              /* /proc/PID/comm, NUL-terminated */
@@ -550,7 +642,7 @@ struct ksm_proc {
  * @buf: receives the name, NUL-terminated, at most 15 characters.
  * Return: the length of the name; -ESRCH if there is no such process;
  * -ENOSPC if @size is too small; -EINVAL for a negative @pid.
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_proc_comm(struct ksm_ctx *ctx, int pid, char *buf, size_t size);
 
@@ -566,7 +658,7 @@ int ksm_proc_comm(struct ksm_ctx *ctx, int pid, char *buf, size_t size);
  * Return: the number of processes reported; a non-zero value returned by
  * @fn stops the walk, and a negative one is returned as the result; -errno if /proc cannot be read;
  * -EOPNOTSUPP if the kernel has no per-process KSM files.
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_proc_foreach(struct ksm_ctx *ctx, int (*fn)(const struct ksm_proc *proc, void *data),
 		     void *data);
@@ -586,17 +678,18 @@ int ksm_proc_foreach(struct ksm_ctx *ctx, int (*fn)(const struct ksm_proc *proc,
  * progress lost.
  *
  * full_scans only advances while run is 1 and some process has memory
- * registered for merging. So the call returns at once with -ESRCH when run
- * is not 1, and fails with -ESRCH as soon as run leaves 1 during the wait.
- * Without a timeout it also checks, while no scan completes, whether any
- * process has registered memory at all, and returns -ENODATA if none has
- * (nothing would ever be scanned).
+ * registered for merging. So the call returns at once with -EHOSTDOWN when
+ * run is not 1, and fails with -EHOSTDOWN as soon as run leaves 1 during the
+ * wait. While no scan completes it also checks, at once and then about once
+ * a second, whether any process has registered memory at all, and returns
+ * -ENODATA if none has (nothing would ever be scanned), with or without a
+ * timeout.
  *
- * Return: 0 once the scans completed; -ETIMEDOUT; -ESRCH (ksmd not
- * running); -ENODATA (nothing registered, only without timeout); -EINTR if
- * a signal handler ran during the wait; -ENOENT without KSM; another -errno
- * from reading the counters.
- * Since: 0.1
+ * Return: 0 once the scans completed; -ETIMEDOUT; -EHOSTDOWN (ksmd not
+ * running); -ENODATA (nothing registered); -EINTR if a signal handler ran
+ * during the wait; -ENOENT without KSM; another -errno from reading the
+ * counters.
+ * Since: 0.2
  */
 int ksm_wait_scans(struct ksm_ctx *ctx, unsigned int scans, int timeout_ms);
 
@@ -619,30 +712,38 @@ struct ksm_txn_step {
  * ksm_txn_new() - start an empty set of knob changes on @ctx.
  * @txn: receives the transaction; it holds a reference on @ctx.
  * Return: 0; -ENOMEM; -EINVAL.
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_txn_new(struct ksm_ctx *ctx, struct ksm_txn **txn);
 
 /**
- * ksm_txn_free() - free a transaction (committed or not).
- * Return: NULL.
- * Since: 0.1
+ * ksm_txn_ref() - take a reference on a transaction.
+ * Return: @txn (NULL stays NULL).
+ * Since: 0.2
  */
-struct ksm_txn *ksm_txn_free(struct ksm_txn *txn);
+struct ksm_txn *ksm_txn_ref(struct ksm_txn *txn);
+
+/**
+ * ksm_txn_unref() - drop a reference; the last one frees the transaction
+ * (committed or not) and its reference on the context.
+ * Return: NULL if the transaction was freed (or @txn was NULL), else @txn.
+ * Since: 0.2
+ */
+struct ksm_txn *ksm_txn_unref(struct ksm_txn *txn);
 
 /**
  * ksm_txn_set() - add "knob = value" to the transaction; a later value for
  * the same knob replaces the earlier one. Nothing is written yet.
  * Return: 0; -EINVAL if the value is outside the knob's range; -EPERM for a
  * counter; -ENOENT for an unknown knob.
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_txn_set(struct ksm_txn *txn, enum ksm_knob knob, int64_t value);
 
 /**
  * ksm_txn_set_text() - ksm_knob_parse() followed by ksm_txn_set().
  * Return: as those two.
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_txn_set_text(struct ksm_txn *txn, enum ksm_knob knob, const char *text);
 
@@ -653,14 +754,21 @@ int ksm_txn_set_text(struct ksm_txn *txn, enum ksm_knob knob, const char *text);
  * @failed_knob: if not NULL, receives the knob a refusal is about, or -1.
  *
  * The plan starts from the current kernel values and changes only what
- * differs. Its order makes every write acceptable to the kernel:
- *  1. run=2 first, if merge_across_nodes or max_page_sharing change while
- *     pages are merged and KSM_TXN_ALLOW_UNMERGE is given;
- *  2. the advisor's parameters, then advisor_mode; switching the advisor
- *     off makes the kernel reset pages_to_scan, so pages_to_scan follows
- *     and gets its intended value back;
- *  3. pages_to_scan, merge_across_nodes, max_page_sharing, the rest;
- *  4. run last (back to its old value after an unmerge, unless set).
+ * differs. Its order follows from each knob's entry in the knob table
+ * (ksm_knob_info(): kind and requires), so that every write is acceptable
+ * to the kernel:
+ *  1. run=2 first, if a knob that requires KSM_REQUIRES_NO_MERGED_PAGES
+ *     (merge_across_nodes, max_page_sharing) changes while pages are
+ *     merged and KSM_TXN_ALLOW_UNMERGE is given;
+ *  2. the tunables without prerequisites, in table order (among them the
+ *     advisor's parameters);
+ *  3. advisor_mode, the knob that KSM_REQUIRES_ADVISOR_NONE refers to;
+ *     switching the advisor off makes the kernel reset pages_to_scan, so
+ *     the knobs that require the advisor off follow and get their intended
+ *     values back;
+ *  4. the knobs that require KSM_REQUIRES_ADVISOR_NONE (pages_to_scan);
+ *  5. the knobs that require KSM_REQUIRES_NO_MERGED_PAGES;
+ *  6. run last (back to its old value after an unmerge, unless set).
  * Knobs the transaction does not name end with the values they had.
  *
  * Return: the number of steps (which may exceed @max);
@@ -670,7 +778,7 @@ int ksm_txn_set_text(struct ksm_txn *txn, enum ksm_knob knob, const char *text);
  *           pages_to_scan is set for a state in which the advisor
  *           (advisor_mode scan-time) controls it;
  *  another -errno from reading the current values.
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_txn_plan(struct ksm_txn *txn, unsigned int flags, struct ksm_txn_step *steps, size_t max,
 		 int *failed_knob);
@@ -685,11 +793,14 @@ int ksm_txn_plan(struct ksm_txn *txn, unsigned int flags, struct ksm_txn_step *s
  * then writes. If a write fails, every knob already changed is written back,
  * in an order that works, so the kernel ends as it started (an unmerge that
  * already happened cannot be undone: merged pages merge again only when
- * ksmd runs).
+ * ksmd runs). The rollback is logged (LOG_WARNING, see ksm_set_log_fn()).
  *
  * Return: 0; the errors of ksm_txn_plan(); the error of the write that
- * failed, as ksm_set() reports it.
- * Since: 0.1
+ * failed, as ksm_set() reports it, when everything was written back;
+ * -ENOTRECOVERABLE when a write failed and the rollback could not write
+ * every knob back either (*@failed_knob is the write that failed first;
+ * ksm_strerror() and the log, at LOG_ERR, name the knobs left changed).
+ * Since: 0.2
  */
 int ksm_txn_commit(struct ksm_txn *txn, unsigned int flags, int *failed_knob);
 
@@ -697,12 +808,20 @@ int ksm_txn_commit(struct ksm_txn *txn, unsigned int flags, int *failed_knob);
 /* Profiles: "knob = value" files                                            */
 /* ------------------------------------------------------------------------ */
 
-#define KSM_PROFILE_DEFAULT "/etc/ksm.conf"
+/**
+ * ksm_profile_path() - the default profile of this context:
+ * <sysroot><sysconfdir>/ksm.conf, where sysconfdir is the one libksm was
+ * built for (usually /etc).
+ * Return: a string owned by the context, never NULL.
+ * Since: 0.2
+ */
+const char *ksm_profile_path(const struct ksm_ctx *ctx);
 
 /**
- * ksm_txn_load() - add the settings of a profile file to a transaction.
- * @path: the file; relative paths are relative to the working directory
- *        (not to the system root).
+ * ksm_profile_load() - add the settings of a profile file to a transaction.
+ * @path: the file, or NULL for the default profile (ksm_profile_path(),
+ *        below the context's system root). A path given is used as it is:
+ *        relative paths are relative to the working directory.
  * @line: if not NULL, receives the line an error is about (0: the file).
  *
  * Format (ksm.conf(5)): one "knob = value" per line, blanks around tokens
@@ -715,27 +834,29 @@ int ksm_txn_commit(struct ksm_txn *txn, unsigned int flags, int *failed_knob);
  *  -EPERM    line @line names a counter;
  *  -EINVAL   line @line has a value outside the knob's range;
  *  -ENOENT, -EACCES, ... the file cannot be read (@line 0).
- * Since: 0.1
+ * Since: 0.2
  */
-int ksm_txn_load(struct ksm_txn *txn, const char *path, unsigned int *line);
+int ksm_profile_load(struct ksm_txn *txn, const char *path, unsigned int *line);
 
 /**
  * ksm_profile_write() - write the current tunables as a profile to @fd.
  *
  * Every tunable present except run (a state, not a setting) and, while the
  * advisor controls it, pages_to_scan. Applying the output with
- * ksm_txn_load() and ksm_txn_commit() restores exactly these values.
+ * ksm_profile_load() and ksm_txn_commit() restores exactly these values.
  *
  * Return: 0; -errno from reading the knobs or writing @fd.
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_profile_write(struct ksm_ctx *ctx, int fd);
 
 /**
  * ksm_profile_save() - ksm_profile_write() into @path, atomically: a
  * temporary file in the same directory, fsync(), rename().
+ * @path: the file, or NULL for the default profile (ksm_profile_path()),
+ *        which is written below the context's system root and nowhere else.
  * Return: 0; -errno.
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_profile_save(struct ksm_ctx *ctx, const char *path);
 
@@ -761,35 +882,59 @@ struct ksm_boost;
  * the system root only places the record. A saved run=2 is restored as 0,
  * so that the restore does not unmerge what the boost merged.
  *
+ * A boost is an action, not a value: it has no _ref/_unref, and
+ * ksm_boost_end() is its one release call.
+ *
  * Return: 0; -EACCES/-EROFS when the knobs or /run cannot be written;
- * -ENOENT without KSM; errors of ksm_txn_commit().
- * Since: 0.1
+ * -ENOENT without KSM; -EAGAIN when 1024 boosts are held at once; errors
+ * of ksm_txn_commit().
+ * Since: 0.2
  */
 int ksm_boost_begin(struct ksm_ctx *ctx, struct ksm_boost **boost);
 
 /**
- * ksm_boost_end() - end a boost and free it; the last boost to end restores
- * the knobs. Safe to call with NULL.
+ * ksm_boost_end() - end a boost and free it, whatever the result; the last
+ * boost to end restores the knobs. Safe to call with NULL.
  * Return: 0; -errno if the knobs could not be restored (the record stays,
  * so that ksm_boost_recover() can try again).
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_boost_end(struct ksm_boost *boost);
 
 /**
  * ksm_boost_recover() - restore the knobs saved by boosts whose processes
  * died. Does nothing while a live process holds a boost.
- * Return: 1 if knobs were restored, 0 if there was nothing to do; -errno.
- * Since: 0.1
+ * Return: 1 if knobs were restored (logged at LOG_NOTICE), 0 if there was
+ * nothing to do; -errno.
+ * Since: 0.2
  */
 int ksm_boost_recover(struct ksm_ctx *ctx);
 
+/*
+ * Merging now. One vocabulary across the library, ksmctl and the manuals:
+ * "merge now" boosts ksmd and waits for it; ksm_merge_now() does so for
+ * everything that is registered (ksmctl merge-now), ksm_merge_range() for
+ * a range of the calling process.
+ */
+
 /**
- * ksm_merge_now() - merge a range of the calling process now: register it
+ * ksm_merge_now() - boost, wait for @scans full scans of everything that is
+ * registered, end the boost.
+ * @scans: full scans to wait for (2 merge memory registered before the
+ *         call: fresh pages merge on their second scan).
+ * @timeout_ms: as ksm_wait_scans().
+ * Return: 0; the errors of ksm_boost_begin() and ksm_wait_scans() (for
+ * example -ENODATA at once when nothing is registered).
+ * Since: 0.2
+ */
+int ksm_merge_now(struct ksm_ctx *ctx, unsigned int scans, int timeout_ms);
+
+/**
+ * ksm_merge_range() - merge a range of the calling process now: register it
  * (ksm_mark_mergeable()), boost, wait until it is merged, end the boost.
  * @merged: if not NULL, receives the bytes of KSM pages in the mappings
- *          that overlap the range, as /proc/self/smaps counts them ("KSM:",
- *          kernels 6.7 and later; 0 on older ones).
+ *          that overlap the range, as /proc/self/smaps counts them ("KSM:"
+ *          field; 0 where smaps lacks it).
  *
  * "Merged" means: every page of the range is a KSM page, or no more pages
  * of the range merged during a full scan after the range was scanned twice
@@ -798,20 +943,11 @@ int ksm_boost_recover(struct ksm_ctx *ctx);
  * at the normal pace afterwards.
  *
  * Return: 0; -ETIMEDOUT (the boost still ends and the knobs are restored);
- * -EINTR if a signal handler interrupted the wait; the errors of
- * ksm_mark_mergeable() and ksm_boost_begin().
- * Since: 0.1
+ * -EINTR if a signal handler interrupted the wait; -EHOSTDOWN if run left 1
+ * during the wait; the errors of ksm_mark_mergeable() and ksm_boost_begin().
+ * Since: 0.2
  */
-int ksm_merge_now(struct ksm_ctx *ctx, void *addr, size_t len, int timeout_ms, uint64_t *merged);
-
-/**
- * ksm_scan_now() - boost, wait for @scans full scans of everything that is
- * registered, end the boost.
- * Return: 0; the errors of ksm_boost_begin() and ksm_wait_scans() (for
- * example -ENODATA when nothing is registered and @timeout_ms is negative).
- * Since: 0.1
- */
-int ksm_scan_now(struct ksm_ctx *ctx, unsigned int scans, int timeout_ms);
+int ksm_merge_range(struct ksm_ctx *ctx, void *addr, size_t len, int timeout_ms, uint64_t *merged);
 
 /* ------------------------------------------------------------------------ */
 /* Selective KSM partitions                                                  */
@@ -906,7 +1042,7 @@ struct ksm_partition;
  *
  * Return: the bits; 0 if the kernel offers no partitions; -EINVAL if
  * LIBKSM_SKSM_SYSCALLS is set but is not "OPEN,MERGE" (two decimal numbers).
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_partition_backends(struct ksm_ctx *ctx);
 
@@ -920,7 +1056,7 @@ int ksm_partition_backends(struct ksm_ctx *ctx);
  * Return: 0; -ENAMETOOLONG for more than KSM_PARTITION_NAME_MAX characters;
  * -EINVAL for an empty name, a character outside [A-Za-z0-9_.-], a leading
  * '.' or '-', or a reserved name.
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_partition_name_check(const char *name);
 
@@ -973,24 +1109,31 @@ int ksm_partition_name_check(const char *name);
  *  -ENOMEM;
  *  -EIO         the kernel accepted the name but no partition appeared;
  *  another -errno from the kernel.
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_partition_open(struct ksm_ctx *ctx, const char *name, unsigned int flags, unsigned int mode,
 		       struct ksm_partition **part);
 
 /**
- * ksm_partition_close() - close a handle and free it. With the syscall
- * backend this closes the descriptor, and the kernel frees the partition
- * once no process holds a descriptor of it. Safe to call with NULL.
- * Return: NULL.
- * Since: 0.1
+ * ksm_partition_ref() - take a reference on a handle.
+ * Return: @part (NULL stays NULL).
+ * Since: 0.2
  */
-struct ksm_partition *ksm_partition_close(struct ksm_partition *part);
+struct ksm_partition *ksm_partition_ref(struct ksm_partition *part);
+
+/**
+ * ksm_partition_unref() - drop a reference; the last one closes the handle
+ * and frees it. With the syscall backend this closes the descriptor, and
+ * the kernel frees the partition once no process holds a descriptor of it.
+ * Return: NULL if the handle was freed (or @part was NULL), else @part.
+ * Since: 0.2
+ */
+struct ksm_partition *ksm_partition_unref(struct ksm_partition *part);
 
 /**
  * ksm_partition_get_name() - the name a handle was opened with.
  * Return: a string owned by the handle; "" for NULL.
- * Since: 0.1
+ * Since: 0.2
  */
 const char *ksm_partition_get_name(const struct ksm_partition *part);
 
@@ -1015,7 +1158,7 @@ const char *ksm_partition_get_name(const struct ksm_partition *part);
  *               or a name taken by an entry that is no partition;
  *  -EACCES      not root; -EROFS; -ENOMEM; -EINTR if a signal
  *               interrupted the unmerge; another -errno from the kernel.
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_partition_unlink(struct ksm_ctx *ctx, const char *name, unsigned int flags);
 
@@ -1050,7 +1193,7 @@ int ksm_partition_unlink(struct ksm_ctx *ctx, const char *name, unsigned int fla
  *  -EOPNOTSUPP  the configured syscall is not the RFC's (ENOSYS or
  *               EFAULT, as for ksm_partition_open());
  *  another -errno from the kernel.
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_partition_merge(struct ksm_partition *part, int pid, uint64_t addr, uint64_t size);
 
@@ -1076,7 +1219,7 @@ int ksm_partition_merge(struct ksm_partition *part, int pid, uint64_t addr, uint
  *  -ENOENT  the partition was removed;
  *  -EACCES  the partition's mode does not let the caller unmerge;
  *  -ENOMEM; -EINTR; another -errno from the kernel.
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_partition_unmerge(struct ksm_partition *part, int pid, uint64_t addr, uint64_t size);
 
@@ -1091,9 +1234,9 @@ int ksm_partition_unmerge(struct ksm_partition *part, int pid, uint64_t addr, ui
  *
  * Return: 0; -EOPNOTSUPP with the syscall backend (no directory); -ENOENT
  * if the partition was removed; the errors of ksm_stats_read().
- * Since: 0.1
+ * Since: 0.2
  */
-int ksm_partition_stats_read(struct ksm_partition *part, struct ksm_stats *st);
+int ksm_partition_stats_read(struct ksm_partition *part, struct ksm_stats *st, size_t size);
 
 /**
  * ksm_partition_foreach() - call @fn with the name of every partition, in
@@ -1108,7 +1251,7 @@ int ksm_partition_stats_read(struct ksm_partition *part, struct ksm_stats *st);
  * @fn stops the walk, and a negative one is returned as the result;
  * -EOPNOTSUPP without the sysfs backend; -ENOMEM; -errno if the directory
  * cannot be read.
- * Since: 0.1
+ * Since: 0.2
  */
 int ksm_partition_foreach(struct ksm_ctx *ctx, int (*fn)(const char *name, void *data), void *data);
 

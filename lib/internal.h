@@ -1,11 +1,30 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Private declarations shared by the files of lib/. */
+/*
+ * Private declarations shared by the files of lib/.
+ *
+ * The files are layers; each calls only the ones above it in this list:
+ *   libksm.c       the context, the log hook, ksm_strerror()
+ *   ksm_sysfs.c    the knob table, value parsing, openat() I/O
+ *   ksm_knob.c     one knob: get, set with prerequisites, run control,
+ *                  the feature probe
+ *   ksm_stats.c    the statistics snapshot and its derived figures
+ *   ksm_plan.c     the order of a transaction's writes (pure)
+ *   ksm_txn.c      transactions: plan, write, roll back
+ *   ksm_profile.c  profiles: load into a transaction, write, save
+ *   ksm_mem.c      the calling process's memory (madvise, prctl, smaps)
+ *   ksm_proc.c     per-process statistics and the walk over /proc
+ *   ksm_wait.c     waiting for full scans
+ *   ksm_boost.c    boosts, merge now, merge a range
+ *   ksm_partition.c  Selective KSM partitions
+ */
 #ifndef LIBKSM_INTERNAL_H
 #define LIBKSM_INTERNAL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <syslog.h>
 
 #include "ksm.h"
 
@@ -15,6 +34,9 @@
 
 /* Number of entries in the knob table. */
 #define KSM_KNOB_NR 24
+
+/* sizeof(struct ksm_rmap_item) in the kernel: 64 bytes on 64-bit, 32 on 32-bit. */
+#define RMAP_ITEM_SIZE ((int64_t)(sizeof(void *) * 8))
 
 /* Largest text a knob file holds ("[none] scan-time\n" is the longest). */
 #define KSM_VALUE_MAX 64
@@ -26,9 +48,70 @@ struct ksm_ctx {
 	int knobfd[KSM_KNOB_NR]; /* cached read-only fds, -1 = not open, -2 = absent */
 	long page_size;
 	char *sysroot;
+	char *profile_path;    /* <sysroot><sysconfdir>/ksm.conf, for messages */
+	void (*log_fn)(void *data, int priority, const char *file, int line, const char *fn,
+		       const char *format, va_list args);
+	void *log_data;
+	int log_priority;
 };
 
-/* ksm_sysfs.c: the knob table and value parsing */
+/* ------------------------------------------------------------------------ */
+/* libksm.c: the context, the log and the messages of ksm_strerror()        */
+
+/* Log through the context's log function if @prio passes its priority. */
+__attribute__((format(printf, 6, 7)))
+void ksm_log(const struct ksm_ctx *ctx, int prio, const char *file, int line, const char *fn,
+	     const char *format, ...);
+#define ksm_err(ctx, ...)    ksm_log(ctx, LOG_ERR, __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define ksm_warn(ctx, ...)   ksm_log(ctx, LOG_WARNING, __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define ksm_notice(ctx, ...) ksm_log(ctx, LOG_NOTICE, __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define ksm_info(ctx, ...)   ksm_log(ctx, LOG_INFO, __FILE__, __LINE__, __func__, __VA_ARGS__)
+#define ksm_dbg(ctx, ...)    ksm_log(ctx, LOG_DEBUG, __FILE__, __LINE__, __func__, __VA_ARGS__)
+
+/*
+ * Record, for this thread, the message ksm_strerror(@err) gives: what failed,
+ * why, and what to do. Returns @err (negative), so that a failure path reads
+ * "return ksm_fail(-EBUSY, "cannot set %s: ...", ...);". The message should
+ * not end in a newline or a full stop.
+ */
+__attribute__((format(printf, 2, 3)))
+int ksm_fail(int err, const char *format, ...);
+/* Forget the recorded message: public calls that record one call it first. */
+void ksm_fail_clear(void);
+/* The recorded message if it was recorded for @err (negative), else NULL. */
+const char *ksm_fail_message(int err);
+/* Record and return -ENOENT, "KSM is not available" with the path concerned. */
+int ksm_fail_no_ksm(const struct ksm_ctx *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* ksm_sysfs.c: the knob table, value parsing, I/O relative to a directory   */
+
+/* What the planner and the statistics need beyond the public entry. */
+enum ksm_knob_role {
+	KSM_ROLE_NONE = 0,
+	KSM_ROLE_STATE,         /* run: the state, written last */
+	KSM_ROLE_ADVISOR,       /* advisor_mode: KSM_REQUIRES_ADVISOR_NONE refers to it */
+	KSM_ROLE_ADVISOR_START, /* advisor_min_pages_to_scan: what the advisor starts from */
+	KSM_ROLE_MERGED,        /* pages_shared: KSM_REQUIRES_NO_MERGED_PAGES refers to it */
+};
+
+struct ksm_knob_def {
+	struct ksm_knob_info info; /* what ksm_knob_info() hands out; first member */
+	size_t offset;             /* offsetof(struct ksm_stats, <name>) */
+	enum ksm_knob_role role;
+	int64_t advisor_off_value; /* KSM_REQUIRES_ADVISOR_NONE knobs: the value the kernel
+	                              sets when the advisor is switched off */
+	bool names_only;           /* enum the kernel reads and prints only by name, the
+	                              selected one in brackets ("[none] scan-time") */
+	int64_t value_mask;        /* bits of the kernel's number that are the value (0: all) */
+};
+
+/* The table: KSM_KNOB_NR entries indexed by enum ksm_knob. */
+const struct ksm_knob_def *ksm_knob_defs(void);
+/* The knob that plays @role (the first in the table), or -1. */
+int ksm_knob_of_role(enum ksm_knob_role role);
+/* ksm_knob_parse() that records the message of ksm_strerror() on failure. */
+int ksm_parse_value(int knob, const char *text, int64_t *value);
 const struct ksm_knob_info *ksm_table_get(int knob);
 /* May @value be written to @knob? -ENOENT unknown, -EPERM counter, -EINVAL range. */
 int ksm_knob_check(int knob, int64_t value);
@@ -36,6 +119,8 @@ int ksm_knob_check(int knob, int64_t value);
 int ksm_parse_kernel(int knob, const char *text, int64_t *value);
 
 /* ksm_sysfs.c: I/O relative to a directory fd */
+/* Read a knob's text through the context's cached descriptor; NUL-terminates. */
+int ksm_read_knob(struct ksm_ctx *ctx, int knob, char *buf, size_t size);
 /* Read at most size-1 bytes of @name below @dirfd; NUL-terminates. */
 int ksm_read_at(int dirfd, const char *name, char *buf, size_t size);
 /* pread() an open sysfs file from offset 0; NUL-terminates. */
@@ -45,9 +130,31 @@ int ksm_write_at(int dirfd, const char *name, const char *text);
 /* Parse a decimal integer the strict way the kernel does. */
 int ksm_parse_int64(const char *text, int64_t *value);
 
-/* libksm.c: format and write one knob, errors mapped; no prerequisite checks */
+/* ksm_knob.c: format and write one knob, errors mapped (and recorded for
+ * ksm_strerror()); no prerequisite checks */
 int ksm_write_knob(struct ksm_ctx *ctx, int knob, int64_t value);
+/* ksm_knob.c: is the advisor on (1), off or absent (0), or -errno */
+int ksm_advisor_active(struct ksm_ctx *ctx);
 
+/* ------------------------------------------------------------------------ */
+/* ksm_plan.c: the order of a transaction's writes, a pure function          */
+
+#define KSM_PLAN_KNOBS_MAX 64
+
+/*
+ * From the current values @cur of the knobs in @present (indexed like
+ * @defs, @n entries) to @want for the knobs in @set: the ordered writes
+ * into @steps (up to @max; the count is returned and may exceed @max), or
+ * -ENOENT/-EBUSY with *@failed set to the knob concerned. Knobs not in
+ * @set keep their current values, also where the kernel would change them
+ * as a side effect. Every rule comes from @defs: kind, requires and role.
+ */
+int ksm_plan(const struct ksm_knob_def *defs, int n, uint64_t present, const int64_t *cur,
+	     uint64_t set, const int64_t *want, unsigned int flags, struct ksm_txn_step *steps,
+	     size_t max, int *failed);
+
+/* ksm_txn.c: the context a transaction works on (no reference taken) */
+struct ksm_ctx *ksm_txn_get_ctx(const struct ksm_txn *txn);
 /* ksm_txn.c: apply @want for the knobs in @set, all or nothing (ksm_txn_commit) */
 int ksm_apply(struct ksm_ctx *ctx, uint64_t set, const int64_t *want, unsigned int flags,
 	      int *failed_knob);
@@ -65,15 +172,20 @@ int ksm_mark_mergeable_bytes(void *addr, size_t len, uint64_t *registered);
 
 /* ksm_wait.c: wait for @scans full scans after *base (updated); count or -errno */
 int ksm_wait_scans_since(struct ksm_ctx *ctx, int64_t *base, unsigned int scans, int timeout_ms);
+/* The same for a caller that has just registered memory itself: the check for
+ * registered memory (-ENODATA) starts after a second without a scan, not at once. */
+int ksm_wait_scans_since_registered(struct ksm_ctx *ctx, int64_t *base, unsigned int scans,
+				    int timeout_ms);
 
 /* ksm_proc.c */
 /* Does any process have memory registered with KSM? 1 (also when a process
  * could not be inspected), 0, or -errno (-EOPNOTSUPP: no per-process files). */
 int ksm_proc_any_registered(struct ksm_ctx *ctx);
 
-/* libksm.c: the statistics snapshot of the knob files below @dirfd (the KSM
- * directory or a Selective KSM partition directory) */
-int ksm_stats_read_at(struct ksm_ctx *ctx, int dirfd, struct ksm_stats *st);
+/* ksm_stats.c: the statistics snapshot of the knob files below @dirfd (the
+ * KSM directory or a Selective KSM partition directory), @size as for
+ * ksm_stats_read() */
+int ksm_stats_read_at(struct ksm_ctx *ctx, int dirfd, struct ksm_stats *st, size_t size);
 
 /* ksm_partition.c: a Selective KSM RFC syscall; the result or -errno */
 long ksm_sys_partition(long nr, long a1, long a2, long a3, long a4);

@@ -34,13 +34,24 @@
 #define RECORD_MAGIC "libksm-boost 1"
 #define MAX_HOLDERS 1024
 
-/* ksmd at full speed: no sleep, large batches, no skipping, no advisor. */
+/*
+ * The boost, as policy: which knobs it wants at which values. ksm_apply()
+ * (the transaction planner) decides the order of the writes, and the knob
+ * table says which knobs depend on which. pages_to_scan is raised to
+ * FAST_PAGES_TO_SCAN, never lowered.
+ */
 #define FAST_PAGES_TO_SCAN 20000
 #define BIT(k) (UINT64_C(1) << (k))
 
-static const int boost_knobs[] = {
-	KSM_KNOB_RUN, KSM_KNOB_PAGES_TO_SCAN, KSM_KNOB_SLEEP_MILLISECS,
-	KSM_KNOB_SMART_SCAN, KSM_KNOB_ADVISOR_MODE,
+static const struct {
+	int knob;
+	int64_t value;
+} boost_values[] = {
+	{ KSM_KNOB_RUN, KSM_RUN_MERGE },                /* ksmd running */
+	{ KSM_KNOB_PAGES_TO_SCAN, FAST_PAGES_TO_SCAN }, /* large batches */
+	{ KSM_KNOB_SLEEP_MILLISECS, 0 },                /* no sleep between them */
+	{ KSM_KNOB_SMART_SCAN, 0 },                     /* no skipping of unchanged pages */
+	{ KSM_KNOB_ADVISOR_MODE, KSM_ADVISOR_NONE },    /* pages_to_scan as set here */
 };
 
 struct holder {
@@ -62,19 +73,64 @@ struct ksm_boost {
 	struct holder self;
 };
 
+/* ------------------------------------------------------------------------ */
+/* Messages                                                                  */
+
+/* Length of the system root without trailing slashes: paths print as "%.*s/run/...". */
+static int root_len(const struct ksm_ctx *ctx)
+{
+	size_t len = strlen(ctx->sysroot);
+
+	while (len > 0 && ctx->sysroot[len - 1] == '/')
+		len--;
+	return (int)len;
+}
+
+/* "cannot <what> <sysroot>/<path>: <strerror>"; returns @err. */
+static int fail_file(const struct ksm_ctx *ctx, int err, const char *what, const char *path)
+{
+	return ksm_fail(err, "cannot %s %.*s/%s: %s", what, root_len(ctx), ctx->sysroot, path,
+			strerror(-err));
+}
+
+/*
+ * The message recorded for a failure, kept across the cleanup that follows
+ * it (ending a boost, restoring knobs), which may record messages of its own.
+ */
+struct kept_msg {
+	int err;
+	char text[512];
+};
+
+static void msg_keep(struct kept_msg *m, int err)
+{
+	const char *t = ksm_fail_message(err);
+
+	m->err = err;
+	snprintf(m->text, sizeof(m->text), "%s", t ? t : strerror(-err));
+}
+
+/* Record the kept message again, with @suffix (may be ""); returns its error. */
+static int msg_again(const struct kept_msg *m, const char *suffix)
+{
+	return ksm_fail(m->err, "%s%s", m->text, suffix);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Holders                                                                   */
+
 /*
  * Start time of a process in clock ticks since boot; -ESRCH if it is gone.
  * Holders are processes of the running system, so this reads the real /proc
  * whatever the system root (which only places the record).
  */
-static int proc_start(struct ksm_ctx *ctx, int pid, uint64_t *start)
+static int proc_start(int pid, uint64_t *start)
 {
 	char path[32], buf[1024];
 	unsigned long long v;
 	const char *p;
 	int r;
 
-	(void)ctx;
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	r = ksm_read_at(AT_FDCWD, path, buf, sizeof(buf));
 	if (r == -ENOENT)
@@ -101,10 +157,10 @@ static int proc_start(struct ksm_ctx *ctx, int pid, uint64_t *start)
 	return 0;
 }
 
-static bool holder_alive(struct ksm_ctx *ctx, const struct holder *h)
+static bool holder_alive(const struct holder *h)
 {
 	uint64_t start;
-	int r = proc_start(ctx, h->pid, &start);
+	int r = proc_start(h->pid, &start);
 
 	/* Unsure (e.g. EACCES) counts as alive: never restore under a live booster. */
 	if (r == -ESRCH)
@@ -112,22 +168,44 @@ static bool holder_alive(struct ksm_ctx *ctx, const struct holder *h)
 	return r < 0 || start == h->start;
 }
 
+/*
+ * Drop the holders whose processes died. Returns how many were dropped;
+ * *dead_pid receives the pid of the first (if any).
+ */
+static int prune(struct record *rec, int *dead_pid)
+{
+	int n = 0, dead = 0;
+
+	for (int i = 0; i < rec->nholders; i++) {
+		if (holder_alive(&rec->holders[i])) {
+			rec->holders[n++] = rec->holders[i];
+		} else if (dead++ == 0 && dead_pid) {
+			*dead_pid = rec->holders[i].pid;
+		}
+	}
+	rec->nholders = n;
+	return dead;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The record                                                                */
+
 static int lock_state(struct ksm_ctx *ctx)
 {
-	int fd;
+	int fd, r;
 
 	if (mkdirat(ctx->rootfd, "run", 0755) < 0 && errno != EEXIST)
-		return -errno;
+		return fail_file(ctx, -errno, "create", "run");
 	if (mkdirat(ctx->rootfd, BOOST_DIR, 0755) < 0 && errno != EEXIST)
-		return -errno;
+		return fail_file(ctx, -errno, "create", BOOST_DIR);
 	fd = openat(ctx->rootfd, BOOST_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
-		return -errno;
+		return fail_file(ctx, -errno, "open", BOOST_LOCK);
 	while (flock(fd, LOCK_EX) < 0) {
 		if (errno != EINTR) {
-			int r = -errno;
+			r = -errno;
 			close(fd);
-			return r;
+			return fail_file(ctx, r, "lock", BOOST_LOCK);
 		}
 	}
 	return fd;
@@ -148,11 +226,11 @@ static int read_record(struct ksm_ctx *ctx, struct record *rec)
 	memset(rec, 0, sizeof(*rec));
 	fd = openat(ctx->rootfd, BOOST_RECORD, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
+		return errno == ENOENT ? 0 : fail_file(ctx, -errno, "open", BOOST_RECORD);
 	f = fdopen(fd, "re");
 	if (!f) {
 		close(fd);
-		return -ENOMEM;
+		return ksm_fail(-ENOMEM, "out of memory");
 	}
 	rec->exists = true;
 	if (getline(&line, &cap, f) < 0 || strncmp(line, RECORD_MAGIC, strlen(RECORD_MAGIC)) != 0)
@@ -181,6 +259,10 @@ static int read_record(struct ksm_ctx *ctx, struct record *rec)
 	}
 	free(line);
 	fclose(f);
+	if (r == -EBADMSG)
+		return ksm_fail(r, "%.*s/" BOOST_RECORD " is not a boost record of this libksm; "
+				   "remove it if no boost is running",
+				root_len(ctx), ctx->sysroot);
 	return r;
 }
 
@@ -193,11 +275,11 @@ static int write_record(struct ksm_ctx *ctx, const struct record *rec)
 	fd = openat(ctx->rootfd, BOOST_RECORD_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 		    0600);
 	if (fd < 0)
-		return -errno;
+		return fail_file(ctx, -errno, "create", BOOST_RECORD_TMP);
 	f = fdopen(fd, "we");
 	if (!f) {
 		close(fd);
-		return -ENOMEM;
+		return ksm_fail(-ENOMEM, "out of memory");
 	}
 	fprintf(f, "%s\n", RECORD_MAGIC);
 	for (int k = 0; k < KSM_KNOB_NR; k++)
@@ -219,7 +301,7 @@ static int write_record(struct ksm_ctx *ctx, const struct record *rec)
 		r = -errno;
 	if (r < 0) {
 		unlinkat(ctx->rootfd, BOOST_RECORD_TMP, 0);
-		return r;
+		return fail_file(ctx, r, "write", BOOST_RECORD);
 	}
 	dfd = openat(ctx->rootfd, BOOST_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
@@ -234,7 +316,7 @@ static int remove_record(struct ksm_ctx *ctx)
 	int dfd;
 
 	if (unlinkat(ctx->rootfd, BOOST_RECORD, 0) < 0 && errno != ENOENT)
-		return -errno;
+		return fail_file(ctx, -errno, "remove", BOOST_RECORD);
 	dfd = openat(ctx->rootfd, BOOST_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		fsync(dfd);
@@ -243,37 +325,50 @@ static int remove_record(struct ksm_ctx *ctx)
 	return 0;
 }
 
-static void prune(struct ksm_ctx *ctx, struct record *rec)
-{
-	int n = 0;
+/* ------------------------------------------------------------------------ */
+/* The knobs                                                                 */
 
-	for (int i = 0; i < rec->nholders; i++)
-		if (holder_alive(ctx, &rec->holders[i]))
-			rec->holders[n++] = rec->holders[i];
-	rec->nholders = n;
+/* Does restoring the knobs in @set give @knob back to its owner, so that it needs no saving? */
+static bool covered_by(int knob, uint64_t set)
+{
+	int adv = ksm_knob_of_role(KSM_ROLE_ADVISOR);
+
+	/* A knob the advisor controls is the advisor's again once advisor_mode is restored. */
+	return (ksm_knob_defs()[knob].info.requires & KSM_REQUIRES_ADVISOR_NONE) && adv >= 0 &&
+	       (set & BIT(adv));
 }
 
 /* The values from before the first boost. */
 static int save_current(struct ksm_ctx *ctx, struct record *rec)
 {
-	struct ksm_stats s = { .size = sizeof(s) };
-	int r = ksm_stats_read(ctx, &s);
+	const struct ksm_knob_def *defs = ksm_knob_defs();
+	int adv = ksm_knob_of_role(KSM_ROLE_ADVISOR);
+	struct ksm_stats s;
+	int64_t mode = KSM_ADVISOR_NONE;
+	int r = ksm_stats_read(ctx, &s, sizeof(s));
 
 	if (r < 0)
 		return r;
+	if (adv >= 0)
+		(void)ksm_stats_value(&s, adv, &mode);
 	rec->saved_set = 0;
-	for (size_t i = 0; i < KSM_ARRAY_SIZE(boost_knobs); i++) {
-		int k = boost_knobs[i];
+	for (size_t i = 0; i < KSM_ARRAY_SIZE(boost_values); i++) {
+		int k = boost_values[i].knob;
+		const char *name = defs[k].info.name;
 		int64_t v;
 
-		if (ksm_stats_value(&s, k, &v) < 0)
+		if (ksm_stats_value(&s, k, &v) < 0) {
+			ksm_info(ctx, "boost: this kernel has no %s; the boost goes without it", name);
 			continue;
-		/* The advisor owns pages_to_scan in scan-time mode: it is not a setting then. */
-		if (k == KSM_KNOB_PAGES_TO_SCAN && s.advisor_mode == KSM_ADVISOR_SCAN_TIME &&
-		    (s.present & BIT(KSM_KNOB_ADVISOR_MODE)))
+		}
+		/* While the advisor is on, it sets such a knob: that is not a setting to save. */
+		if ((defs[k].info.requires & KSM_REQUIRES_ADVISOR_NONE) && mode != KSM_ADVISOR_NONE) {
+			ksm_notice(ctx, "boost: %s is not saved: the advisor (%s) sets it, and sets "
+					"it again once the boost ends", name, defs[adv].info.name);
 			continue;
+		}
 		/* run=2 means stopped; writing it back would unmerge what the boost merged. */
-		if (k == KSM_KNOB_RUN && v == KSM_RUN_UNMERGE)
+		if (defs[k].role == KSM_ROLE_STATE && v == KSM_RUN_UNMERGE)
 			v = KSM_RUN_STOP;
 		rec->saved_set |= BIT(k);
 		rec->saved[k] = v;
@@ -285,28 +380,42 @@ static int apply_fast(struct ksm_ctx *ctx, const struct record *rec)
 {
 	int64_t want[KSM_KNOB_NR] = { 0 };
 	uint64_t set = 0;
-	int64_t pages;
 
-	want[KSM_KNOB_RUN] = KSM_RUN_MERGE;
-	want[KSM_KNOB_SLEEP_MILLISECS] = 0;
-	pages = (rec->saved_set & BIT(KSM_KNOB_PAGES_TO_SCAN)) ? rec->saved[KSM_KNOB_PAGES_TO_SCAN] : 0;
-	want[KSM_KNOB_PAGES_TO_SCAN] = pages > FAST_PAGES_TO_SCAN ? pages : FAST_PAGES_TO_SCAN;
-	want[KSM_KNOB_SMART_SCAN] = 0;
-	want[KSM_KNOB_ADVISOR_MODE] = KSM_ADVISOR_NONE;
-	for (size_t i = 0; i < KSM_ARRAY_SIZE(boost_knobs); i++) {
-		int k = boost_knobs[i];
+	for (size_t i = 0; i < KSM_ARRAY_SIZE(boost_values); i++) {
+		int k = boost_values[i].knob;
+
 		/* Only what the record covers: what it does not cover, it cannot restore. */
-		if ((rec->saved_set & BIT(k)) ||
-		    (k == KSM_KNOB_PAGES_TO_SCAN && (rec->saved_set & BIT(KSM_KNOB_ADVISOR_MODE))))
-			set |= BIT(k);
+		if (!(rec->saved_set & BIT(k)) && !covered_by(k, rec->saved_set))
+			continue;
+		want[k] = boost_values[i].value;
+		/* A batch size set higher than the boost's stays. */
+		if (k == KSM_KNOB_PAGES_TO_SCAN && (rec->saved_set & BIT(k)) && rec->saved[k] > want[k])
+			want[k] = rec->saved[k];
+		set |= BIT(k);
 	}
 	return ksm_apply(ctx, set, want, 0, NULL);
 }
 
+/* Write back the saved values; failures are logged (LOG_ERR) and recorded. */
 static int restore(struct ksm_ctx *ctx, const struct record *rec)
 {
-	return ksm_apply(ctx, rec->saved_set, rec->saved, 0, NULL);
+	struct kept_msg m;
+	int r = ksm_apply(ctx, rec->saved_set, rec->saved, 0, NULL);
+
+	if (r < 0) {
+		msg_keep(&m, r);
+		ksm_err(ctx, "cannot restore the knobs a boost changed: %s; %.*s/" BOOST_RECORD
+			     " keeps their values for ksm_boost_recover() ('ksmctl recover')",
+			m.text, root_len(ctx), ctx->sysroot);
+		return ksm_fail(r, "cannot restore the knobs a boost changed: %s (their values stay "
+				   "saved; try again with ksm_boost_recover(), 'ksmctl recover')",
+				m.text);
+	}
+	return 0;
 }
+
+/* ------------------------------------------------------------------------ */
+/* Begin and end                                                             */
 
 static uint64_t new_token(void)
 {
@@ -318,48 +427,60 @@ static uint64_t new_token(void)
 	       (__atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED) % 64);
 }
 
-KSM_EXPORT int ksm_boost_begin(struct ksm_ctx *ctx, struct ksm_boost **out)
+static int boost_begin(struct ksm_ctx *ctx, struct ksm_boost **out)
 {
 	struct ksm_boost *b;
 	struct record *rec;
-	int lock, r;
+	struct kept_msg m;
+	int lock, r, dead, dead_pid = 0;
 
-	if (!ctx || !out)
-		return -EINVAL;
 	*out = NULL;
 	if (ctx->ksmfd < 0)
-		return -ENOENT;
+		return ksm_fail_no_ksm(ctx);
 	b = calloc(1, sizeof(*b));
 	rec = malloc(sizeof(*rec));
 	if (!b || !rec) {
 		free(b);
 		free(rec);
-		return -ENOMEM;
+		return ksm_fail(-ENOMEM, "out of memory");
 	}
 	b->self.pid = getpid();
 	b->self.token = new_token();
-	r = proc_start(ctx, b->self.pid, &b->self.start);
-	if (r < 0)
+	r = proc_start(b->self.pid, &b->self.start);
+	if (r < 0) {
+		r = ksm_fail(r, "cannot read /proc/%d/stat (the start time that identifies this "
+				"boost's process): %s", b->self.pid, strerror(-r));
 		goto out;
+	}
 
 	lock = lock_state(ctx);
 	if (lock < 0) {
 		r = lock;
 		goto out;
 	}
+	/* A torn record cannot exist (rename); an alien one is not ours: -EBADMSG. */
 	r = read_record(ctx, rec);
-	if (r == -EBADMSG) /* a torn record cannot exist (rename); an alien one is not ours */
-		goto unlock;
 	if (r < 0)
 		goto unlock;
-	prune(ctx, rec);
+	dead = prune(rec, &dead_pid);
+	if (rec->exists && rec->nholders == 0 && dead > 0)
+		ksm_notice(ctx, "boost: process %d ended without ending its boost; this boost takes "
+				"over, and the knobs saved before that boost are restored when this "
+				"one ends", dead_pid);
+	else if (rec->exists && rec->nholders == 0)
+		ksm_notice(ctx, "boost: the knobs of an earlier boost were not restored; this boost "
+				"takes over, and they are restored when this one ends");
+	else if (rec->nholders > 0)
+		ksm_info(ctx, "boost: joining the boost of %d other holder%s", rec->nholders,
+			 rec->nholders == 1 ? "" : "s");
 	if (!rec->exists) {
 		r = save_current(ctx, rec);
 		if (r < 0)
 			goto unlock;
 	}
 	if (rec->nholders >= MAX_HOLDERS) {
-		r = -EAGAIN;
+		r = ksm_fail(-EAGAIN, "too many boosts at once: %d processes hold one; try again "
+				      "later", rec->nholders);
 		goto unlock;
 	}
 	rec->holders[rec->nholders++] = b->self;
@@ -369,11 +490,13 @@ KSM_EXPORT int ksm_boost_begin(struct ksm_ctx *ctx, struct ksm_boost **out)
 		goto unlock;
 	r = apply_fast(ctx, rec);
 	if (r < 0) {
+		msg_keep(&m, r);
 		rec->nholders--;
 		if (rec->nholders == 0 && restore(ctx, rec) == 0)
 			remove_record(ctx);
 		else
 			write_record(ctx, rec);
+		msg_again(&m, "");
 	}
 unlock:
 	unlock_state(lock);
@@ -388,14 +511,14 @@ out:
 	return 0;
 }
 
-/* Remove @self (if not NULL) and the dead; restore when nobody is left. */
+/* Remove @self (if not NULL) and the dead; restore when nobody is left (1), else 0. */
 static int settle(struct ksm_ctx *ctx, const struct holder *self)
 {
 	struct record *rec = malloc(sizeof(*rec));
-	int lock, r, n = 0;
+	int lock, r, n = 0, dead, dead_pid = 0;
 
 	if (!rec)
-		return -ENOMEM;
+		return ksm_fail(-ENOMEM, "out of memory");
 	lock = lock_state(ctx);
 	if (lock < 0) {
 		free(rec);
@@ -411,18 +534,26 @@ static int settle(struct ksm_ctx *ctx, const struct holder *self)
 		rec->holders[n++] = *h;
 	}
 	rec->nholders = n;
-	prune(ctx, rec);
+	dead = prune(rec, &dead_pid);
 	if (rec->nholders > 0) {
 		r = write_record(ctx, rec);
 		goto unlock;
 	}
 	r = restore(ctx, rec);
 	if (r == 0) {
+		if (dead > 0)
+			ksm_notice(ctx, "boost: restored the knobs of a boost whose process (%d%s) "
+					"ended without ending it", dead_pid,
+				   dead > 1 ? " and others" : "");
 		r = remove_record(ctx);
 		if (r == 0)
 			r = 1;
 	} else {
+		struct kept_msg m;
+
+		msg_keep(&m, r);
 		write_record(ctx, rec); /* keep it for the next try */
+		msg_again(&m, "");
 	}
 unlock:
 	unlock_state(lock);
@@ -430,7 +561,8 @@ unlock:
 	return r;
 }
 
-KSM_EXPORT int ksm_boost_end(struct ksm_boost *b)
+/* End and free @b: 1 if the knobs were restored, 0 if other boosts go on, or -errno. */
+static int boost_end(struct ksm_boost *b)
 {
 	int r;
 
@@ -439,31 +571,80 @@ KSM_EXPORT int ksm_boost_end(struct ksm_boost *b)
 	r = settle(b->ctx, &b->self);
 	ksm_unref(b->ctx);
 	free(b);
+	return r;
+}
+
+KSM_EXPORT int ksm_boost_begin(struct ksm_ctx *ctx, struct ksm_boost **out)
+{
+	ksm_fail_clear();
+	if (!ctx || !out)
+		return -EINVAL;
+	return boost_begin(ctx, out);
+}
+
+KSM_EXPORT int ksm_boost_end(struct ksm_boost *b)
+{
+	int r;
+
+	ksm_fail_clear();
+	r = boost_end(b);
 	return r < 0 ? r : 0;
 }
 
 KSM_EXPORT int ksm_boost_recover(struct ksm_ctx *ctx)
 {
+	ksm_fail_clear();
 	if (!ctx)
 		return -EINVAL;
 	return settle(ctx, NULL);
 }
 
-KSM_EXPORT int ksm_scan_now(struct ksm_ctx *ctx, unsigned int scans, int timeout_ms)
+/* ------------------------------------------------------------------------ */
+/* Merging now                                                               */
+
+/*
+ * End @b after the work under it returned @r: the result of both, with the
+ * message of the work kept and the outcome of the restore added to it.
+ */
+static int finish(struct ksm_boost *b, int r)
+{
+	struct kept_msg m, e_msg;
+	int e;
+
+	if (r >= 0) {
+		e = boost_end(b);
+		return e < 0 ? e : 0;
+	}
+	msg_keep(&m, r);
+	e = boost_end(b);
+	if (e < 0) {
+		char suffix[600];
+
+		msg_keep(&e_msg, e);
+		snprintf(suffix, sizeof(suffix), "; then %s", e_msg.text);
+		return msg_again(&m, suffix);
+	}
+	return msg_again(&m, e > 0 ? "; the boost ended and the knobs are restored"
+				   : "; the boost ended (other boosts keep ksmd fast)");
+}
+
+KSM_EXPORT int ksm_merge_now(struct ksm_ctx *ctx, unsigned int scans, int timeout_ms)
 {
 	struct ksm_boost *b;
-	int r, e;
+	int r;
 
-	r = ksm_boost_begin(ctx, &b);
+	ksm_fail_clear();
+	if (!ctx)
+		return -EINVAL;
+	r = boost_begin(ctx, &b);
 	if (r < 0)
 		return r;
 	r = ksm_wait_scans(ctx, scans, timeout_ms);
-	e = ksm_boost_end(b);
-	return r < 0 ? r : e;
+	return finish(b, r);
 }
 
-KSM_EXPORT int ksm_merge_now(struct ksm_ctx *ctx, void *addr, size_t len, int timeout_ms,
-			     uint64_t *merged)
+KSM_EXPORT int ksm_merge_range(struct ksm_ctx *ctx, void *addr, size_t len, int timeout_ms,
+			       uint64_t *merged)
 {
 	struct ksm_boost *b;
 	struct timespec ts;
@@ -471,8 +652,9 @@ KSM_EXPORT int ksm_merge_now(struct ksm_ctx *ctx, void *addr, size_t len, int ti
 	uint64_t registered;
 	int64_t ksm = -1, prev = -1, deadline = -1, base;
 	bool whole = false;
-	int r, e;
+	int r;
 
+	ksm_fail_clear();
 	if (merged)
 		*merged = 0;
 	if (!ctx)
@@ -491,7 +673,7 @@ KSM_EXPORT int ksm_merge_now(struct ksm_ctx *ctx, void *addr, size_t len, int ti
 	r = ksm_get(ctx, KSM_KNOB_FULL_SCANS, &base);
 	if (r < 0)
 		return r;
-	r = ksm_boost_begin(ctx, &b);
+	r = boost_begin(ctx, &b);
 	if (r < 0)
 		return r;
 	/*
@@ -512,15 +694,18 @@ KSM_EXPORT int ksm_merge_now(struct ksm_ctx *ctx, void *addr, size_t len, int ti
 				break;
 			}
 		}
-		n = ksm_wait_scans_since(ctx, &base, 1, wait_ms);
+		/* The range was just registered: something is there to scan. */
+		n = ksm_wait_scans_since_registered(ctx, &base, 1, wait_ms);
 		if (n < 0) {
 			r = n;
 			break;
 		}
 		scans += (unsigned int)n;
 		r = ksm_range_info(start, end, NULL, &ksm, &whole);
-		if (r < 0)
+		if (r < 0) {
+			r = ksm_fail(r, "cannot read /proc/self/smaps: %s", strerror(-r));
 			break;
+		}
 		if (ksm < 0) {
 			if (scans >= 3)
 				break; /* no KSM field in smaps: three passes */
@@ -533,6 +718,10 @@ KSM_EXPORT int ksm_merge_now(struct ksm_ctx *ctx, void *addr, size_t len, int ti
 	}
 	if (merged && ksm > 0)
 		*merged = (uint64_t)ksm;
-	e = ksm_boost_end(b);
-	return r < 0 ? r : e;
+	if (r == -ETIMEDOUT)
+		r = ksm_fail(r, "timed out after %d ms before the range %#lx-%#lx was merged "
+				"(%lld of %llu registered bytes are in KSM pages so far)",
+			     timeout_ms, (unsigned long)start, (unsigned long)end,
+			     (long long)(ksm > 0 ? ksm : 0), (unsigned long long)registered);
+	return finish(b, r);
 }

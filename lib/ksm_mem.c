@@ -36,7 +36,8 @@ static int page_range(const void *addr, size_t len, uintptr_t *start, uintptr_t 
 	uintptr_t a = (uintptr_t)addr;
 
 	if (len > UINTPTR_MAX - a || a + len > UINTPTR_MAX - (ps - 1))
-		return -EINVAL;
+		return ksm_fail(-EINVAL, "the range of %zu bytes at %p wraps around the end of the "
+					 "address space", len, addr);
 	*start = a & ~(ps - 1);
 	*end = len == 0 ? *start : (a + len + ps - 1) & ~(ps - 1);
 	return 0;
@@ -113,7 +114,11 @@ int ksm_range_info(uintptr_t start, uintptr_t end, uint64_t *mergeable, int64_t 
 
 static int mergeable_bytes(uintptr_t start, uintptr_t end, uint64_t *bytes)
 {
-	return ksm_range_info(start, end, bytes, NULL, NULL);
+	int r = ksm_range_info(start, end, bytes, NULL, NULL);
+
+	if (r < 0)
+		return ksm_fail(r, "cannot read /proc/self/smaps: %s", strerror(-r));
+	return 0;
 }
 
 /* Widen [addr, addr+len) to whole pages; -EINVAL if it wraps. */
@@ -122,11 +127,51 @@ int ksm_page_range(const void *addr, size_t len, uintptr_t *start, uintptr_t *en
 	return page_range(addr, len, start, end);
 }
 
+/*
+ * madvise()'s errors, as the library reports them: ENOMEM stands for
+ * unmapped holes (the mapped parts were still advised), EAGAIN for a lack of
+ * memory or a split beyond vm.max_map_count, EINVAL (the range is page
+ * aligned and does not wrap) for advice the kernel does not know, that is a
+ * kernel without KSM.
+ */
+static int madvise_error(int r, int advice, uintptr_t start, uintptr_t end)
+{
+	bool merge = advice == MADV_MERGEABLE;
+	const char *call = merge ? "madvise(MADV_MERGEABLE)" : "madvise(MADV_UNMERGEABLE)";
+
+	switch (-r) {
+	case ENOMEM:
+		return ksm_fail(-EFAULT,
+				"the range %#lx-%#lx contains unmapped addresses; the mapped parts "
+				"of it were %s",
+				(unsigned long)start, (unsigned long)end,
+				merge ? "registered for merging" : "unregistered and unmerged");
+	case EAGAIN:
+		return ksm_fail(-ENOMEM,
+				"%s of %#lx-%#lx failed: the kernel ran out of memory%s, or splitting "
+				"the mappings would exceed vm.max_map_count (sysctl vm.max_map_count)",
+				call, (unsigned long)start, (unsigned long)end,
+				merge ? "" : " while unmerging");
+	case EINVAL:
+		return ksm_fail(-EOPNOTSUPP,
+				"this kernel has no KSM: it refuses %s (a kernel built without "
+				"CONFIG_KSM)", call);
+	case EINTR:
+		return ksm_fail(-EINTR,
+				"a signal interrupted unmerging %#lx-%#lx; part of the range may "
+				"still be merged", (unsigned long)start, (unsigned long)end);
+	default:
+		return ksm_fail(r, "%s of %#lx-%#lx failed: %s", call, (unsigned long)start,
+				(unsigned long)end, strerror(-r));
+	}
+}
+
 KSM_EXPORT int ksm_mergeable_bytes(const void *addr, size_t len, uint64_t *bytes)
 {
 	uintptr_t start, end;
 	int r;
 
+	ksm_fail_clear();
 	if (!bytes)
 		return -EINVAL;
 	r = page_range(addr, len, &start, &end);
@@ -151,13 +196,18 @@ int ksm_mark_mergeable_bytes(void *addr, size_t len, uint64_t *registered)
 	if (start != end) {
 		r = ksm_sys_madvise((void *)start, end - start, MADV_MERGEABLE);
 		if (r < 0)
-			return r;
+			return madvise_error(r, MADV_MERGEABLE, start, end);
 		/* The kernel says yes to shared, hugetlb, DAX and PFN mappings and ignores them. */
 		r = mergeable_bytes(start, end, &bytes);
 		if (r < 0)
 			return r;
 		if (bytes == 0)
-			return -EOPNOTSUPP;
+			return ksm_fail(-EOPNOTSUPP,
+					"nothing in %#lx-%#lx could be registered for merging: the "
+					"kernel accepts the advice but ignores it on shared "
+					"(MAP_SHARED), hugetlb, DAX and PFN/IO mappings; KSM merges "
+					"private memory only",
+					(unsigned long)start, (unsigned long)end);
 	}
 	if (registered)
 		*registered = bytes;
@@ -166,6 +216,7 @@ int ksm_mark_mergeable_bytes(void *addr, size_t len, uint64_t *registered)
 
 KSM_EXPORT int ksm_mark_mergeable(void *addr, size_t len)
 {
+	ksm_fail_clear();
 	return ksm_mark_mergeable_bytes(addr, len, NULL);
 }
 
@@ -174,32 +225,57 @@ KSM_EXPORT int ksm_mark_unmergeable(void *addr, size_t len)
 	uintptr_t start, end;
 	int r;
 
+	ksm_fail_clear();
 	r = page_range(addr, len, &start, &end);
 	if (r < 0)
 		return r;
 	if (start == end)
 		return 0;
-	return ksm_sys_madvise((void *)start, end - start, MADV_UNMERGEABLE);
+	r = ksm_sys_madvise((void *)start, end - start, MADV_UNMERGEABLE);
+	return r < 0 ? madvise_error(r, MADV_UNMERGEABLE, start, end) : 0;
+}
+
+/*
+ * The errors of PR_SET_MEMORY_MERGE and PR_GET_MEMORY_MERGE. Unknown prctl
+ * options give EINVAL; the arguments are always valid, so EINVAL means a
+ * kernel without the option (before 6.4, or without KSM).
+ */
+static int prctl_error(int r, const char *call, bool unmerging)
+{
+	switch (-r) {
+	case EINVAL:
+		return ksm_fail(-EOPNOTSUPP,
+				"this kernel has no process-wide KSM: prctl(%s) needs Linux 6.4 or "
+				"later, built with CONFIG_KSM", call);
+	case ENOMEM:
+		return ksm_fail(-ENOMEM, "prctl(%s) failed: the kernel ran out of memory%s", call,
+				unmerging ? " while unmerging the pages of this process" : "");
+	case EINTR:
+		return ksm_fail(-EINTR, "a signal interrupted prctl(%s)", call);
+	default:
+		return ksm_fail(r, "prctl(%s) failed: %s", call, strerror(-r));
+	}
 }
 
 KSM_EXPORT int ksm_set_process_merge(int enable)
 {
-	int r = ksm_sys_prctl(PR_SET_MEMORY_MERGE, enable ? 1UL : 0UL);
+	int r;
 
-	/*
-	 * Unknown prctl options give EINVAL; our arguments are always valid,
-	 * so EINVAL means a kernel without the option (before 6.4, no KSM).
-	 */
-	if (r == -EINVAL)
-		return -EOPNOTSUPP;
-	return r < 0 ? r : 0;
+	ksm_fail_clear();
+	r = ksm_sys_prctl(PR_SET_MEMORY_MERGE, enable ? 1UL : 0UL);
+	if (r < 0)
+		return prctl_error(r, enable ? "PR_SET_MEMORY_MERGE, 1" : "PR_SET_MEMORY_MERGE, 0",
+				   !enable);
+	return 0;
 }
 
 KSM_EXPORT int ksm_get_process_merge(void)
 {
-	int r = ksm_sys_prctl(PR_GET_MEMORY_MERGE, 0UL);
+	int r;
 
-	if (r == -EINVAL)
-		return -EOPNOTSUPP;
-	return r < 0 ? r : !!r;
+	ksm_fail_clear();
+	r = ksm_sys_prctl(PR_GET_MEMORY_MERGE, 0UL);
+	if (r < 0)
+		return prctl_error(r, "PR_GET_MEMORY_MERGE", false);
+	return !!r;
 }

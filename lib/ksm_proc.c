@@ -32,15 +32,18 @@ static const struct {
 	{ "ksm_mergeable", KSM_PROC_MERGEABLE, offsetof(struct ksm_proc_stats, ksm_mergeable) },
 };
 
-/* Size of struct ksm_proc_stats as first published (0.1). */
-#define KSM_PROC_STATS_SIZE_0_1 (offsetof(struct ksm_proc_stats, ksm_mergeable) + sizeof(int64_t))
+/* What a failed read was about, for the message of ksm_strerror(). */
+struct proc_err {
+	const char *file; /* the file that failed: "ksm_stat" or "ksm_merging_pages" */
+	char text[80];    /* -EBADMSG: the text that cannot be parsed */
+};
 
 /*
  * Parse ksm_stat: "key value" and "key: value" lines (the kernel mixes both),
  * numbers or yes/no. Unknown keys are skipped so that newer kernels do not
  * break older libraries.
  */
-static int parse_ksm_stat(char *text, struct ksm_proc_stats *st)
+static int parse_ksm_stat(char *text, struct ksm_proc_stats *st, struct proc_err *err)
 {
 	char *save = NULL;
 
@@ -56,12 +59,16 @@ static int parse_ksm_stat(char *text, struct ksm_proc_stats *st)
 		for (size_t i = 0; i < KSM_ARRAY_SIZE(proc_fields); i++) {
 			if (strlen(proc_fields[i].key) != klen || strncmp(line, proc_fields[i].key, klen))
 				continue;
-			if (strcmp(val, "yes") == 0)
+			if (strcmp(val, "yes") == 0) {
 				v = 1;
-			else if (strcmp(val, "no") == 0)
+			} else if (strcmp(val, "no") == 0) {
 				v = 0;
-			else if (ksm_parse_int64(val, &v) < 0)
+			} else if (ksm_parse_int64(val, &v) < 0) {
+				if (err)
+					snprintf(err->text, sizeof(err->text), "%.*s %.40s",
+						 klen > 30 ? 30 : (int)klen, line, val);
 				return -EBADMSG;
+			}
 			*(int64_t *)((char *)st + proc_fields[i].offset) = v;
 			st->present |= proc_fields[i].bit;
 			break;
@@ -82,16 +89,22 @@ static enum proc_source proc_source(int procfd)
 	return SRC_NONE;
 }
 
-/* Read the figures of "<pid>" (a name below procfd) from @src. */
-static int read_proc(int procfd, const char *pid, enum proc_source src, struct ksm_proc_stats *st)
+/*
+ * Read the figures of "<pid>" (a name below procfd) from @src. Only what the
+ * files say: the derived figures are left 0. @err, if not NULL, receives
+ * what a failure was about.
+ */
+static int read_proc(int procfd, const char *pid, enum proc_source src, struct ksm_proc_stats *st,
+		     struct proc_err *err)
 {
+	const char *file = src == SRC_KSM_STAT ? "ksm_stat" : "ksm_merging_pages";
 	char path[64], buf[1024];
 	int r;
 
 	memset(st, 0, sizeof(*st));
-	st->size = sizeof(*st);
-	snprintf(path, sizeof(path), "%s/%s", pid,
-		 src == SRC_KSM_STAT ? "ksm_stat" : "ksm_merging_pages");
+	if (err)
+		err->file = file;
+	snprintf(path, sizeof(path), "%s/%s", pid, file);
 	r = ksm_read_at(procfd, path, buf, sizeof(buf));
 	if (r == -ENOENT) {
 		snprintf(path, sizeof(path), "%s", pid);
@@ -102,11 +115,11 @@ static int read_proc(int procfd, const char *pid, enum proc_source src, struct k
 	if (src == SRC_KSM_STAT) {
 		struct ksm_proc_stats m;
 
-		r = parse_ksm_stat(buf, st);
+		r = parse_ksm_stat(buf, st, err);
 		if (r < 0 || !st->present || (st->present & KSM_PROC_MERGING_PAGES))
 			return r;
 		/* 6.1 to 6.3: ksm_stat has only ksm_rmap_items; the merged pages are apart. */
-		if (read_proc(procfd, pid, SRC_MERGING_PAGES, &m) == 0 &&
+		if (read_proc(procfd, pid, SRC_MERGING_PAGES, &m, NULL) == 0 &&
 		    (m.present & KSM_PROC_MERGING_PAGES)) {
 			st->ksm_merging_pages = m.ksm_merging_pages;
 			st->present |= KSM_PROC_MERGING_PAGES;
@@ -117,29 +130,137 @@ static int read_proc(int procfd, const char *pid, enum proc_source src, struct k
 	buf[strcspn(buf, "\n")] = '\0';
 	if (!buf[0])
 		return 0; /* no mm */
-	if (ksm_parse_int64(buf, &st->ksm_merging_pages) < 0)
+	if (ksm_parse_int64(buf, &st->ksm_merging_pages) < 0) {
+		if (err)
+			snprintf(err->text, sizeof(err->text), "%.60s", buf);
 		return -EBADMSG;
+	}
 	st->present = KSM_PROC_MERGING_PAGES;
 	return 0;
+}
+
+/*
+ * The derived figures, with the kernel's own formula for the profit
+ * (Documentation/admin-guide/mm/ksm.rst, "Monitoring KSM profit") where
+ * ksm_stat lacks ksm_process_profit. Fields the kernel lacks are 0.
+ */
+static void derive(struct ksm_proc_stats *st, long page_size)
+{
+	st->saved_bytes = (st->ksm_merging_pages + st->ksm_zero_pages) * (int64_t)page_size;
+	if (st->present & KSM_PROC_PROCESS_PROFIT)
+		st->profit_bytes = st->ksm_process_profit;
+	else
+		st->profit_bytes = st->saved_bytes - st->ksm_rmap_items * RMAP_ITEM_SIZE;
+}
+
+/*
+ * Hand @s to a caller whose struct is @size bytes, with the rules of
+ * ksm_stats_read(): exactly @size bytes are written; fields the caller does
+ * not have are not marked present; bytes the library does not know are 0.
+ */
+static void copy_out(struct ksm_proc_stats *s, struct ksm_proc_stats *st, size_t size)
+{
+	for (size_t i = 0; i < KSM_ARRAY_SIZE(proc_fields); i++)
+		if (proc_fields[i].offset + sizeof(int64_t) > size)
+			s->present &= ~(uint64_t)proc_fields[i].bit;
+	if (size <= sizeof(*s)) {
+		memcpy(st, s, size);
+	} else {
+		memcpy(st, s, sizeof(*s));
+		memset((char *)st + sizeof(*s), 0, size - sizeof(*s));
+	}
+}
+
+/* Length of the system root without trailing slashes: paths print as "%.*s/proc/...". */
+static int root_len(const struct ksm_ctx *ctx)
+{
+	size_t len = strlen(ctx->sysroot);
+
+	while (len > 0 && ctx->sysroot[len - 1] == '/')
+		len--;
+	return (int)len;
 }
 
 static int open_proc(struct ksm_ctx *ctx)
 {
 	int fd = openat(ctx->rootfd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	return fd < 0 ? -errno : fd;
+	if (fd < 0) {
+		int r = -errno;
+
+		return ksm_fail(r, "cannot open %.*s/proc: %s", root_len(ctx), ctx->sysroot,
+				strerror(-r));
+	}
+	return fd;
 }
 
-KSM_EXPORT int ksm_proc_stats_read(struct ksm_ctx *ctx, int pid, struct ksm_proc_stats *st)
+/* The message for a kernel without per-process KSM files; returns -EOPNOTSUPP. */
+static int fail_no_proc_files(struct ksm_ctx *ctx, const char *what)
 {
+	int n = root_len(ctx);
+
+	return ksm_fail(-EOPNOTSUPP,
+			"cannot %s: this kernel has no per-process KSM figures: neither "
+			"%.*s/proc/PID/ksm_stat (it appeared in Linux 6.1) nor "
+			"%.*s/proc/PID/ksm_merging_pages (Linux 5.19) exists",
+			what, n, ctx->sysroot, n, ctx->sysroot);
+}
+
+/* "process PID", or "the calling process" for 0, for messages. */
+static const char *who(int pid, char *buf, size_t size)
+{
+	if (pid == 0)
+		snprintf(buf, size, "the calling process");
+	else
+		snprintf(buf, size, "process %d", pid);
+	return buf;
+}
+
+/* The message for a failed read of the figures of @pid (@name below proc). */
+static int fail_proc(struct ksm_ctx *ctx, int pid, const char *name, int err,
+		     const struct proc_err *why)
+{
+	char buf[48];
+	const char *p = who(pid, buf, sizeof(buf));
+	int n = root_len(ctx);
+
+	switch (-err) {
+	case ESRCH:
+		return ksm_fail(err, "cannot read the KSM figures of %s: there is no such process "
+				     "(it may have exited)", p);
+	case EOPNOTSUPP:
+		return fail_no_proc_files(ctx, "read the KSM figures of a process");
+	case EACCES:
+		return ksm_fail(err, "cannot read the KSM figures of %s: permission denied; "
+				     "%.*s/proc/%s/%s is readable only by the process's owner and "
+				     "root", p, n, ctx->sysroot, name, why->file);
+	case EBADMSG:
+		return ksm_fail(err, "cannot read the KSM figures of %s: %.*s/proc/%s/%s holds "
+				     "text that cannot be parsed ('%s')",
+				p, n, ctx->sysroot, name, why->file, why->text);
+	default:
+		return ksm_fail(err, "cannot read %.*s/proc/%s/%s: %s", n, ctx->sysroot, name,
+				why->file, strerror(-err));
+	}
+}
+
+KSM_EXPORT int ksm_proc_stats_read(struct ksm_ctx *ctx, int pid, struct ksm_proc_stats *st,
+				   size_t size)
+{
+	struct proc_err why = { .file = "ksm_stat" };
 	struct ksm_proc_stats s;
 	char name[16];
 	enum proc_source src;
-	uint32_t size;
 	int procfd, r;
 
-	if (!ctx || !st || pid < 0 || st->size < KSM_PROC_STATS_SIZE_0_1)
+	ksm_fail_clear();
+	if (!ctx || !st)
 		return -EINVAL;
+	if (pid < 0)
+		return ksm_fail(-EINVAL, "invalid process ID %d", pid);
+	if (size < sizeof(st->present))
+		return ksm_fail(-EINVAL, "a struct ksm_proc_stats of %zu bytes cannot hold .present "
+					 "(pass sizeof(struct ksm_proc_stats))", size);
 	procfd = open_proc(ctx);
 	if (procfd < 0)
 		return procfd;
@@ -148,27 +269,29 @@ KSM_EXPORT int ksm_proc_stats_read(struct ksm_ctx *ctx, int pid, struct ksm_proc
 		snprintf(name, sizeof(name), "self");
 	else
 		snprintf(name, sizeof(name), "%d", pid);
-	if (src == SRC_NONE) {
+	if (src == SRC_NONE)
 		r = faccessat(procfd, name, F_OK, 0) == 0 ? -EOPNOTSUPP : -ESRCH;
-	} else {
-		r = read_proc(procfd, name, src, &s);
-	}
+	else
+		r = read_proc(procfd, name, src, &s, &why);
 	close(procfd);
 	if (r < 0)
-		return r;
-	size = st->size < sizeof(s) ? st->size : (uint32_t)sizeof(s);
-	memcpy(st, &s, size);
-	st->size = size;
+		return fail_proc(ctx, pid, name, r, &why);
+	derive(&s, ctx->page_size);
+	copy_out(&s, st, size);
 	return 0;
 }
 
 KSM_EXPORT int ksm_proc_comm(struct ksm_ctx *ctx, int pid, char *buf, size_t size)
 {
-	char path[32], comm[64];
+	char path[32], comm[64], wbuf[48];
+	size_t len;
 	int procfd, r;
 
-	if (!ctx || !buf || pid < 0)
+	ksm_fail_clear();
+	if (!ctx || !buf)
 		return -EINVAL;
+	if (pid < 0)
+		return ksm_fail(-EINVAL, "invalid process ID %d", pid);
 	procfd = open_proc(ctx);
 	if (procfd < 0)
 		return procfd;
@@ -179,14 +302,19 @@ KSM_EXPORT int ksm_proc_comm(struct ksm_ctx *ctx, int pid, char *buf, size_t siz
 	r = ksm_read_at(procfd, path, comm, sizeof(comm));
 	close(procfd);
 	if (r == -ENOENT)
-		return -ESRCH;
+		return ksm_fail(-ESRCH, "cannot read the command name of %s: there is no such "
+					"process (it may have exited)", who(pid, wbuf, sizeof(wbuf)));
 	if (r < 0)
-		return r;
+		return ksm_fail(r, "cannot read %.*s/proc/%s: %s", root_len(ctx), ctx->sysroot, path,
+				strerror(-r));
 	comm[strcspn(comm, "\n")] = '\0';
-	if (strlen(comm) >= size)
-		return -ENOSPC;
-	memcpy(buf, comm, strlen(comm) + 1);
-	return (int)strlen(comm);
+	len = strlen(comm);
+	if (len >= size)
+		return ksm_fail(-ENOSPC, "the command name of %s ('%s') needs %zu bytes, the "
+					 "buffer has %zu", who(pid, wbuf, sizeof(wbuf)), comm, len + 1,
+				size);
+	memcpy(buf, comm, len + 1);
+	return (int)len;
 }
 
 static bool active(const struct ksm_proc_stats *s)
@@ -217,6 +345,7 @@ struct walk_job {
 	int procfd;
 	enum proc_source src;
 	bool want_comm;
+	long page_size;
 	int *pids[WALK_MAX_BLOCKS];
 	struct walk_slot *slots[WALK_MAX_BLOCKS];
 	size_t listed;    /* pids listed so far (release/acquire) */
@@ -238,11 +367,12 @@ static void read_one(struct walk_job *job, size_t i)
 
 	snprintf(name, sizeof(name), "%d", PID_AT(job, i));
 	/* Gone, not ours to see, or nothing to report: not active. */
-	r = read_proc(job->procfd, name, job->src, &slot->proc.stats);
+	r = read_proc(job->procfd, name, job->src, &slot->proc.stats, NULL);
 	if (r == -EACCES)
 		__atomic_store_n(&job->denied, true, __ATOMIC_RELAXED);
 	if (r < 0 || !active(&slot->proc.stats))
 		return;
+	derive(&slot->proc.stats, job->page_size);
 	slot->active = true;
 	slot->proc.pid = PID_AT(job, i);
 	slot->proc.comm[0] = '\0';
@@ -357,8 +487,9 @@ static int walk(struct ksm_ctx *ctx, int (*fn)(const struct ksm_proc *, void *),
 
 	job = calloc(1, sizeof(*job));
 	if (!job)
-		return -ENOMEM;
+		return ksm_fail(-ENOMEM, "out of memory");
 	job->want_comm = want_comm;
+	job->page_size = ctx->page_size;
 	job->procfd = open_proc(ctx);
 	if (job->procfd < 0) {
 		r = job->procfd;
@@ -369,7 +500,7 @@ static int walk(struct ksm_ctx *ctx, int (*fn)(const struct ksm_proc *, void *),
 	if (job->src == SRC_NONE) {
 		close(job->procfd);
 		free(job);
-		return -EOPNOTSUPP;
+		return fail_no_proc_files(ctx, "list the KSM figures of processes");
 	}
 
 	r = list_pids(job, start_threads);
@@ -391,14 +522,19 @@ static int walk(struct ksm_ctx *ctx, int (*fn)(const struct ksm_proc *, void *),
 	}
 	close(job->procfd);
 	free(job);
+	if (r == -E2BIG)
+		return ksm_fail(r, "cannot list %.*s/proc: more than %d processes", root_len(ctx),
+				ctx->sysroot, WALK_MAX_BLOCKS * WALK_BLOCK);
 	if (r < 0)
-		return r;
+		return ksm_fail(r, "cannot list %.*s/proc: %s", root_len(ctx), ctx->sysroot,
+				strerror(-r));
 	return r2 < 0 ? r2 : count;
 }
 
 KSM_EXPORT int ksm_proc_foreach(struct ksm_ctx *ctx, int (*fn)(const struct ksm_proc *proc, void *data),
 				void *data)
 {
+	ksm_fail_clear();
 	if (!ctx || !fn)
 		return -EINVAL;
 	return walk(ctx, fn, data, true, NULL);

@@ -20,79 +20,107 @@ static const char *const advisor_values[] = { "none", "scan-time", NULL };
 /* "unsigned long" knobs: as far as the kernel's type and our int64 reach. */
 #define ULONG_LIMIT ((int64_t)(ULONG_MAX > INT64_MAX ? INT64_MAX : ULONG_MAX))
 
-#define TUNABLE(id, n, t, lo, hi, req, feat, ver, desc)                           \
-	[id] = { .name = n, .description = desc, .kind = KSM_KIND_TUNABLE, \
-			   .type = t, .min = lo, .max = hi, .requires = req,            \
-			   .feature = feat, .since = ver }
-#define COUNTER(id, n, t, feat, ver, desc)                                        \
-	[id] = { .name = n, .description = desc, .kind = KSM_KIND_COUNTER, \
-			   .type = t, .min = (t) == KSM_TYPE_SIGNED ? INT64_MIN : 0,    \
-			   .max = INT64_MAX, .feature = feat, .since = ver }
+#define FIELD(n) .offset = offsetof(struct ksm_stats, n)
+#define TUNABLE(id, n, t, lo, hi, req, feat, ver, desc, ...)                             \
+	[id] = { .info = { .name = #n, .description = desc, .kind = KSM_KIND_TUNABLE,      \
+			   .type = t, .min = lo, .max = hi, .requires = req,               \
+			   .feature = feat, .since = ver },                                \
+		 FIELD(n), __VA_ARGS__ }
+#define COUNTER(id, n, t, feat, ver, desc, ...)                                          \
+	[id] = { .info = { .name = #n, .description = desc, .kind = KSM_KIND_COUNTER,      \
+			   .type = t, .min = (t) == KSM_TYPE_SIGNED ? INT64_MIN : 0,       \
+			   .max = INT64_MAX, .feature = feat, .since = ver },              \
+		 FIELD(n), __VA_ARGS__ }
+
+/* The kernel's pages_to_scan after the advisor is switched off (DEFAULT_PAGES_TO_SCAN). */
+#define KERNEL_DEFAULT_PAGES_TO_SCAN 100
 
 /*
  * Sources: Documentation/admin-guide/mm/ksm.rst and mm/ksm.c. The ranges are
  * those the kernel's store functions accept (kstrtouint: u32, kstrtoint: int,
  * kstrtoul: unsigned long), narrowed where the kernel silently truncates a
  * value into a smaller type (advisor_* into unsigned int).
+ *
+ * A new knob is one row here, one value appended to enum ksm_knob and one
+ * field appended to struct ksm_stats; the planner, the statistics, ksmctl and
+ * the documentation's tests all read this table.
  */
-static const struct ksm_knob_info table[KSM_KNOB_NR] = {
+static const struct ksm_knob_def table[KSM_KNOB_NR] = {
 	[KSM_KNOB_RUN] = {
-		.name = "run", .kind = KSM_KIND_TUNABLE, .type = KSM_TYPE_ENUM,
-		.min = 0, .max = 2, .values = run_values, .since = "2.6.32",
-		.description = "0 stops ksmd (merged pages stay), 1 runs it, 2 stops it and unmerges all pages",
+		.info = { .name = "run", .kind = KSM_KIND_TUNABLE, .type = KSM_TYPE_ENUM,
+			  .min = 0, .max = 2, .values = run_values, .since = "2.6.32",
+			  .description = "0 stops ksmd (merged pages stay), 1 runs it, 2 stops it and unmerges all pages" },
+		FIELD(run), .role = KSM_ROLE_STATE,
+		.value_mask = 3, /* without KSM_RUN_OFFLINE (4), set while memory is hot-removed */
 	},
-	TUNABLE(KSM_KNOB_PAGES_TO_SCAN, "pages_to_scan", KSM_TYPE_UNSIGNED, 0, UINT32_MAX, KSM_REQUIRES_ADVISOR_NONE, 0,
-		"2.6.32", "pages ksmd scans in each batch"),
-	TUNABLE(KSM_KNOB_SLEEP_MILLISECS, "sleep_millisecs", KSM_TYPE_UNSIGNED, 0, UINT32_MAX, 0, 0,
+	TUNABLE(KSM_KNOB_PAGES_TO_SCAN, pages_to_scan, KSM_TYPE_UNSIGNED, 0, UINT32_MAX, KSM_REQUIRES_ADVISOR_NONE, 0,
+		"2.6.32", "pages ksmd scans in each batch",
+		.advisor_off_value = KERNEL_DEFAULT_PAGES_TO_SCAN),
+	TUNABLE(KSM_KNOB_SLEEP_MILLISECS, sleep_millisecs, KSM_TYPE_UNSIGNED, 0, UINT32_MAX, 0, 0,
 		"2.6.32", "milliseconds ksmd sleeps between batches"),
-	TUNABLE(KSM_KNOB_MERGE_ACROSS_NODES, "merge_across_nodes", KSM_TYPE_BOOL, 0, 1, KSM_REQUIRES_NO_MERGED_PAGES,
+	TUNABLE(KSM_KNOB_MERGE_ACROSS_NODES, merge_across_nodes, KSM_TYPE_BOOL, 0, 1, KSM_REQUIRES_NO_MERGED_PAGES,
 		KSM_FEATURE_MERGE_ACROSS_NODES, "3.9",
 		"1 merges pages from different NUMA nodes, 0 keeps them apart"),
-	TUNABLE(KSM_KNOB_USE_ZERO_PAGES, "use_zero_pages", KSM_TYPE_BOOL, 0, 1, 0, KSM_FEATURE_USE_ZERO_PAGES,
+	TUNABLE(KSM_KNOB_USE_ZERO_PAGES, use_zero_pages, KSM_TYPE_BOOL, 0, 1, 0, KSM_FEATURE_USE_ZERO_PAGES,
 		"4.11", "1 maps empty pages to the kernel's zero page instead of a KSM page"),
-	TUNABLE(KSM_KNOB_MAX_PAGE_SHARING, "max_page_sharing", KSM_TYPE_SIGNED, 2, INT_MAX, KSM_REQUIRES_NO_MERGED_PAGES,
+	TUNABLE(KSM_KNOB_MAX_PAGE_SHARING, max_page_sharing, KSM_TYPE_SIGNED, 2, INT_MAX, KSM_REQUIRES_NO_MERGED_PAGES,
 		KSM_FEATURE_MAX_PAGE_SHARING, "4.13", "most mappings one KSM page may have"),
-	TUNABLE(KSM_KNOB_STABLE_NODE_CHAINS_PRUNE_MILLISECS, "stable_node_chains_prune_millisecs", KSM_TYPE_UNSIGNED, 0, UINT32_MAX, 0,
+	TUNABLE(KSM_KNOB_STABLE_NODE_CHAINS_PRUNE_MILLISECS, stable_node_chains_prune_millisecs, KSM_TYPE_UNSIGNED, 0, UINT32_MAX, 0,
 		KSM_FEATURE_MAX_PAGE_SHARING, "4.13",
 		"milliseconds between scans for stale stable-node chains"),
-	TUNABLE(KSM_KNOB_SMART_SCAN, "smart_scan", KSM_TYPE_BOOL, 0, 1, 0, KSM_FEATURE_SMART_SCAN,
+	TUNABLE(KSM_KNOB_SMART_SCAN, smart_scan, KSM_TYPE_BOOL, 0, 1, 0, KSM_FEATURE_SMART_SCAN,
 		"6.7", "1 skips pages that repeatedly failed to merge"),
 	[KSM_KNOB_ADVISOR_MODE] = {
-		.name = "advisor_mode", .kind = KSM_KIND_TUNABLE, .type = KSM_TYPE_ENUM,
-		.min = 0, .max = 1, .values = advisor_values, .feature = KSM_FEATURE_ADVISOR,
-		.since = "6.8",
-		.description = "none, or scan-time to let the kernel tune pages_to_scan",
+		.info = { .name = "advisor_mode", .kind = KSM_KIND_TUNABLE, .type = KSM_TYPE_ENUM,
+			  .min = 0, .max = 1, .values = advisor_values, .feature = KSM_FEATURE_ADVISOR,
+			  .since = "6.8",
+			  .description = "none, or scan-time to let the kernel tune pages_to_scan" },
+		FIELD(advisor_mode), .role = KSM_ROLE_ADVISOR, .names_only = true,
 	},
-	TUNABLE(KSM_KNOB_ADVISOR_MAX_CPU, "advisor_max_cpu", KSM_TYPE_UNSIGNED, 0, UINT32_MAX, 0, KSM_FEATURE_ADVISOR,
+	TUNABLE(KSM_KNOB_ADVISOR_MAX_CPU, advisor_max_cpu, KSM_TYPE_UNSIGNED, 0, UINT32_MAX, 0, KSM_FEATURE_ADVISOR,
 		"6.8", "CPU percent the advisor lets ksmd use at most"),
-	TUNABLE(KSM_KNOB_ADVISOR_MIN_PAGES_TO_SCAN, "advisor_min_pages_to_scan", KSM_TYPE_UNSIGNED, 0, UINT32_MAX, 0, KSM_FEATURE_ADVISOR,
-		"6.8", "pages_to_scan the advisor starts from"),
-	TUNABLE(KSM_KNOB_ADVISOR_MAX_PAGES_TO_SCAN, "advisor_max_pages_to_scan", KSM_TYPE_UNSIGNED, 0, UINT32_MAX, 0, KSM_FEATURE_ADVISOR,
+	TUNABLE(KSM_KNOB_ADVISOR_MIN_PAGES_TO_SCAN, advisor_min_pages_to_scan, KSM_TYPE_UNSIGNED, 0, UINT32_MAX, 0, KSM_FEATURE_ADVISOR,
+		"6.8", "pages_to_scan the advisor starts from", .role = KSM_ROLE_ADVISOR_START),
+	TUNABLE(KSM_KNOB_ADVISOR_MAX_PAGES_TO_SCAN, advisor_max_pages_to_scan, KSM_TYPE_UNSIGNED, 0, UINT32_MAX, 0, KSM_FEATURE_ADVISOR,
 		"6.8", "largest pages_to_scan the advisor sets"),
-	TUNABLE(KSM_KNOB_ADVISOR_TARGET_SCAN_TIME, "advisor_target_scan_time", KSM_TYPE_UNSIGNED, 1, ULONG_LIMIT, 0, KSM_FEATURE_ADVISOR,
+	TUNABLE(KSM_KNOB_ADVISOR_TARGET_SCAN_TIME, advisor_target_scan_time, KSM_TYPE_UNSIGNED, 1, ULONG_LIMIT, 0, KSM_FEATURE_ADVISOR,
 		"6.8", "seconds the advisor aims at for one full scan"),
-	COUNTER(KSM_KNOB_PAGES_SHARED, "pages_shared", KSM_TYPE_UNSIGNED, 0, "2.6.32", "KSM pages in use (stable tree)"),
-	COUNTER(KSM_KNOB_PAGES_SHARING, "pages_sharing", KSM_TYPE_UNSIGNED, 0, "2.6.32", "further mappings of KSM pages: pages saved"),
-	COUNTER(KSM_KNOB_PAGES_UNSHARED, "pages_unshared", KSM_TYPE_UNSIGNED, 0, "2.6.32", "unique pages checked repeatedly (unstable tree)"),
-	COUNTER(KSM_KNOB_PAGES_VOLATILE, "pages_volatile", KSM_TYPE_UNSIGNED, 0, "2.6.32", "pages changing too fast to be merged"),
-	COUNTER(KSM_KNOB_PAGES_SCANNED, "pages_scanned", KSM_TYPE_UNSIGNED, KSM_FEATURE_SMART_SCAN, "6.7", "pages scanned since boot"),
-	COUNTER(KSM_KNOB_PAGES_SKIPPED, "pages_skipped", KSM_TYPE_UNSIGNED, KSM_FEATURE_SMART_SCAN, "6.7", "pages smart scan skipped"),
-	COUNTER(KSM_KNOB_FULL_SCANS, "full_scans", KSM_TYPE_UNSIGNED, 0, "2.6.32", "full scans completed (reset by run=2)"),
-	COUNTER(KSM_KNOB_STABLE_NODE_CHAINS, "stable_node_chains", KSM_TYPE_UNSIGNED, KSM_FEATURE_MAX_PAGE_SHARING, "4.13",
+	COUNTER(KSM_KNOB_PAGES_SHARED, pages_shared, KSM_TYPE_UNSIGNED, 0, "2.6.32", "KSM pages in use (stable tree)",
+		.role = KSM_ROLE_MERGED),
+	COUNTER(KSM_KNOB_PAGES_SHARING, pages_sharing, KSM_TYPE_UNSIGNED, 0, "2.6.32", "further mappings of KSM pages: pages saved"),
+	COUNTER(KSM_KNOB_PAGES_UNSHARED, pages_unshared, KSM_TYPE_UNSIGNED, 0, "2.6.32", "unique pages checked repeatedly (unstable tree)"),
+	COUNTER(KSM_KNOB_PAGES_VOLATILE, pages_volatile, KSM_TYPE_UNSIGNED, 0, "2.6.32", "pages changing too fast to be merged"),
+	COUNTER(KSM_KNOB_PAGES_SCANNED, pages_scanned, KSM_TYPE_UNSIGNED, KSM_FEATURE_SMART_SCAN, "6.7", "pages scanned since boot"),
+	COUNTER(KSM_KNOB_PAGES_SKIPPED, pages_skipped, KSM_TYPE_UNSIGNED, KSM_FEATURE_SMART_SCAN, "6.7", "pages smart scan skipped"),
+	COUNTER(KSM_KNOB_FULL_SCANS, full_scans, KSM_TYPE_UNSIGNED, 0, "2.6.32", "full scans completed (reset by run=2)"),
+	COUNTER(KSM_KNOB_STABLE_NODE_CHAINS, stable_node_chains, KSM_TYPE_UNSIGNED, KSM_FEATURE_MAX_PAGE_SHARING, "4.13",
 		"KSM pages that reached max_page_sharing"),
-	COUNTER(KSM_KNOB_STABLE_NODE_DUPS, "stable_node_dups", KSM_TYPE_UNSIGNED, KSM_FEATURE_MAX_PAGE_SHARING, "4.13",
+	COUNTER(KSM_KNOB_STABLE_NODE_DUPS, stable_node_dups, KSM_TYPE_UNSIGNED, KSM_FEATURE_MAX_PAGE_SHARING, "4.13",
 		"duplicate KSM pages in chains"),
-	COUNTER(KSM_KNOB_KSM_ZERO_PAGES, "ksm_zero_pages", KSM_TYPE_SIGNED, KSM_FEATURE_KSM_ZERO_PAGES, "6.6",
+	COUNTER(KSM_KNOB_KSM_ZERO_PAGES, ksm_zero_pages, KSM_TYPE_SIGNED, KSM_FEATURE_KSM_ZERO_PAGES, "6.6",
 		"empty pages mapped to the zero page by KSM"),
-	COUNTER(KSM_KNOB_GENERAL_PROFIT, "general_profit", KSM_TYPE_SIGNED, KSM_FEATURE_GENERAL_PROFIT, "6.4",
+	COUNTER(KSM_KNOB_GENERAL_PROFIT, general_profit, KSM_TYPE_SIGNED, KSM_FEATURE_GENERAL_PROFIT, "6.4",
 		"bytes saved minus KSM's own metadata (may be negative)"),
 };
+
+const struct ksm_knob_def *ksm_knob_defs(void)
+{
+	return table;
+}
+
+int ksm_knob_of_role(enum ksm_knob_role role)
+{
+	for (int i = 0; i < KSM_KNOB_NR; i++)
+		if (table[i].role == role)
+			return i;
+	return -1;
+}
 
 const struct ksm_knob_info *ksm_table_get(int knob)
 {
 	if (knob < 0 || knob >= KSM_KNOB_NR)
 		return NULL;
-	return &table[knob];
+	return &table[knob].info;
 }
 
 int ksm_knob_check(int knob, int64_t value)
@@ -100,11 +128,17 @@ int ksm_knob_check(int knob, int64_t value)
 	const struct ksm_knob_info *k = ksm_table_get(knob);
 
 	if (!k)
-		return -ENOENT;
+		return ksm_fail(-ENOENT, "no knob number %d (see ksm_knob_count())", knob);
 	if (k->kind != KSM_KIND_TUNABLE)
-		return -EPERM;
-	if (value < k->min || value > k->max)
-		return -EINVAL;
+		return ksm_fail(-EPERM, "%s is a counter that the kernel maintains; it cannot be written",
+				k->name);
+	if (value < k->min || value > k->max) {
+		char range[96];
+
+		ksm_knob_describe_values(knob, range, sizeof(range));
+		return ksm_fail(-EINVAL, "%lld is not a valid value of %s (accepted: %s)", (long long)value,
+				k->name, range);
+	}
 	return 0;
 }
 
@@ -123,7 +157,7 @@ KSM_EXPORT int ksm_knob_lookup(const char *name)
 	if (!name)
 		return -ENOENT;
 	for (int i = 0; i < KSM_KNOB_NR; i++)
-		if (strcmp(table[i].name, name) == 0)
+		if (strcmp(table[i].info.name, name) == 0)
 			return i;
 	return -ENOENT;
 }
@@ -220,8 +254,8 @@ KSM_EXPORT int ksm_knob_parse(enum ksm_knob knob, const char *text, int64_t *val
 		}
 		if (!found)
 			return -EINVAL;
-	} else if (knob == KSM_KNOB_ADVISOR_MODE) {
-		/* The kernel takes advisor_mode as text only. */
+	} else if (table[knob].names_only) {
+		/* The kernel takes this knob as text only. */
 		return -EINVAL;
 	}
 	if (v < k->min || v > k->max)
@@ -239,7 +273,7 @@ KSM_EXPORT int ksm_knob_format(enum ksm_knob knob, int64_t value, char *buf, siz
 		return -ENOENT;
 	if (!buf)
 		return -EINVAL;
-	if (knob == KSM_KNOB_ADVISOR_MODE) {
+	if (table[knob].names_only) {
 		if (value < k->min || value > k->max)
 			return -EINVAL;
 		n = snprintf(buf, size, "%s", k->values[value]);
@@ -251,10 +285,65 @@ KSM_EXPORT int ksm_knob_format(enum ksm_knob knob, int64_t value, char *buf, siz
 	return n;
 }
 
+KSM_EXPORT int ksm_knob_describe_values(enum ksm_knob knob, char *buf, size_t size)
+{
+	const struct ksm_knob_def *d;
+	const struct ksm_knob_info *k = ksm_table_get((int)knob);
+	size_t len = 0;
+	int n = 0;
+
+	if (!k)
+		return -ENOENT;
+	if (!buf)
+		return -EINVAL;
+	if (k->kind != KSM_KIND_TUNABLE)
+		return -EPERM;
+	if (size == 0)
+		return -ENOSPC;
+	d = &table[knob];
+	buf[0] = '\0';
+	if (k->type == KSM_TYPE_ENUM) {
+		for (int i = 0; k->values[i]; i++) {
+			const char *sep = i == 0 ? "" : k->values[i + 1] ? ", " : " or ";
+			if (d->names_only)
+				n = snprintf(buf + len, size - len, "%s%s", sep, k->values[i]);
+			else
+				n = snprintf(buf + len, size - len, "%s%s (%d)", sep, k->values[i], i);
+			if (n < 0 || (size_t)n >= size - len)
+				return -ENOSPC;
+			len += (size_t)n;
+		}
+		return (int)len;
+	}
+	if (k->type == KSM_TYPE_BOOL)
+		n = snprintf(buf, size, "0 or 1 (also y/n, yes/no, on/off, true/false)");
+	else
+		n = snprintf(buf, size, "%lld to %lld", (long long)k->min, (long long)k->max);
+	if (n < 0 || (size_t)n >= size)
+		return -ENOSPC;
+	return n;
+}
+
+int ksm_parse_value(int knob, const char *text, int64_t *value)
+{
+	const struct ksm_knob_info *k = ksm_table_get(knob);
+	char range[128];
+	int r = ksm_knob_parse((enum ksm_knob)knob, text, value);
+
+	if (r != -EINVAL || !k)
+		return r;
+	if (ksm_knob_describe_values((enum ksm_knob)knob, range, sizeof(range)) < 0)
+		return ksm_fail(-EPERM, "%s is a counter that the kernel maintains; it cannot be written",
+				k->name);
+	return ksm_fail(r, "'%s' is not a valid value of %s (accepted: %s)", text ? text : "", k->name,
+			range);
+}
+
 /*
- * The kernel's own text: plain decimal numbers, except advisor_mode, which
- * lists the modes with the selected one in brackets ("[none] scan-time").
- * run can carry KSM_RUN_OFFLINE (4) while memory is being hot-removed.
+ * The kernel's own text: plain decimal numbers, except for knobs read by
+ * name, which list every name with the selected one in brackets
+ * ("[none] scan-time"). A knob's number may carry bits that are no part of
+ * the value (run's KSM_RUN_OFFLINE while memory is hot-removed).
  */
 int ksm_parse_kernel(int knob, const char *text, int64_t *value)
 {
@@ -267,7 +356,7 @@ int ksm_parse_kernel(int knob, const char *text, int64_t *value)
 	if (trim(text, buf, sizeof(buf)) < 0)
 		return -EBADMSG;
 
-	if (knob == KSM_KNOB_ADVISOR_MODE) {
+	if (table[knob].names_only) {
 		const char *open = strchr(buf, '[');
 		const char *close = open ? strchr(open, ']') : NULL;
 
@@ -286,8 +375,8 @@ int ksm_parse_kernel(int knob, const char *text, int64_t *value)
 	r = ksm_parse_int64(buf, value);
 	if (r < 0)
 		return -EBADMSG;
-	if (knob == KSM_KNOB_RUN)
-		*value &= 3;
+	if (table[knob].value_mask)
+		*value &= table[knob].value_mask;
 	return 0;
 }
 
@@ -347,5 +436,45 @@ int ksm_write_at(int dirfd, const char *name, const char *text)
 	else if ((size_t)n != len)
 		r = -EIO;
 	close(fd);
+	return r;
+}
+
+/*
+ * Read a knob's text through a descriptor kept open in the context: a
+ * pread() from offset 0 makes sysfs produce a fresh value, which saves the
+ * open/close pair on every read of a snapshot.
+ */
+int ksm_read_knob(struct ksm_ctx *ctx, int knob, char *buf, size_t size)
+{
+	const struct ksm_knob_info *k = ksm_table_get(knob);
+	int fd, r;
+
+	if (!k || ctx->ksmfd < 0)
+		return -ENOENT;
+	fd = __atomic_load_n(&ctx->knobfd[knob], __ATOMIC_ACQUIRE);
+	if (fd >= 0) {
+		r = ksm_pread_text(fd, buf, size);
+		if (r >= 0)
+			return r;
+		/*
+		 * The file went away behind us (ENODEV on sysfs). Another
+		 * thread may still use the cached descriptor, so it stays
+		 * until ksm_unref(); read through a fresh one instead.
+		 */
+		return ksm_read_at(ctx->ksmfd, k->name, buf, size);
+	}
+
+	fd = openat(ctx->ksmfd, k->name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	r = ksm_pread_text(fd, buf, size);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	int expected = -1;
+	if (!__atomic_compare_exchange_n(&ctx->knobfd[knob], &expected, fd, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		close(fd);
 	return r;
 }

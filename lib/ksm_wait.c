@@ -5,13 +5,15 @@
  * (about 5 us), well under 1% of a CPU.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "internal.h"
 
 #define POLL_MIN_NS 1000000LL      /* 1 ms */
 #define POLL_MAX_NS 2000000LL      /* 2 ms: a scan is noticed at most 2 ms late */
-#define IDLE_CHECK_NS 1000000000LL /* look for registered memory after 1 s without a scan */
+#define IDLE_CHECK_NS 1000000000LL /* look for registered memory again after 1 s without a scan */
 
 static int64_t now_ns(void)
 {
@@ -29,31 +31,52 @@ static int sleep_ns(int64_t ns)
 	return -clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
 }
 
+static int fail_not_running(int64_t run, bool stopped)
+{
+	return ksm_fail(-EHOSTDOWN, "ksmd %s (run is %lld); start it with run=1 ('ksmctl start')",
+			stopped ? "stopped during the wait" : "is not running", (long long)run);
+}
+
+static int fail_nothing_registered(void)
+{
+	return ksm_fail(-ENODATA, "no process has memory registered for merging, so ksmd has "
+				  "nothing to scan; register memory (madvise MADV_MERGEABLE, prctl "
+				  "PR_SET_MEMORY_MERGE, 'ksmctl exec')");
+}
+
 /*
  * Wait until @scans full scans completed after the full_scans value *base;
  * *base is updated to the last value seen. Returns the number of scans
- * completed (>= @scans), or -errno.
+ * completed (>= @scans), or -errno (recorded for ksm_strerror()).
+ *
+ * full_scans advances only while some process has memory registered: that
+ * is checked at once (unless @registered: the caller has just registered
+ * memory itself) and then about once a second while no scan completes. A
+ * kernel without per-process KSM files (before 5.19) cannot tell; then the
+ * wait goes on without asking again.
  */
-int ksm_wait_scans_since(struct ksm_ctx *ctx, int64_t *base, unsigned int scans, int timeout_ms)
+static int wait_since(struct ksm_ctx *ctx, int64_t *base, unsigned int scans, int timeout_ms,
+		      bool registered)
 {
 	int64_t run, cur, done = 0;
-	int64_t start, deadline, idle_since, interval = POLL_MIN_NS;
-	bool idle_check = timeout_ms < 0;
+	int64_t start, deadline, next_check, interval = POLL_MIN_NS;
+	bool idle_check = true, first = true;
 	int r;
 
 	r = ksm_get(ctx, KSM_KNOB_FULL_SCANS, &cur);
 	if (r < 0)
 		return r;
-	start = idle_since = now_ns();
+	start = now_ns();
+	next_check = registered ? start + IDLE_CHECK_NS : start;
 	deadline = timeout_ms < 0 ? INT64_MAX : start + (int64_t)timeout_ms * 1000000LL;
-	for (;;) {
+	for (;; first = false) {
 		int64_t now;
 
 		if (cur != *base) {
 			/* run=2 resets full_scans to 0: count from there. */
 			done += cur > *base ? cur - *base : cur;
 			*base = cur;
-			idle_since = now_ns();
+			next_check = now_ns() + IDLE_CHECK_NS;
 			if (done >= scans)
 				return done > INT32_MAX ? INT32_MAX : (int)done;
 		}
@@ -61,31 +84,35 @@ int ksm_wait_scans_since(struct ksm_ctx *ctx, int64_t *base, unsigned int scans,
 		if (r < 0)
 			return r;
 		if (run != KSM_RUN_MERGE)
-			return -ESRCH;
+			return fail_not_running(run, !first);
 
-		/*
-		 * Without a deadline, make sure a scan can happen at all. A
-		 * kernel without per-process KSM files (before 5.19) cannot
-		 * tell: keep waiting without asking again.
-		 */
-		if (idle_check && now_ns() - idle_since >= IDLE_CHECK_NS) {
+		if (idle_check && now_ns() >= next_check) {
 			r = ksm_proc_any_registered(ctx);
 			if (r == -EOPNOTSUPP || r == -ENOENT) {
 				idle_check = false;
 			} else if (r < 0) {
-				return r;
+				char msg[256];
+				const char *m = ksm_fail_message(r);
+
+				snprintf(msg, sizeof(msg), "%s", m ? m : strerror(-r));
+				return ksm_fail(r, "cannot tell whether ksmd has anything to scan: %s",
+						msg);
 			} else if (r == 0) {
-				return -ENODATA;
+				return fail_nothing_registered();
 			}
-			idle_since = now_ns();
+			next_check = now_ns() + IDLE_CHECK_NS;
 		}
 
 		now = now_ns();
 		if (now >= deadline)
-			return -ETIMEDOUT;
+			return ksm_fail(-ETIMEDOUT, "timed out after %d ms: %lld of %u full scan%s "
+						    "completed",
+					timeout_ms, (long long)done, scans, scans == 1 ? "" : "s");
 		r = sleep_ns(deadline - now < interval ? deadline - now : interval);
+		if (r == -EINTR)
+			return ksm_fail(r, "a signal interrupted the wait for ksmd's full scans");
 		if (r < 0)
-			return r;
+			return ksm_fail(r, "cannot sleep: %s", strerror(-r));
 		if (interval < POLL_MAX_NS)
 			interval *= 2;
 		r = ksm_get(ctx, KSM_KNOB_FULL_SCANS, &cur);
@@ -94,18 +121,30 @@ int ksm_wait_scans_since(struct ksm_ctx *ctx, int64_t *base, unsigned int scans,
 	}
 }
 
+int ksm_wait_scans_since(struct ksm_ctx *ctx, int64_t *base, unsigned int scans, int timeout_ms)
+{
+	return wait_since(ctx, base, scans, timeout_ms, false);
+}
+
+int ksm_wait_scans_since_registered(struct ksm_ctx *ctx, int64_t *base, unsigned int scans,
+				    int timeout_ms)
+{
+	return wait_since(ctx, base, scans, timeout_ms, true);
+}
+
 KSM_EXPORT int ksm_wait_scans(struct ksm_ctx *ctx, unsigned int scans, int timeout_ms)
 {
 	int64_t run, base;
 	int r;
 
+	ksm_fail_clear();
 	if (!ctx)
 		return -EINVAL;
 	r = ksm_get(ctx, KSM_KNOB_RUN, &run);
 	if (r < 0)
 		return r;
 	if (run != KSM_RUN_MERGE)
-		return -ESRCH;
+		return fail_not_running(run, false);
 	if (scans == 0)
 		return 0;
 	r = ksm_get(ctx, KSM_KNOB_FULL_SCANS, &base);

@@ -75,7 +75,7 @@ void print_status_json(const struct ksm_stats *st)
 
 int cmd_status(struct ksm_ctx *ctx, int argc, char **argv)
 {
-	struct ksm_stats st = KSM_STATS_INIT;
+	struct ksm_stats st;
 	bool json = false;
 	int r;
 
@@ -83,9 +83,9 @@ int cmd_status(struct ksm_ctx *ctx, int argc, char **argv)
 	if (argc > 0)
 		return usage_error("'status' takes no arguments");
 
-	r = ksm_stats_read(ctx, &st);
+	r = ksm_stats_read(ctx, &st, sizeof(st));
 	if (r < 0)
-		return fail_no_ksm(ctx, r);
+		return fail(r);
 	if (json)
 		print_status_json(&st);
 	else
@@ -131,9 +131,7 @@ int cmd_get(struct ksm_ctx *ctx, int argc, char **argv)
 		if (r == 0)
 			r = ksm_knob_format(knobs[i], v, value, sizeof(value));
 		if (r < 0) {
-			error("cannot read %s: %s", k->name,
-			      r == -ENOENT ? "this kernel has no such knob" : strerror(-r));
-			status = EXIT_FAILURE;
+			status = fail(r);
 			continue;
 		}
 		if (json) {
@@ -164,41 +162,31 @@ int cmd_set(struct ksm_ctx *ctx, int argc, char **argv)
 		return usage_error("'set' needs at least one KNOB=VALUE");
 
 	r = ksm_txn_new(ctx, &txn);
-	if (r < 0) {
-		error("%s", strerror(-r));
-		return EXIT_FAILURE;
-	}
+	if (r < 0)
+		return fail(r);
 	/* Parse and validate everything before the first write. */
 	for (int i = 0; i < argc; i++) {
 		char *eq = strchr(argv[i], '=');
-		const struct ksm_knob_info *k;
-		char range[160];
 		int knob;
 
 		if (!eq || eq == argv[i]) {
-			ksm_txn_free(txn);
+			ksm_txn_unref(txn);
 			return usage_error("expected KNOB=VALUE, got '%s'", argv[i]);
 		}
 		*eq = '\0';
 		if (lookup_or_usage(argv[i], &knob)) {
-			ksm_txn_free(txn);
+			ksm_txn_unref(txn);
 			return EXIT_USAGE;
 		}
-		k = ksm_knob_info(knob);
 		r = ksm_txn_set_text(txn, knob, eq + 1);
-		if (r == -EPERM) {
-			ksm_txn_free(txn);
-			return fail_set(k, r);
-		}
 		if (r < 0) {
-			describe_range(k, range, sizeof(range));
-			error("invalid value '%s' for %s (expected %s)", eq + 1, k->name, range);
-			ksm_txn_free(txn);
-			return EXIT_FAILURE;
+			r = fail(r);
+			ksm_txn_unref(txn);
+			return r;
 		}
 	}
 	r = commit_txn(txn, allow_unmerge, dry_run);
-	ksm_txn_free(txn);
+	ksm_txn_unref(txn);
 	return r;
 }
 
@@ -224,15 +212,15 @@ int cmd_run(struct ksm_ctx *ctx, int argc, char **argv)
 	if (r >= 0)
 		return r;
 	/*
-	 * ksm.service units of Debian and RHEL pass KSM_MAX_KERNEL_PAGES; the
-	 * knob it set disappeared in Linux 2.6.33.
+	 * ksm.service units of Debian and RHEL pass KSM_MAX_KERNEL_PAGES, for
+	 * a knob that libksm's table does not have.
 	 */
-	if (getenv("KSM_MAX_KERNEL_PAGES"))
-		fprintf(stderr, "%s: notice: KSM_MAX_KERNEL_PAGES is ignored: "
-				"the max_kernel_pages knob was removed in Linux 2.6.33\n", progname);
+	if (getenv("KSM_MAX_KERNEL_PAGES") && ksm_knob_lookup("max_kernel_pages") < 0)
+		fprintf(stderr, "%s: notice: KSM_MAX_KERNEL_PAGES is ignored: there is no "
+				"max_kernel_pages knob (see 'ksmctl knobs')\n", progname);
 	r = ksm_start(ctx);
 	if (r < 0)
-		return fail_set(ksm_knob_info(KSM_KNOB_RUN), r);
+		return fail(r);
 	return EXIT_SUCCESS;
 }
 
@@ -244,7 +232,7 @@ int cmd_stop(struct ksm_ctx *ctx, int argc, char **argv)
 		return r;
 	r = ksm_stop(ctx);
 	if (r < 0)
-		return fail_set(ksm_knob_info(KSM_KNOB_RUN), r);
+		return fail(r);
 	return EXIT_SUCCESS;
 }
 
@@ -256,7 +244,7 @@ int cmd_unmerge(struct ksm_ctx *ctx, int argc, char **argv)
 		return r;
 	r = ksm_unmerge_all(ctx);
 	if (r < 0)
-		return fail_set(ksm_knob_info(KSM_KNOB_RUN), r);
+		return fail(r);
 	return EXIT_SUCCESS;
 }
 
@@ -273,10 +261,8 @@ int cmd_features(struct ksm_ctx *ctx, int argc, char **argv)
 	if (argc > 0)
 		return usage_error("'features' takes no arguments");
 	r = ksm_probe_features(ctx, &f);
-	if (r < 0) {
-		error("cannot probe features: %s", strerror(-r));
-		return EXIT_FAILURE;
-	}
+	if (r < 0)
+		return fail(r);
 	if (json)
 		printf("{");
 	for (int bit = 0; bit < 64; bit++) {

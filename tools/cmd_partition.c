@@ -11,96 +11,6 @@
 #include "ksmctl.h"
 
 /* ------------------------------------------------------------------------ */
-/* Messages                                                                  */
-
-static int fail_unavailable(void)
-{
-	error("Selective KSM partitions are not available on this system");
-	fprintf(stderr,
-		"  Missing: the kernel interface of the Selective KSM patches (feature\n"
-		"  'selective_ksm', see 'ksmctl features'), and no partition syscall numbers\n"
-		"  are configured (LIBKSM_SKSM_SYSCALLS). Selective KSM is a proposal that\n"
-		"  mainline Linux has not merged: mainline KSM merges across the whole system\n"
-		"  and cannot keep trust domains apart.\n"
-		"  Instead, without isolation: 'ksmctl merge-now' to merge at once, or\n"
-		"  'ksmctl exec' to start a program with merging enabled and 'ksmctl run' to\n"
-		"  let ksmd merge. Merge only memory of one trust domain.\n");
-	return EXIT_FAILURE;
-}
-
-/* The backends libksm will use; -1 to go on, else an exit status. */
-static int get_backends(struct ksm_ctx *ctx, int *bits)
-{
-	int b = ksm_partition_backends(ctx);
-
-	if (b == -EINVAL) {
-		error("LIBKSM_SKSM_SYSCALLS must be \"OPEN,MERGE\", two syscall numbers (or empty)");
-		return EXIT_FAILURE;
-	}
-	if (b < 0) {
-		error("cannot probe for partitions: %s", strerror(-b));
-		return EXIT_FAILURE;
-	}
-	if (b == 0)
-		return fail_unavailable();
-	*bits = b;
-	return -1;
-}
-
-static int fail_transient(void)
-{
-	error("partitions cannot be kept here: with partition syscalls configured they are "
-	      "made with ksm_open() and exist only while a process holds their descriptor; "
-	      "open them with libksm in the process that merges");
-	return EXIT_FAILURE;
-}
-
-/* Why a partition call on @name failed with -@err. */
-static int fail_partition(const char *what, const char *name, int err)
-{
-	const char *why;
-
-	switch (-err) {
-	case ENOENT:
-		why = "no such partition (see 'ksmctl partition list')";
-		break;
-	case EEXIST:
-		why = "it already exists";
-		break;
-	case EACCES:
-		why = "permission denied (creating and removing partitions needs root; merging "
-		      "needs the write access that the partition's mode grants)";
-		break;
-	case EROFS:
-		why = "sysfs is mounted read-only (in a container, point --sysroot at the host's "
-		      "root, e.g. /proc/1/root)";
-		break;
-	case EBUSY:
-		why = "on this kernel removing a partition unmerges every merged page of the "
-		      "system, in all partitions; pass --allow-unmerge to accept that";
-		break;
-	case ESRCH:
-		why = "no such process";
-		break;
-	case EIO:
-		why = "the kernel accepted the name but no partition appeared";
-		break;
-	case ENOMEM:
-		why = "the kernel ran out of memory";
-		break;
-	case EOPNOTSUPP:
-		why = "the configured partition syscalls are not Selective KSM's on this kernel "
-		      "(check LIBKSM_SKSM_SYSCALLS and the build option sksm_syscalls)";
-		break;
-	default:
-		why = strerror(-err);
-		break;
-	}
-	error("cannot %s partition '%s': %s", what, name, why);
-	return EXIT_FAILURE;
-}
-
-/* ------------------------------------------------------------------------ */
 /* Arguments                                                                 */
 
 /* The options of a subcommand; -1 to go on (optind is the first operand), else an exit status. */
@@ -121,17 +31,13 @@ static int parse_sub_options(int argc, char **argv, const char *shortopts, const
 	return -1;
 }
 
+/* A name the library refuses is a usage error; it says why. */
 static int check_name(const char *name)
 {
 	int r = ksm_partition_name_check(name);
 
-	if (r == -ENAMETOOLONG)
-		return usage_error("partition name '%s' is longer than %d characters", name,
-				   KSM_PARTITION_NAME_MAX);
 	if (r < 0)
-		return usage_error("invalid partition name '%s': use letters, digits, '_', '.' and "
-				   "'-', not first '.' or '-', and not the name of a KSM knob, "
-				   "'control' or 'partition'", name);
+		return usage_error("%s", ksm_strerror(r));
 	return 0;
 }
 
@@ -175,20 +81,26 @@ static int parse_u64(const char *s, const char *what, uint64_t *value)
 
 struct list_state {
 	bool json;
-	int n;
+	char **names;
+	size_t n, cap;
 };
 
-static int print_one(const char *name, void *data)
+/* Collect the names first: nothing is printed unless the walk succeeds. */
+static int collect_one(const char *name, void *data)
 {
 	struct list_state *ls = data;
 
-	if (ls->json) {
-		printf("%s\n  {\"name\": ", ls->n ? "," : "");
-		json_string(name);
-		printf("}");
-	} else {
-		printf("%s\n", name);
+	if (ls->n == ls->cap) {
+		size_t cap = ls->cap ? ls->cap * 2 : 16;
+		char **nn = realloc(ls->names, cap * sizeof(*nn));
+		if (!nn)
+			return -ENOMEM;
+		ls->names = nn;
+		ls->cap = cap;
 	}
+	ls->names[ls->n] = strdup(name);
+	if (!ls->names[ls->n])
+		return -ENOMEM;
 	ls->n++;
 	return 0;
 }
@@ -210,34 +122,37 @@ static const struct option json_opts[] = {
 static int sub_list(struct ksm_ctx *ctx, int argc, char **argv)
 {
 	struct list_state ls = { 0 };
-	int bits, r;
+	int r;
 
 	r = parse_sub_options(argc, argv, "jh", json_opts, handle_json, &ls.json);
 	if (r >= 0)
 		return r;
 	if (optind < argc)
 		return usage_error("'partition list' takes no arguments");
-	r = get_backends(ctx, &bits);
-	if (r >= 0)
-		return r;
-	if (!(bits & KSM_PARTITION_SYSFS)) {
-		error("cannot list partitions: partitions made with the ksm_open() syscall have no "
-		      "name the kernel lists");
-		return EXIT_FAILURE;
-	}
 
-	if (ls.json)
-		printf("[");
-	r = ksm_partition_foreach(ctx, print_one, &ls);
+	r = ksm_partition_foreach(ctx, collect_one, &ls);
 	if (r < 0) {
+		r = fail(r);
+	} else {
 		if (ls.json)
-			printf("]\n");
-		error("cannot list partitions: %s", strerror(-r));
-		return EXIT_FAILURE;
+			printf("[");
+		for (size_t i = 0; i < ls.n; i++) {
+			if (ls.json) {
+				printf("%s\n  {\"name\": ", i ? "," : "");
+				json_string(ls.names[i]);
+				printf("}");
+			} else {
+				printf("%s\n", ls.names[i]);
+			}
+		}
+		if (ls.json)
+			printf("%s]\n", ls.n ? "\n" : "");
+		r = EXIT_SUCCESS;
 	}
-	if (ls.json)
-		printf("%s]\n", ls.n ? "\n" : "");
-	return EXIT_SUCCESS;
+	for (size_t i = 0; i < ls.n; i++)
+		free(ls.names[i]);
+	free(ls.names);
+	return r;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -281,7 +196,7 @@ static int sub_create(struct ksm_ctx *ctx, int argc, char **argv)
 	struct create_opts o = { .mode = 0600 };
 	struct ksm_partition *part;
 	const char *name;
-	int bits, r;
+	int r;
 
 	r = parse_sub_options(argc, argv, "m:xh", opts, handle_create, &o);
 	if (r >= 0)
@@ -291,19 +206,25 @@ static int sub_create(struct ksm_ctx *ctx, int argc, char **argv)
 	name = argv[optind];
 	if (check_name(name))
 		return EXIT_USAGE;
-	r = get_backends(ctx, &bits);
-	if (r >= 0)
-		return r;
-	/* ksm_partition_open() uses the syscalls whenever they are configured. */
-	if (bits & KSM_PARTITION_SYSCALL)
-		return fail_transient();
+	/*
+	 * A partition that is not a directory lives only as long as the handle
+	 * that made it, which ends with this process: it cannot be created
+	 * from here for later use.
+	 */
+	r = ksm_partition_backends(ctx);
+	if (r < 0)
+		return fail(r);
+	if (r & KSM_PARTITION_SYSCALL) {
+		error("cannot create partition '%s' from ksmctl: the configured partition syscalls "
+		      "make partitions that exist only while a process holds them open; open it with "
+		      "ksm_partition_open() in the process that merges", name);
+		return EXIT_FAILURE;
+	}
 
 	r = ksm_partition_open(ctx, name, KSM_CREAT | (o.exclusive ? KSM_EXCL : 0), o.mode, &part);
-	if (r == -EINVAL)
-		return usage_error("partition name '%s' is taken by a file of the KSM directory", name);
 	if (r < 0)
-		return fail_partition("create", name, r);
-	ksm_partition_close(part);
+		return fail(r);
+	ksm_partition_unref(part);
 	return EXIT_SUCCESS;
 }
 
@@ -324,7 +245,7 @@ static int sub_remove(struct ksm_ctx *ctx, int argc, char **argv)
 	};
 	bool allow_unmerge = false;
 	const char *name;
-	int bits, r;
+	int r;
 
 	r = parse_sub_options(argc, argv, "uh", opts, handle_remove, &allow_unmerge);
 	if (r >= 0)
@@ -334,21 +255,8 @@ static int sub_remove(struct ksm_ctx *ctx, int argc, char **argv)
 	name = argv[optind];
 	if (check_name(name))
 		return EXIT_USAGE;
-	r = get_backends(ctx, &bits);
-	if (r >= 0)
-		return r;
-	if (!(bits & KSM_PARTITION_SYSFS)) {
-		error("cannot remove partition '%s': partitions made with the ksm_open() syscall "
-		      "go away when the last descriptor is closed", name);
-		return EXIT_FAILURE;
-	}
-
 	r = ksm_partition_unlink(ctx, name, allow_unmerge ? KSM_UNLINK_ALLOW_UNMERGE : 0);
-	if (r == -EINVAL)
-		return usage_error("'%s' is no partition but another file of the KSM directory", name);
-	if (r < 0)
-		return fail_partition("remove", name, r);
-	return EXIT_SUCCESS;
+	return r < 0 ? fail(r) : EXIT_SUCCESS;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -364,22 +272,16 @@ static const struct option help_opts[] = {
 	{ 0 },
 };
 
-/* Open @name for merging; an exit status on failure (>= 0), else -1. */
-static int open_sync(struct ksm_ctx *ctx, const char *name, const char *what, struct ksm_partition **part)
+/* Open @name with @flags; an exit status on failure (>= 0), else -1. */
+static int open_part(struct ksm_ctx *ctx, const char *name, unsigned int flags,
+		     struct ksm_partition **part)
 {
-	int bits, r;
+	int r;
 
 	if (check_name(name))
 		return EXIT_USAGE;
-	r = get_backends(ctx, &bits);
-	if (r >= 0)
-		return r;
-	r = ksm_partition_open(ctx, name, KSM_SYNC, 0, part);
-	if (r == -EINVAL)
-		return usage_error("'%s' is no partition but another file of the KSM directory", name);
-	if (r < 0)
-		return fail_partition(what, name, r);
-	return -1;
+	r = ksm_partition_open(ctx, name, flags, 0, part);
+	return r < 0 ? fail(r) : -1;
 }
 
 static int sub_merge(struct ksm_ctx *ctx, int argc, char **argv)
@@ -398,24 +300,15 @@ static int sub_merge(struct ksm_ctx *ctx, int argc, char **argv)
 	if (parse_pid(argv[optind + 1], &pid) || parse_u64(argv[optind + 2], "address", &addr) ||
 	    parse_u64(argv[optind + 3], "length", &len))
 		return EXIT_USAGE;
-	r = open_sync(ctx, name, "merge into", &part);
+	r = open_part(ctx, name, KSM_SYNC, &part);
 	if (r >= 0)
 		return r;
 
 	r = ksm_partition_merge(part, pid, addr, len);
-	ksm_partition_close(part);
-	if (r == -EINVAL) {
-		error("cannot merge into partition '%s': the range 0x%" PRIx64 "+0x%" PRIx64
-		      " is empty or wraps, or process %d has no memory", name, addr, len, pid);
-		return EXIT_FAILURE;
-	}
-	if (r == -ESRCH) {
-		error("cannot merge into partition '%s': no process %d", name, pid);
-		return EXIT_FAILURE;
-	}
 	if (r < 0)
-		return fail_partition("merge into", name, r);
-	return EXIT_SUCCESS;
+		r = fail(r);
+	ksm_partition_unref(part);
+	return r;
 }
 
 static int sub_unmerge(struct ksm_ctx *ctx, int argc, char **argv)
@@ -440,27 +333,15 @@ static int sub_unmerge(struct ksm_ctx *ctx, int argc, char **argv)
 		if (len == 0)
 			return usage_error("LEN must not be 0 (leave out ADDR and LEN for the whole process)");
 	}
-	r = open_sync(ctx, name, "unmerge in", &part);
+	r = open_part(ctx, name, KSM_SYNC, &part);
 	if (r >= 0)
 		return r;
 
 	r = ksm_partition_unmerge(part, pid, addr, len);
-	ksm_partition_close(part);
-	if (r == -EOPNOTSUPP) {
-		if (len)
-			error("cannot unmerge a range: this kernel unmerges only whole processes, in "
-			      "every partition; 'ksmctl partition unmerge %s %d' does that", name, pid);
-		else
-			error("cannot unmerge: this kernel's partitions offer no unmerge");
-		return EXIT_FAILURE;
-	}
-	if (r == -ESRCH) {
-		error("cannot unmerge in partition '%s': no process %d", name, pid);
-		return EXIT_FAILURE;
-	}
 	if (r < 0)
-		return fail_partition("unmerge in", name, r);
-	return EXIT_SUCCESS;
+		r = fail(r);
+	ksm_partition_unref(part);
+	return r;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -468,11 +349,11 @@ static int sub_unmerge(struct ksm_ctx *ctx, int argc, char **argv)
 
 static int sub_status(struct ksm_ctx *ctx, int argc, char **argv)
 {
-	struct ksm_stats st = KSM_STATS_INIT;
+	struct ksm_stats st;
 	struct ksm_partition *part;
 	const char *name;
 	bool json = false;
-	int bits, r;
+	int r;
 
 	r = parse_sub_options(argc, argv, "jh", json_opts, handle_json, &json);
 	if (r >= 0)
@@ -480,25 +361,15 @@ static int sub_status(struct ksm_ctx *ctx, int argc, char **argv)
 	if (argc - optind != 1)
 		return usage_error("'partition status' needs exactly one NAME");
 	name = argv[optind];
-	if (check_name(name))
-		return EXIT_USAGE;
-	r = get_backends(ctx, &bits);
+	r = open_part(ctx, name, 0, &part);
 	if (r >= 0)
 		return r;
-	r = ksm_partition_open(ctx, name, 0, 0, &part);
-	if (r == -EINVAL)
-		return usage_error("'%s' is no partition but another file of the KSM directory", name);
+	r = ksm_partition_stats_read(part, &st, sizeof(st));
 	if (r < 0)
-		return fail_partition("read", name, r);
-	r = ksm_partition_stats_read(part, &st);
-	ksm_partition_close(part);
-	if (r == -EOPNOTSUPP) {
-		error("cannot read partition '%s': partitions made with the ksm_open() syscall "
-		      "have no statistics", name);
-		return EXIT_FAILURE;
-	}
-	if (r < 0)
-		return fail_partition("read", name, r);
+		r = fail(r);
+	ksm_partition_unref(part);
+	if (r > 0)
+		return r;
 	if (json) {
 		print_status_json(&st);
 	} else {

@@ -32,15 +32,8 @@ int cmd_exec(struct ksm_ctx *ctx, int argc, char **argv)
 		return usage_error("'exec' needs a command to run");
 
 	r = ksm_set_process_merge(1);
-	if (r == -EOPNOTSUPP) {
-		error("cannot enable merging for '%s': this kernel has no process-wide KSM "
-		      "(PR_SET_MEMORY_MERGE needs Linux 6.4 or later with CONFIG_KSM)", argv[0]);
-		return EXIT_FAILURE;
-	}
-	if (r < 0) {
-		error("cannot enable merging for '%s': %s", argv[0], strerror(-r));
-		return EXIT_FAILURE;
-	}
+	if (r < 0)
+		return fail(r);
 	execvp(argv[0], argv);
 	r = errno;
 	error("cannot run '%s': %s", argv[0], strerror(r));
@@ -80,9 +73,8 @@ static int64_t ps_key(const struct ksm_proc *p)
 	case SORT_RMAP: return p->stats.ksm_rmap_items;
 	case SORT_PROFIT: break;
 	}
-	/* Kernels before 6.4 have no profit: the merged pages stand in for it. */
-	return (p->stats.present & KSM_PROC_PROCESS_PROFIT) ? p->stats.ksm_process_profit
-							    : p->stats.ksm_merging_pages;
+	/* The kernel's figure, or the library's estimate where it has none. */
+	return p->stats.profit_bytes;
 }
 
 static int ps_compare(const void *a, const void *b)
@@ -150,10 +142,7 @@ static void ps_print(const struct ps_list *l, bool json, long page_size)
 			snprintf(rmap, sizeof(rmap), "%" PRId64, s->ksm_rmap_items);
 		else
 			snprintf(rmap, sizeof(rmap), "-");
-		if (s->present & KSM_PROC_PROCESS_PROFIT)
-			format_bytes(s->ksm_process_profit, profit, sizeof(profit));
-		else
-			snprintf(profit, sizeof(profit), "-");
+		format_bytes(s->profit_bytes, profit, sizeof(profit));
 		printf("%7d %-15s %10s %10s %10s %10s %-9s %s\n", p->pid, p->comm, merging, zero, rmap,
 		       profit, ps_flag(p, KSM_PROC_MERGE_ANY, s->ksm_merge_any),
 		       ps_flag(p, KSM_PROC_MERGEABLE, s->ksm_mergeable));
@@ -211,17 +200,11 @@ int cmd_ps(struct ksm_ctx *ctx, int argc, char **argv)
 				return usage_error("'%s' is not a process ID", argv[i]);
 			}
 			p.pid = (int)pid;
-			p.stats.size = sizeof(p.stats);
-			r = ksm_proc_stats_read(ctx, p.pid, &p.stats);
+			r = ksm_proc_stats_read(ctx, p.pid, &p.stats, sizeof(p.stats));
 			if (r == 0)
 				r = ksm_proc_comm(ctx, p.pid, p.comm, sizeof(p.comm));
 			if (r < 0) {
-				error("cannot read KSM figures of process %d: %s", p.pid,
-				      r == -ESRCH     ? "no such process" :
-				      r == -EACCES    ? "permission denied (it belongs to another user)" :
-				      r == -EOPNOTSUPP ? "this kernel has no per-process KSM figures" :
-							 strerror(-r));
-				status = EXIT_FAILURE;
+				status = fail(r);
 				continue;
 			}
 			r = ps_collect(&p, &l);
@@ -231,11 +214,9 @@ int cmd_ps(struct ksm_ctx *ctx, int argc, char **argv)
 	} else {
 		r = ksm_proc_foreach(ctx, ps_collect, &l);
 		if (r < 0) {
-			error("cannot list processes: %s",
-			      r == -EOPNOTSUPP ? "this kernel has no per-process KSM figures "
-						 "(/proc/PID/ksm_merging_pages needs Linux 5.19)" : strerror(-r));
+			r = fail(r);
 			free(l.procs);
-			return EXIT_FAILURE;
+			return r;
 		}
 	}
 	if (l.n > 1) /* qsort() takes no NULL array, even empty */
@@ -244,11 +225,6 @@ int cmd_ps(struct ksm_ctx *ctx, int argc, char **argv)
 	free(l.procs);
 	return status;
 }
-
-/* Exit statuses of 'wait' beyond 0/1/2, documented in ksmctl(8). */
-#define EXIT_WAIT_TIMEOUT 3
-#define EXIT_WAIT_NOT_RUNNING 4
-#define EXIT_WAIT_NOTHING 5
 
 int cmd_wait(struct ksm_ctx *ctx, int argc, char **argv)
 {
@@ -261,22 +237,5 @@ int cmd_wait(struct ksm_ctx *ctx, int argc, char **argv)
 		return r;
 
 	r = ksm_wait_scans(ctx, (unsigned int)scans, timeout_ms);
-	switch (-r) {
-	case 0:
-		return EXIT_SUCCESS;
-	case ETIMEDOUT:
-		error("timed out before %lu full scan%s completed", scans, scans == 1 ? "" : "s");
-		return EXIT_WAIT_TIMEOUT;
-	case ESRCH:
-		error("ksmd is not running (run 'ksmctl run' first)");
-		return EXIT_WAIT_NOT_RUNNING;
-	case ENODATA:
-		error("no process has memory registered for merging, so ksmd does not scan");
-		return EXIT_WAIT_NOTHING;
-	case ENOENT:
-		return fail_no_ksm(ctx, r);
-	default:
-		error("cannot wait for ksmd: %s", strerror(-r));
-		return EXIT_FAILURE;
-	}
+	return r < 0 ? fail(r) : EXIT_SUCCESS;
 }

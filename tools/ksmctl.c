@@ -18,6 +18,13 @@
 
 const char *progname = "ksmctl";
 
+/* The default profile, for help texts; the library resolves it below the system root. */
+#ifdef LIBKSM_SYSCONFDIR
+#define DEFAULT_PROFILE LIBKSM_SYSCONFDIR "/ksm.conf"
+#else
+#define DEFAULT_PROFILE "ksm.conf in the configuration directory"
+#endif
+
 /* ------------------------------------------------------------------------ */
 
 static const struct command commands[] = {
@@ -56,23 +63,29 @@ static const struct command commands[] = {
 	  "\nOptions:\n  -n, --scans N        full scans to wait for (default 1)\n"
 	  "  -t, --timeout SECS   give up after SECS seconds (fractions allowed)\n"
 	  "\nExit status: 0 done, 3 timed out, 4 ksmd not running, 5 nothing registered\n"
-	  "for merging (ksmd would never scan), 1 other failure, 2 usage error.\n" },
+	  "for merging (ksmd would never scan; reported at once, also with --timeout),\n"
+	  "1 other failure, 2 usage error.\n" },
 	{ "apply", cmd_apply, "[--allow-unmerge] [--dry-run] [--if-exists] [FILE]",
-	  "Apply a profile (default " KSM_PROFILE_DEFAULT ") all or nothing.",
+	  "Apply a profile (default " DEFAULT_PROFILE ") all or nothing.",
 	  "\nOptions:\n  -u, --allow-unmerge  unmerge all pages first if a knob needs it\n"
 	  "  -n, --dry-run        print the writes in the order they would happen\n"
 	  "  -e, --if-exists      succeed without doing anything if FILE does not exist\n"
-	  "\nThe writes are ordered so that the kernel accepts them; if one fails,\n"
+	  "\nWithout FILE, the profile is " DEFAULT_PROFILE " below the system root\n"
+	  "(--sysroot or $KSM_SYSROOT, else /).\n"
+	  "The writes are ordered so that the kernel accepts them; if one fails,\n"
 	  "every knob already changed is written back. Format: ksm.conf(5).\n" },
-	{ "save", cmd_save, "[FILE|-]", "Write the current tunables as a profile (default " KSM_PROFILE_DEFAULT ").",
-	  "\nThe file is replaced atomically; '-' writes to standard output.\n" },
+	{ "save", cmd_save, "[FILE|-]", "Write the current tunables as a profile (default " DEFAULT_PROFILE ").",
+	  "\nThe file is replaced atomically; '-' writes to standard output. Without\n"
+	  "FILE, the profile is " DEFAULT_PROFILE " below the system root (--sysroot or\n"
+	  "$KSM_SYSROOT, else /), never outside it.\n" },
 	{ "merge-now", cmd_merge_now, "[--scans N] [--timeout SECONDS]",
 	  "Run ksmd at full speed for N full scans (default 2), then restore the knobs.",
 	  "\nOptions:\n  -n, --scans N        full scans to wait for (default 2)\n"
 	  "  -t, --timeout SECS   give up after SECS seconds\n"
 	  "\nBoosts of several processes share one boost; the last to finish restores\n"
 	  "the values from before the first. SIGINT, SIGTERM and SIGHUP restore too.\n"
-	  "Exit status: 0 done, 3 timed out, 5 nothing registered, 1 other failure.\n" },
+	  "Exit status: 0 done, 3 timed out, 4 ksmd stopped meanwhile, 5 nothing\n"
+	  "registered for merging (reported at once), 1 other failure, 2 usage error.\n" },
 	{ "recover", cmd_recover, "", "Restore the knobs of a boost whose process died.", "" },
 	{ "partition", cmd_partition, "list|create|remove|merge|unmerge|status ...",
 	  "Manage Selective KSM partitions: separate merge spaces with synchronous merge.",
@@ -86,9 +99,10 @@ static const struct command commands[] = {
 	  "  unmerge NAME PID [ADDR LEN]            unmerge process PID (a range only where\n"
 	  "                                         the kernel can)\n"
 	  "  status NAME [--json]                   the partition's figures, as 'status'\n"
-	  "\nADDR and LEN are hexadecimal with 0x or decimal. Selective KSM is not in\n"
-	  "mainline Linux; on other kernels every subcommand fails with exit status 1.\n"
-	  "Merge only memory of one trust domain into one partition.\n" },
+	  "\nADDR and LEN are hexadecimal with 0x or decimal. Selective KSM is a\n"
+	  "proposed kernel interface; where the kernel lacks it, every subcommand fails\n"
+	  "with exit status 1 and says why. Merge only memory of one trust domain into\n"
+	  "one partition.\n" },
 	{ "help", cmd_help, "[COMMAND]", "Show help for ksmctl or one command.", "" },
 };
 
@@ -117,7 +131,8 @@ static void print_usage(void)
 	       "      --sysroot DIR  use DIR as the system root (default: $KSM_SYSROOT or /)\n"
 	       "  -h, --help         show this help\n"
 	       "  -V, --version      show the version\n\n"
-	       "Exit status: 0 success, 1 failure, 2 usage error.\n"
+	       "Exit status: 0 success, 1 failure, 2 usage error; 'wait' and 'merge-now'\n"
+	       "have more.\n"
 	       "See ksmctl(8) for details.\n");
 }
 
@@ -177,11 +192,8 @@ int main(int argc, char **argv)
 		return cmd->run(NULL, argc - optind, argv + optind);
 
 	r = ksm_new_at(&ctx, sysroot);
-	if (r < 0) {
-		const char *root = sysroot ? sysroot : getenv("KSM_SYSROOT");
-		error("cannot open system root '%s': %s", root && *root ? root : "/", strerror(-r));
-		return EXIT_FAILURE;
-	}
+	if (r < 0)
+		return fail(r);
 	r = cmd->run(ctx, argc - optind, argv + optind);
 	ksm_unref(ctx);
 	return r;

@@ -9,7 +9,14 @@
 
 #include "ksm.h"
 
-#define EXIT_USAGE 2
+/*
+ * Exit statuses beyond EXIT_SUCCESS and EXIT_FAILURE, documented in ksmctl(8).
+ * exit_status() maps the errors of the library to them.
+ */
+#define EXIT_USAGE 2              /* the command line is wrong */
+#define EXIT_TIMEOUT 3            /* -ETIMEDOUT: gave up waiting */
+#define EXIT_NOT_RUNNING 4        /* -EHOSTDOWN: ksmd is not running */
+#define EXIT_NOTHING_REGISTERED 5 /* -ENODATA: no memory is registered for merging */
 
 extern const char *progname;
 
@@ -28,14 +35,14 @@ int cmd_help(struct ksm_ctx *ctx, int argc, char **argv);
 __attribute__((format(printf, 1, 2))) void error(const char *fmt, ...);
 /* Print the message and the --help hint; returns EXIT_USAGE. */
 __attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ...);
-/* The accepted values of a knob, for messages. */
-void describe_range(const struct ksm_knob_info *k, char *buf, size_t size);
-/* Why setting @k failed with -@err, and how to fix it. */
-void explain_set_error(const struct ksm_knob_info *k, int err, char *buf, size_t size);
-/* Report a failed write of @k; returns EXIT_FAILURE. */
-int fail_set(const struct ksm_knob_info *k, int err);
-/* Report that KSM state could not be read; returns EXIT_FAILURE. */
-int fail_no_ksm(struct ksm_ctx *ctx, int err);
+/* The exit status for a library call that returned @err (0 or -errno). */
+int exit_status(int err);
+/*
+ * Report the failure of the library call that just returned @err: print
+ * "ksmctl: <ksm_strerror(err)>" and return exit_status(err). Call it before
+ * any other libksm call, which may replace the message.
+ */
+int fail(int err);
 
 /* output.c: formatting on stdout */
 void format_bytes(int64_t bytes, char *buf, size_t size);

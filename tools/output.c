@@ -37,88 +37,26 @@ int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-/* The accepted values of a knob, for error messages. */
-void describe_range(const struct ksm_knob_info *k, char *buf, size_t size)
+int exit_status(int err)
 {
-	if (k->values) {
-		size_t n = 0;
-		n += (size_t)snprintf(buf + n, size - n, "one of");
-		for (int i = 0; k->values[i] && n < size; i++)
-			n += (size_t)snprintf(buf + n, size - n, "%s %s", i ? "," : "", k->values[i]);
-		if (k->type == KSM_TYPE_ENUM && n < size && strcmp(k->name, "advisor_mode") != 0)
-			snprintf(buf + n, size - n, " (or %" PRId64 "-%" PRId64 ")", k->min, k->max);
-	} else if (k->type == KSM_TYPE_BOOL) {
-		snprintf(buf, size, "0 or 1 (or yes/no, on/off)");
-	} else {
-		snprintf(buf, size, "an integer from %" PRId64 " to %" PRId64, k->min, k->max);
-	}
-}
-
-/* Why setting @k failed, and how to fix it. */
-void explain_set_error(const struct ksm_knob_info *k, int err, char *buf, size_t size)
-{
-	char range[160];
-
 	switch (-err) {
-	case EBUSY:
-		if (k->requires & KSM_REQUIRES_NO_MERGED_PAGES)
-			snprintf(buf, size, "pages are still merged (run 'ksmctl unmerge' first, "
-					    "or let 'ksmctl set' and 'apply' do it with --allow-unmerge)");
-		else if (k->requires & KSM_REQUIRES_ADVISOR_NONE)
-			snprintf(buf, size, "the advisor controls it while advisor_mode is scan-time "
-					    "(run 'ksmctl set advisor_mode=none' first)");
-		else
-			snprintf(buf, size, "%s", strerror(-err));
-		break;
-	case EINVAL:
-		describe_range(k, range, sizeof(range));
-		snprintf(buf, size, "invalid value (expected %s)", range);
-		break;
-	case EPERM:
-		snprintf(buf, size, "it is a read-only counter");
-		break;
-	case EACCES:
-		snprintf(buf, size, "permission denied (KSM knobs are writable by root only)");
-		break;
-	case EROFS:
-		snprintf(buf, size, "sysfs is mounted read-only (in a container, point --sysroot "
-				    "at the host's root, e.g. /proc/1/root)");
-		break;
-	case ENOENT:
-		snprintf(buf, size, "this kernel has no such knob");
-		break;
-	case ENOMEM:
-		snprintf(buf, size, "the kernel ran out of memory");
-		break;
-	case EINTR:
-		snprintf(buf, size, "interrupted by a signal; the kernel left run=0");
-		break;
+	case 0:
+		return EXIT_SUCCESS;
+	case ETIMEDOUT:
+		return EXIT_TIMEOUT;
+	case EHOSTDOWN:
+		return EXIT_NOT_RUNNING;
+	case ENODATA:
+		return EXIT_NOTHING_REGISTERED;
 	default:
-		snprintf(buf, size, "%s", strerror(-err));
-		break;
+		return EXIT_FAILURE;
 	}
 }
 
-int fail_set(const struct ksm_knob_info *k, int err)
+int fail(int err)
 {
-	char why[256];
-
-	explain_set_error(k, err, why, sizeof(why));
-	error("cannot set %s: %s", k->name, why);
-	return EXIT_FAILURE;
-}
-
-int fail_no_ksm(struct ksm_ctx *ctx, int err)
-{
-	const char *root = ksm_get_sysroot(ctx);
-
-	if (err == -ENOENT)
-		error("KSM is not available: %s%ssys/kernel/mm/ksm does not exist "
-		      "(kernel built without CONFIG_KSM, or sysfs not mounted)",
-		      root, root[strlen(root) - 1] == '/' ? "" : "/");
-	else
-		error("cannot read KSM state: %s", strerror(-err));
-	return EXIT_FAILURE;
+	error("%s", ksm_strerror(err));
+	return exit_status(err);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -134,7 +134,9 @@ START_TEST(bad_sysroot)
 	struct result r = ksmctl("--sysroot", "/nonexistent/libksm", "status");
 
 	ck_assert_int_eq(r.status, 1);
-	ck_assert_ptr_nonnull(strstr(r.err, "cannot open system root '/nonexistent/libksm'"));
+	ck_assert_str_eq(r.out, "");
+	ck_assert_ptr_nonnull(strstr(r.err, "system root"));
+	ck_assert_ptr_nonnull(strstr(r.err, "/nonexistent/libksm"));
 	result_free(&r);
 }
 END_TEST
@@ -185,7 +187,7 @@ START_TEST(get_errors)
 	r = ksmctl(sysroot_opt, "get", "run", "smart_scan");
 	ck_assert_int_eq(r.status, 1);
 	ck_assert_str_eq(r.out, "run=0\n");
-	ck_assert_ptr_nonnull(strstr(r.err, "cannot read smart_scan: this kernel has no such knob"));
+	ck_assert_ptr_nonnull(strstr(r.err, "cannot read smart_scan: this kernel has no such file"));
 	result_free(&r);
 }
 END_TEST
@@ -198,7 +200,8 @@ START_TEST(set_writes)
 	/* pages_to_scan together with the advisor on: the advisor would own it. */
 	r = ksmctl(sysroot_opt, "set", "pages_to_scan=500", "sleep_millisecs=10", "advisor_mode=scan-time");
 	ck_assert_int_eq(r.status, 1);
-	ck_assert_ptr_nonnull(strstr(r.err, "cannot set pages_to_scan: the advisor controls it"));
+	ck_assert_ptr_nonnull(strstr(r.err, "cannot set pages_to_scan: "));
+	ck_assert_ptr_nonnull(strstr(r.err, "advisor controls it"));
 	assert_file("pages_to_scan", "100\n");
 	assert_file("sleep_millisecs", "20\n");
 	assert_file("advisor_mode", "[none] scan-time\n");
@@ -226,8 +229,9 @@ START_TEST(set_validates_all_first)
 	use_tree("6.18");
 	r = ksmctl(sysroot_opt, "set", "pages_to_scan=500", "max_page_sharing=1");
 	ck_assert_int_eq(r.status, 1);
-	ck_assert_ptr_nonnull(strstr(r.err, "invalid value '1' for max_page_sharing "
-					    "(expected an integer from 2 to 2147483647)"));
+	/* The accepted values as the library describes them. */
+	ck_assert_ptr_nonnull(strstr(r.err, "'1' is not a valid value of max_page_sharing"));
+	ck_assert_ptr_nonnull(strstr(r.err, "2 to 2147483647"));
 	assert_file("pages_to_scan", "100\n");
 	assert_file("max_page_sharing", "256\n");
 	result_free(&r);
@@ -235,6 +239,14 @@ START_TEST(set_validates_all_first)
 	r = ksmctl(sysroot_opt, "set", "pages_to_scan=4294967296");
 	ck_assert_int_eq(r.status, 1);
 	assert_file("pages_to_scan", "100\n");
+	result_free(&r);
+
+	/* The accepted values come from the library, also for names. */
+	r = ksmctl(sysroot_opt, "set", "advisor_mode=2");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "'2' is not a valid value of advisor_mode"));
+	ck_assert_ptr_nonnull(strstr(r.err, "none or scan-time"));
+	assert_file("advisor_mode", "[none] scan-time\n");
 	result_free(&r);
 }
 END_TEST
@@ -246,15 +258,16 @@ START_TEST(set_errors_explain)
 	use_tree("6.18-merged");
 	r = ksmctl(sysroot_opt, "set", "merge_across_nodes=0");
 	ck_assert_int_eq(r.status, 1);
-	ck_assert_ptr_nonnull(strstr(r.err, "cannot set merge_across_nodes: pages are still merged "
-					    "(run 'ksmctl unmerge' first, or "));
-	ck_assert_ptr_nonnull(strstr(r.err, "--allow-unmerge"));
+	/* What failed, why, and both ways out. */
+	ck_assert_ptr_nonnull(strstr(r.err, "ksmctl: cannot set merge_across_nodes: 4 KSM pages are still merged"));
+	ck_assert_ptr_nonnull(strstr(r.err, "'ksmctl set --allow-unmerge'"));
+	ck_assert_ptr_nonnull(strstr(r.err, "'ksmctl unmerge'"));
 	assert_file("merge_across_nodes", "1\n");
 	result_free(&r);
 
 	r = ksmctl(sysroot_opt, "set", "pages_shared=1");
 	ck_assert_int_eq(r.status, 1);
-	ck_assert_ptr_nonnull(strstr(r.err, "cannot set pages_shared: it is a read-only counter"));
+	ck_assert_ptr_nonnull(strstr(r.err, "pages_shared is a counter"));
 	result_free(&r);
 
 	r = ksmctl(sysroot_opt, "set", "pages_to_scan");
@@ -266,8 +279,9 @@ START_TEST(set_errors_explain)
 	use_tree("6.18-advisor");
 	r = ksmctl(sysroot_opt, "set", "pages_to_scan=1000");
 	ck_assert_int_eq(r.status, 1);
-	ck_assert_ptr_nonnull(strstr(r.err, "cannot set pages_to_scan: the advisor controls it"));
-	ck_assert_ptr_nonnull(strstr(r.err, "ksmctl set advisor_mode=none"));
+	ck_assert_ptr_nonnull(strstr(r.err, "cannot set pages_to_scan: "));
+	ck_assert_ptr_nonnull(strstr(r.err, "advisor controls it"));
+	ck_assert_ptr_nonnull(strstr(r.err, "advisor_mode=none"));
 	assert_file("pages_to_scan", "500\n");
 	result_free(&r);
 	teardown();
@@ -275,7 +289,7 @@ START_TEST(set_errors_explain)
 	use_tree("4.18");
 	r = ksmctl(sysroot_opt, "set", "smart_scan=0");
 	ck_assert_int_eq(r.status, 1);
-	ck_assert_ptr_nonnull(strstr(r.err, "cannot set smart_scan: this kernel has no such knob"));
+	ck_assert_ptr_nonnull(strstr(r.err, "cannot set smart_scan: this kernel has no such file"));
 	result_free(&r);
 }
 END_TEST
@@ -327,7 +341,7 @@ START_TEST(features_json)
 	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	assert_json(r.out, "d['ksm'], d['advisor'], d['smart_scan'], d['selective_ksm'], d['prctl_memory_merge']",
 		    "(True, True, True, False, False)");
-	assert_json(r.out, "len(d)", "13");
+	assert_json(r.out, "len(d)", "12");
 	result_free(&r);
 	teardown();
 
@@ -394,6 +408,214 @@ START_TEST(usage)
 	r = ksmctl("status", "--bogus");
 	ck_assert_int_eq(r.status, 2);
 	result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Profiles: save and apply, by default below the system root                */
+
+/* The default profile of a context on @sysroot, as the library resolves it (malloc'd). */
+static char *profile_path(const char *sysroot)
+{
+	struct ksm_ctx *ctx;
+	char *path;
+
+	ck_assert_int_eq(ksm_new_at(&ctx, sysroot), 0);
+	path = strdup(ksm_profile_path(ctx));
+	ck_assert_ptr_nonnull(path);
+	ksm_unref(ctx);
+	return path;
+}
+
+/* What is known about a file that must not change: whether it exists, and its identity. */
+struct file_state {
+	int exists;
+	struct stat st;
+};
+
+static struct file_state file_state(const char *path)
+{
+	struct file_state fs = { 0 };
+
+	fs.exists = lstat(path, &fs.st) == 0;
+	ck_assert_msg(fs.exists || errno == ENOENT, "lstat %s: %s", path, strerror(errno));
+	return fs;
+}
+
+#define assert_unchanged(path, before)                                                       \
+	do {                                                                                 \
+		struct file_state _a = file_state(path);                                     \
+		ck_assert_msg(_a.exists == (before).exists, "%s appeared or vanished", path); \
+		if (_a.exists)                                                               \
+			ck_assert_msg(_a.st.st_ino == (before).st.st_ino &&                   \
+				      _a.st.st_size == (before).st.st_size &&                 \
+				      _a.st.st_mtim.tv_sec == (before).st.st_mtim.tv_sec &&   \
+				      _a.st.st_mtim.tv_nsec == (before).st.st_mtim.tv_nsec,   \
+				      "%s was changed", path);                                \
+	} while (0)
+
+/* mkdir -p of the directory that holds @path. */
+static void make_parent(const char *path)
+{
+	char *dir = strdup(path);
+
+	ck_assert_ptr_nonnull(dir);
+	for (char *p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		ck_assert_msg(mkdir(dir, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", dir, strerror(errno));
+		*p = '/';
+	}
+	free(dir);
+}
+
+START_TEST(save_below_sysroot)
+{
+	char *host, *path, *text;
+	struct file_state host_before;
+	struct result r;
+
+	use_tree("6.18");
+	host = profile_path("/");
+	path = profile_path(root);
+	ck_assert_msg(strncmp(path, root, strlen(root)) == 0 && path[strlen(root)] == '/',
+		      "default profile %s is not below %s", path, root);
+	host_before = file_state(host);
+
+	/* The tree has no configuration directory: it is made there, and only there. */
+	r = ksmctl(sysroot_opt, "save");
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_str_eq(r.err, "");
+	assert_unchanged(host, host_before);
+	text = tu_read("/", path);
+	ck_assert_msg(strstr(text, "pages_to_scan = 100\n") && strstr(text, "sleep_millisecs = 20\n") &&
+		      strstr(text, "advisor_mode = none\n"), "%s:\n%s", path, text);
+	ck_assert_msg(!strstr(text, "run =") && !strstr(text, "pages_shared"), "%s:\n%s", path, text);
+	free(text);
+	result_free(&r);
+
+	/* The same text on standard output. */
+	r = ksmctl(sysroot_opt, "save", "-");
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+	text = tu_read("/", path);
+	ck_assert_str_eq(r.out, text);
+	free(text);
+	result_free(&r);
+
+	/* KSM_SYSROOT is a system root as well. */
+	{
+		char env[4200];
+		const char *envv[] = { env, NULL };
+
+		ck_assert_int_eq(unlink(path), 0);
+		snprintf(env, sizeof(env), "KSM_SYSROOT=%s", root);
+		r = ksmctl_env(envv, -1, "save", NULL);
+		ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+		ck_assert_int_eq(access(path, F_OK), 0);
+		assert_unchanged(host, host_before);
+		result_free(&r);
+	}
+
+	/* A save that cannot be done below the sysroot fails; it does not go elsewhere. */
+	{
+		char *dir = strdup(path);
+		int fd;
+
+		ck_assert_ptr_nonnull(dir);
+		*strrchr(dir, '/') = '\0';
+		tu_rmtree(dir);
+		fd = open(dir, O_WRONLY | O_CREAT | O_EXCL, 0644); /* a file where the directory was */
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+		r = ksmctl(sysroot_opt, "save");
+		ck_assert_int_eq(r.status, 1);
+		ck_assert_str_eq(r.out, "");
+		ck_assert_msg(strstr(r.err, path) != NULL, "the message does not name %s: %s", path, r.err);
+		assert_unchanged(host, host_before);
+		result_free(&r);
+		free(dir);
+	}
+	free(path);
+	free(host);
+}
+END_TEST
+
+START_TEST(apply_below_sysroot)
+{
+	char *host, *path;
+	struct file_state host_before;
+	struct result r;
+
+	use_tree("6.18");
+	host = profile_path("/");
+	path = profile_path(root);
+	host_before = file_state(host);
+
+	/* No profile in the tree: --if-exists makes that a success with nothing done. */
+	r = ksmctl(sysroot_opt, "apply", "--if-exists");
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+	ck_assert_str_eq(r.err, "");
+	assert_file("sleep_millisecs", "20\n");
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "apply");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, path) != NULL, "the message does not name %s: %s", path, r.err);
+	assert_file("sleep_millisecs", "20\n");
+	result_free(&r);
+
+	make_parent(path);
+	tu_write("/", path, "# tuned\nsleep_millisecs = 50\npages_to_scan=300\n");
+	r = ksmctl(sysroot_opt, "apply", "--dry-run");
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+	ck_assert_str_eq(r.out, "sleep_millisecs=50\npages_to_scan=300\n");
+	assert_file("sleep_millisecs", "20\n");
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "apply");
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_str_eq(r.err, "");
+	assert_file("sleep_millisecs", "50\n");
+	assert_file("pages_to_scan", "300\n");
+	assert_unchanged(host, host_before);
+	result_free(&r);
+
+	/* A bad line: nothing is written, and the message points at the line. */
+	tu_write("/", path, "sleep_millisecs = 70\npages_to_scan = lots\n");
+	r = ksmctl(sysroot_opt, "apply");
+	ck_assert_int_eq(r.status, 1);
+	{
+		char *where;
+
+		ck_assert_int_ne(asprintf(&where, "ksmctl: %s:2: 'lots' is not a valid value of pages_to_scan",
+					  path), -1);
+		ck_assert_msg(strstr(r.err, where) != NULL, "want '%s' in: %s", where, r.err);
+		free(where);
+	}
+	assert_file("sleep_millisecs", "50\n");
+	result_free(&r);
+
+	tu_write("/", path, "pages_sharing = 3\n");
+	r = ksmctl(sysroot_opt, "apply");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, ":1: pages_sharing is a counter"));
+	result_free(&r);
+
+	/* An explicit file is used as it is. */
+	r = ksmctl(sysroot_opt, "apply", "/nonexistent/libksm.conf");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "/nonexistent/libksm.conf"));
+	result_free(&r);
+	r = ksmctl(sysroot_opt, "apply", "--if-exists", "/nonexistent/libksm.conf");
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "apply", "a", "b");
+	ck_assert_int_eq(r.status, 2);
+	result_free(&r);
+	free(path);
+	free(host);
 }
 END_TEST
 
@@ -517,6 +739,8 @@ static Suite *cli_suite(void)
 	tcase_add_test(fake, start_max_kernel_pages);
 	tcase_add_test(fake, features_json);
 	tcase_add_test(fake, knobs_json);
+	tcase_add_test(fake, save_below_sysroot);
+	tcase_add_test(fake, apply_below_sysroot);
 	tcase_add_test(fake, usage);
 	suite_add_tcase(s, fake);
 

@@ -116,6 +116,32 @@ START_TEST(create_remove)
 }
 END_TEST
 
+/*
+ * With partition syscalls configured, ksm_partition_open() makes partitions
+ * that live only as long as their descriptor: ksmctl cannot create one for
+ * later. A malformed setting is reported by the library.
+ */
+START_TEST(create_syscall_backend)
+{
+	const char *syscalls[] = { "LIBKSM_SKSM_SYSCALLS=467,468", NULL };
+	const char *bogus[] = { "LIBKSM_SKSM_SYSCALLS=bogus", NULL };
+	struct result r;
+
+	r = ksmctl_env(syscalls, -1, sysroot_opt, "partition", "create", "vm2", NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_ptr_nonnull(strstr(r.err, "cannot create partition 'vm2'"));
+	ck_assert_ptr_nonnull(strstr(r.err, "only while a process holds them open"));
+	result_free(&r);
+
+	r = ksmctl_env(bogus, -1, sysroot_opt, "partition", "create", "vm2", NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "LIBKSM_SKSM_SYSCALLS"));
+	result_free(&r);
+	assert_file("control/add_partition", "");
+}
+END_TEST
+
 START_TEST(merge_unmerge)
 {
 	struct result r;
@@ -141,19 +167,19 @@ START_TEST(merge_unmerge)
 	r = ksmctl(sysroot_opt, "partition", "unmerge", "tenant-a", "1234", "0x1000", "0x1000");
 	ck_assert_int_eq(r.status, 1);
 	ck_assert_ptr_nonnull(strstr(r.err, "cannot unmerge a range"));
-	ck_assert_ptr_nonnull(strstr(r.err, "'ksmctl partition unmerge tenant-a 1234'"));
+	ck_assert_ptr_nonnull(strstr(r.err, "'ksmctl partition unmerge tenant-a PID'"));
 	assert_file("tenant-a/trigger_unmerge", "");
 	result_free(&r);
 
 	r = ksmctl(sysroot_opt, "partition", "merge", "nope", "1234", "0x1000", "0x1000");
 	ck_assert_int_eq(r.status, 1);
-	ck_assert_str_eq(r.err, "ksmctl: cannot merge into partition 'nope': no such partition "
-				"(see 'ksmctl partition list')\n");
+	ck_assert_ptr_nonnull(strstr(r.err, "ksmctl: cannot open partition 'nope': no such partition"));
+	ck_assert_ptr_nonnull(strstr(r.err, "'ksmctl partition list'"));
 	result_free(&r);
 
 	r = ksmctl(sysroot_opt, "partition", "merge", "tenant-a", "1234", "0x1000", "0");
 	ck_assert_int_eq(r.status, 1);
-	ck_assert_ptr_nonnull(strstr(r.err, "is empty or wraps"));
+	ck_assert_ptr_nonnull(strstr(r.err, "cannot merge into partition 'tenant-a': the range is empty"));
 	result_free(&r);
 }
 END_TEST
@@ -254,11 +280,10 @@ static void assert_unavailable(struct result *r)
 {
 	ck_assert_int_eq(r->status, 1);
 	ck_assert_str_eq(r->out, "");
-	ck_assert_ptr_nonnull(strstr(r->err, "Selective KSM partitions are not available"));
-	ck_assert_ptr_nonnull(strstr(r->err, "'selective_ksm'"));
+	ck_assert_ptr_nonnull(strstr(r->err, "ksmctl: Selective KSM partitions are not available"));
+	ck_assert_ptr_nonnull(strstr(r->err, "LIBKSM_SKSM_SYSCALLS"));
 	ck_assert_ptr_nonnull(strstr(r->err, "'ksmctl merge-now'"));
 	ck_assert_ptr_nonnull(strstr(r->err, "'ksmctl exec'"));
-	ck_assert_ptr_nonnull(strstr(r->err, "'ksmctl run'"));
 }
 
 START_TEST(stock_live)
@@ -326,6 +351,7 @@ static Suite *cli_partition_suite(void)
 	tcase_add_checked_fixture(tc, setup_rfc, teardown_rfc);
 	tcase_add_test(tc, list);
 	tcase_add_test(tc, create_remove);
+	tcase_add_test(tc, create_syscall_backend);
 	tcase_add_test(tc, merge_unmerge);
 	tcase_add_test(tc, status);
 	tcase_add_test(tc, usage);

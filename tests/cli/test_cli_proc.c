@@ -147,7 +147,11 @@ START_TEST(ps_sort)
 }
 END_TEST
 
-/* Before 6.4 there is no profit: the merged pages stand in for it. */
+/*
+ * Before 6.4 the kernel has no profit figure: PROFIT is the library's
+ * estimate (the saved bytes less 64 bytes per rmap item on 64-bit builds),
+ * and the sort follows it.
+ */
 START_TEST(ps_old_kernels)
 {
 	char line[256];
@@ -159,11 +163,14 @@ START_TEST(ps_old_kernels)
 	r = ksmctl(sysroot_opt, "ps");
 	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	assert_pids(r.out, "1300 1234");
-	/* Only the merged pages are known; the rest is "-". */
+	/* Only the merged pages are known; the other kernel figures are "-". */
 	ck_assert_ptr_nonnull(strstr(line_of(r.out, 1234, line, sizeof(line)),
-				     "          -          -          - -         -"));
-	if (sysconf(_SC_PAGESIZE) == 4096)
-		ck_assert_str_eq(line, "   1234 qemu-kvm           8.0 MiB          -          -          - -         -");
+				     " qemu-kvm "));
+	ck_assert_ptr_nonnull(strstr(line, "          -          - "));
+	ck_assert_ptr_nonnull(strstr(line, " -         -"));
+	if (sysconf(_SC_PAGESIZE) == 4096 && sizeof(long) == 8)
+		/* No rmap items known: the estimate is the saved 2048 pages. */
+		ck_assert_str_eq(line, "   1234 qemu-kvm           8.0 MiB          -          -    8.0 MiB -         -");
 	result_free(&r);
 	teardown();
 
@@ -173,9 +180,10 @@ START_TEST(ps_old_kernels)
 	assert_pids(r.out, "812 4242");
 	/* 3000 merged pages from ksm_merging_pages, since ksm_stat lacks them. */
 	line_of(r.out, 812, line, sizeof(line));
-	ck_assert_ptr_nonnull(strstr(line, "          -       4096          - -         -"));
-	if (sysconf(_SC_PAGESIZE) == 4096)
-		ck_assert_str_eq(line, "    812 qemu-kvm          11.7 MiB          -       4096          - -         -");
+	ck_assert_ptr_nonnull(strstr(line, "          -       4096 "));
+	if (sysconf(_SC_PAGESIZE) == 4096 && sizeof(long) == 8)
+		/* 3000 * 4096 - 4096 * 64 = 12025856 bytes. */
+		ck_assert_str_eq(line, "    812 qemu-kvm          11.7 MiB          -       4096   11.5 MiB -         -");
 	result_free(&r);
 	teardown();
 
@@ -184,12 +192,11 @@ START_TEST(ps_old_kernels)
 	r = ksmctl(sysroot_opt, "ps");
 	ck_assert_int_eq(r.status, 1);
 	ck_assert_str_eq(r.out, "");
-	ck_assert_ptr_nonnull(strstr(r.err, "cannot list processes: this kernel has no per-process KSM figures"));
+	ck_assert_ptr_nonnull(strstr(r.err, "this kernel has no per-process KSM figures"));
 	result_free(&r);
 	r = ksmctl(sysroot_opt, "ps", "1234");
 	ck_assert_int_eq(r.status, 1);
-	ck_assert_ptr_nonnull(strstr(r.err, "cannot read KSM figures of process 1234: "
-					    "this kernel has no per-process KSM figures"));
+	ck_assert_ptr_nonnull(strstr(r.err, "this kernel has no per-process KSM figures"));
 	result_free(&r);
 }
 END_TEST
@@ -301,14 +308,14 @@ START_TEST(ps_pids)
 
 	r = ksmctl(sysroot_opt, "ps", "99999");
 	ck_assert_int_eq(r.status, 1);
-	ck_assert_ptr_nonnull(strstr(r.err, "cannot read KSM figures of process 99999: no such process"));
+	ck_assert_ptr_nonnull(strstr(r.err, "cannot read the KSM figures of process 99999: there is no such process"));
 	result_free(&r);
 
 	/* The others are still shown. */
 	r = ksmctl(sysroot_opt, "ps", "2001", "99999");
 	ck_assert_int_eq(r.status, 1);
 	assert_pids(r.out, "2001");
-	ck_assert_ptr_nonnull(strstr(r.err, "process 99999: no such process"));
+	ck_assert_ptr_nonnull(strstr(r.err, "process 99999: there is no such process"));
 	result_free(&r);
 
 	r = ksmctl(sysroot_opt, "ps", "abc");
@@ -345,7 +352,46 @@ START_TEST(ps_usage)
 END_TEST
 
 /* ------------------------------------------------------------------------ */
-/* wait                                                                      */
+/* wait and merge-now                                                        */
+
+/*
+ * Give the copy a process with memory registered for merging (in the 6.14+
+ * ksm_stat format of the 6.18 trees), so that ksmd has something to scan.
+ */
+static void add_registered_process(void)
+{
+	char dir[4200];
+
+	snprintf(dir, sizeof(dir), "%s/proc/4100", root);
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	tu_write(root, "proc/4100/comm", "qemu-kvm\n");
+	tu_write(root, "proc/4100/ksm_merging_pages", "0\n");
+	tu_write(root, "proc/4100/ksm_stat", "ksm_rmap_items 0\nksm_zero_pages 0\nksm_merging_pages 0\n"
+					     "ksm_process_profit 0\nksm_merge_any: no\nksm_mergeable: yes\n");
+}
+
+/* Every knob file of the copy, concatenated with names, for before/after comparisons. */
+static char *knob_files(void)
+{
+	size_t cap = 8192, n = 0;
+	char *all = malloc(cap);
+
+	ck_assert_ptr_nonnull(all);
+	all[0] = '\0';
+	for (int i = 0; i < ksm_knob_count(); i++) {
+		char rel[256], path[4500], *text;
+
+		snprintf(rel, sizeof(rel), "sys/kernel/mm/ksm/%s", ksm_knob_info(i)->name);
+		snprintf(path, sizeof(path), "%s/%s", root, rel);
+		if (access(path, F_OK) != 0)
+			continue;
+		text = tu_read(root, rel);
+		n += (size_t)snprintf(all + n, cap - n, "%s=%s", ksm_knob_info(i)->name, text);
+		ck_assert_uint_lt(n, cap);
+		free(text);
+	}
+	return all;
+}
 
 START_TEST(wait_timeout)
 {
@@ -353,18 +399,20 @@ START_TEST(wait_timeout)
 	int64_t t0, elapsed;
 
 	use_tree("6.18-merged"); /* run 1, full_scans stays 7 */
+	add_registered_process();
 	t0 = now_ms();
 	r = ksmctl(sysroot_opt, "wait", "--timeout", "0.2");
 	elapsed = now_ms() - t0;
 	ck_assert_int_eq(r.status, 3);
 	ck_assert_str_eq(r.out, "");
-	ck_assert_ptr_nonnull(strstr(r.err, "timed out before 1 full scan completed"));
+	ck_assert_ptr_nonnull(strstr(r.err, "timed out"));
+	ck_assert_ptr_nonnull(strstr(r.err, "0 of 1 full scan completed"));
 	ck_assert_msg(elapsed >= 150 && elapsed < 2000, "exited after %lld ms", (long long)elapsed);
 	result_free(&r);
 
 	r = ksmctl(sysroot_opt, "wait", "-n", "3", "-t", "0.1");
 	ck_assert_int_eq(r.status, 3);
-	ck_assert_ptr_nonnull(strstr(r.err, "timed out before 3 full scans completed"));
+	ck_assert_ptr_nonnull(strstr(r.err, "0 of 3 full scans completed"));
 	result_free(&r);
 }
 END_TEST
@@ -376,6 +424,7 @@ START_TEST(wait_not_running)
 	use_tree("6.18"); /* run 0 */
 	r = ksmctl(sysroot_opt, "wait", "--timeout", "0.2");
 	ck_assert_int_eq(r.status, 4);
+	ck_assert_str_eq(r.out, "");
 	ck_assert_ptr_nonnull(strstr(r.err, "ksmd is not running"));
 	result_free(&r);
 
@@ -393,24 +442,85 @@ START_TEST(wait_not_running)
 }
 END_TEST
 
-/* No timeout and nothing registered: ksmd would never complete a scan. */
-START_TEST(wait_nothing_registered)
+/* Make the active processes of a 6.18 copy idle: nothing is registered any more. */
+static void unregister_all(void)
 {
 	static const int active[] = { 2001, 2002, 2003, 2004 };
 	char rel[64];
-	struct result r;
 
-	use_tree("6.18");
-	tu_write(root, "sys/kernel/mm/ksm/run", "1\n");
 	for (size_t i = 0; i < sizeof(active) / sizeof(active[0]); i++) {
 		snprintf(rel, sizeof(rel), "proc/%d/ksm_stat", active[i]);
 		tu_write(root, rel, "ksm_rmap_items 0\nksm_zero_pages 0\nksm_merging_pages 0\n"
 				    "ksm_process_profit 0\nksm_merge_any: no\nksm_mergeable: no\n");
 	}
-	r = ksmctl(sysroot_opt, "wait");
+}
+
+/* Nothing registered: ksmd would never complete a scan. Said at once, timeout or not. */
+START_TEST(wait_nothing_registered)
+{
+	static const char *const timeouts[] = { NULL, "5000", "0.5" };
+	struct result r;
+	int64_t t0, elapsed;
+
+	use_tree("6.18");
+	tu_write(root, "sys/kernel/mm/ksm/run", "1\n");
+	unregister_all();
+	for (size_t i = 0; i < sizeof(timeouts) / sizeof(timeouts[0]); i++) {
+		t0 = now_ms();
+		if (timeouts[i])
+			r = ksmctl(sysroot_opt, "wait", "--timeout", timeouts[i]);
+		else
+			r = ksmctl(sysroot_opt, "wait");
+		elapsed = now_ms() - t0;
+		ck_assert_msg(r.status == 5, "--timeout %s: status %d, stderr: %s", timeouts[i], r.status, r.err);
+		ck_assert_str_eq(r.out, "");
+		ck_assert_ptr_nonnull(strstr(r.err, "no process has memory registered for merging"));
+		/* Not after a second of idle polling, nor after the timeout. */
+		ck_assert_msg(elapsed < 900, "--timeout %s: exited after %lld ms", timeouts[i],
+			      (long long)elapsed);
+		result_free(&r);
+	}
+	teardown();
+
+	/* A tree whose only process is the caller, which has nothing registered. */
+	use_tree("6.18-merged");
+	r = ksmctl(sysroot_opt, "wait", "-n", "2", "--timeout", "5000");
 	ck_assert_int_eq(r.status, 5);
-	ck_assert_ptr_nonnull(strstr(r.err, "no process has memory registered for merging"));
 	result_free(&r);
+}
+END_TEST
+
+/* merge-now with nothing registered: exit 5 at once, and the knobs are as before. */
+START_TEST(merge_now_nothing_registered)
+{
+	static const char *const timeouts[] = { "5000", NULL };
+	char run[4200], *before, *after;
+	struct result r;
+	int64_t t0, elapsed;
+
+	use_tree("6.18");
+	unregister_all();
+	snprintf(run, sizeof(run), "%s/run", root); /* where the boost keeps its record */
+	ck_assert_int_eq(mkdir(run, 0755), 0);
+	before = knob_files();
+	for (size_t i = 0; i < sizeof(timeouts) / sizeof(timeouts[0]); i++) {
+		t0 = now_ms();
+		if (timeouts[i])
+			r = ksmctl(sysroot_opt, "merge-now", "--timeout", timeouts[i]);
+		else
+			r = ksmctl(sysroot_opt, "merge-now");
+		elapsed = now_ms() - t0;
+		ck_assert_msg(r.status == 5, "--timeout %s: status %d, stderr: %s", timeouts[i], r.status, r.err);
+		ck_assert_str_eq(r.out, "");
+		ck_assert_ptr_nonnull(strstr(r.err, "no process has memory registered for merging"));
+		ck_assert_msg(elapsed < 900, "--timeout %s: exited after %lld ms", timeouts[i],
+			      (long long)elapsed);
+		after = knob_files();
+		ck_assert_str_eq(after, before);
+		free(after);
+		result_free(&r);
+	}
+	free(before);
 }
 END_TEST
 
@@ -422,6 +532,7 @@ START_TEST(wait_done)
 	int status;
 
 	use_tree("6.18-merged");
+	add_registered_process();
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -469,6 +580,18 @@ START_TEST(wait_usage)
 	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "Usage: ksmctl wait "));
 	ck_assert_ptr_nonnull(strstr(r.out, "3 timed out"));
+	ck_assert_ptr_nonnull(strstr(r.out, "5 nothing registered"));
+	result_free(&r);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = ksmctl(sysroot_opt, "merge-now", bad[i][0], bad[i][1]);
+		ck_assert_msg(r.status == 2, "merge-now %s %s: status %d", bad[i][0], bad[i][1], r.status);
+		result_free(&r);
+	}
+	r = ksmctl(sysroot_opt, "merge-now", "--help");
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "Usage: ksmctl merge-now "));
+	ck_assert_ptr_nonnull(strstr(r.out, "5 nothing"));
 	result_free(&r);
 }
 END_TEST
@@ -612,6 +735,7 @@ static Suite *cli_proc_suite(void)
 	tcase_add_test(wait, wait_timeout);
 	tcase_add_test(wait, wait_not_running);
 	tcase_add_test(wait, wait_nothing_registered);
+	tcase_add_test(wait, merge_now_nothing_registered);
 	tcase_add_test(wait, wait_done);
 	tcase_add_test(wait, wait_usage);
 	suite_add_tcase(s, wait);

@@ -335,11 +335,12 @@ static int record_holders(void)
 /* 1. a failing write in the middle of a transaction                        */
 
 /*
- * Two five-knob transactions; the third planned write is made to fail. The
- * values differ from the current ones (whatever state the machine is in),
- * and are listed in the order the plan must have.
+ * Two transactions; the third planned write is made to fail. The values
+ * differ from the current ones (whatever state the machine is in), and are
+ * listed in the order the plan must have (include/ksm.h, ksm_txn_plan()).
  */
 struct fault_set {
+	int n;
 	int knob[5];
 	int64_t value[5];
 };
@@ -352,22 +353,25 @@ static int64_t other_than(const char *name, int64_t want, int64_t alt)
 static void fault_values(int which, struct fault_set *f)
 {
 	if (which == 0) {
-		/* switching the advisor on resets pages_to_scan: the rollback must undo that too */
+		/*
+		 * advisor_mode is written before the failing write, and
+		 * switching the advisor on and off again resets pages_to_scan:
+		 * the rollback must undo that too
+		 */
 		*f = (struct fault_set){
-			{ KSM_KNOB_ADVISOR_MAX_CPU, KSM_KNOB_ADVISOR_MODE, KSM_KNOB_SLEEP_MILLISECS,
-			  KSM_KNOB_STABLE_NODE_CHAINS_PRUNE_MILLISECS, KSM_KNOB_SMART_SCAN },
+			4,
+			{ KSM_KNOB_ADVISOR_MAX_CPU, KSM_KNOB_ADVISOR_MODE, KSM_KNOB_MAX_PAGE_SHARING, KSM_KNOB_RUN },
 			{ other_than("advisor_max_cpu", 55, 56), KSM_ADVISOR_SCAN_TIME,
-			  other_than("sleep_millisecs", 7, 8),
-			  other_than("stable_node_chains_prune_millisecs", 1500, 1501),
-			  1 - raw_num("smart_scan") },
+			  other_than("max_page_sharing", 300, 301), other_than("run", KSM_RUN_STOP, KSM_RUN_MERGE) },
 		};
 	} else {
 		*f = (struct fault_set){
-			{ KSM_KNOB_ADVISOR_MAX_CPU, KSM_KNOB_PAGES_TO_SCAN, KSM_KNOB_MAX_PAGE_SHARING,
-			  KSM_KNOB_SLEEP_MILLISECS, KSM_KNOB_USE_ZERO_PAGES },
-			{ other_than("advisor_max_cpu", 55, 56), other_than("pages_to_scan", 1234, 1235),
-			  other_than("max_page_sharing", 300, 301), other_than("sleep_millisecs", 7, 8),
-			  1 - raw_num("use_zero_pages") },
+			5,
+			{ KSM_KNOB_SLEEP_MILLISECS, KSM_KNOB_USE_ZERO_PAGES, KSM_KNOB_ADVISOR_MAX_CPU,
+			  KSM_KNOB_PAGES_TO_SCAN, KSM_KNOB_MAX_PAGE_SHARING },
+			{ other_than("sleep_millisecs", 7, 8), 1 - raw_num("use_zero_pages"),
+			  other_than("advisor_max_cpu", 55, 56), other_than("pages_to_scan", 1234, 1235),
+			  other_than("max_page_sharing", 300, 301) },
 		};
 	}
 }
@@ -375,14 +379,14 @@ static void fault_values(int which, struct fault_set *f)
 /* Named in reverse plan order, so that the plan has to sort them. */
 static void fault_txn(const struct fault_set *f, struct ksm_txn *txn)
 {
-	for (int i = 4; i >= 0; i--)
+	for (int i = f->n - 1; i >= 0; i--)
 		ck_assert_int_eq(ksm_txn_set(txn, f->knob[i], f->value[i]), 0);
 }
 
 static void fault_plan_text(const struct fault_set *f, char *buf, size_t size)
 {
 	buf[0] = '\0';
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < f->n; i++) {
 		char value[64];
 		size_t len = strlen(buf);
 
@@ -444,7 +448,7 @@ static void commit_with_ro_knob(const struct fault_set *f, const char *knob, str
 				fault_txn(f, txn);
 				c.ret = ksm_txn_commit(txn, 0, &c.failed);
 			}
-			ksm_txn_free(txn);
+			ksm_txn_unref(txn);
 			ksm_unref(ctx);
 		}
 		if (write(pfd[1], &c, sizeof(c)) != (ssize_t)sizeof(c))
@@ -482,11 +486,11 @@ START_TEST(test_txn_fault)
 	ck_assert_int_eq(ksm_txn_new(ctx, &txn), 0);
 	fault_txn(&f, txn);
 	n = plan_text(txn, 0, steps, 16, plan, sizeof(plan));
-	ck_assert_msg(n == 5 && strcmp(plan, expect) == 0, "plan %d [%s], expected 5 [%s]", n, plan, expect);
+	ck_assert_msg(n == f.n && strcmp(plan, expect) == 0, "plan %d [%s], expected %d [%s]", n, plan, f.n, expect);
 	third = steps[2].knob;
 	printf("    plan: %s; failing: %s\n", plan, ksm_knob_info(third)->name);
 	/* nothing allocated across fork(): the child exits without freeing the parent's objects */
-	txn = ksm_txn_free(txn);
+	txn = ksm_txn_unref(txn);
 	ctx = ksm_unref(ctx);
 
 	ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -518,7 +522,7 @@ START_TEST(test_txn_fault)
 
 		/*
 		 * advisor_mode scan-time and back to none left pages_to_scan at
-		 * the kernel's 100: written back only if it was something else
+		 * the kernel's 100: written back (once) only if it was something else
 		 */
 		if (k == KSM_KNOB_PAGES_TO_SCAN && _i == 0)
 			want = strtoll(before.text[snap_index(&before, "pages_to_scan")], NULL, 10) != 100;
@@ -542,7 +546,7 @@ static int commit2(struct ksm_ctx *ctx, unsigned int flags, int *failed, int k1,
 	if (k2 >= 0)
 		ck_assert_int_eq(ksm_txn_set(txn, k2, v2), 0);
 	r = ksm_txn_commit(txn, flags, failed);
-	ksm_txn_free(txn);
+	ksm_txn_unref(txn);
 	return r;
 }
 
@@ -648,7 +652,7 @@ START_TEST(test_txn_unmerge)
 	ck_assert_int_eq(raw_num("pages_shared"), 0);
 	ck_assert_int_eq(raw_num("pages_sharing"), 0);
 	ASSERT_SNAP(&before, skip_man, "after the unmerging commit");
-	ksm_txn_free(txn);
+	ksm_txn_unref(txn);
 	area_unmap(&a);
 	ksm_unref(ctx);
 }
@@ -755,7 +759,7 @@ START_TEST(test_profile_roundtrip)
 END_TEST
 
 /* ------------------------------------------------------------------------ */
-/* 5. ksm_merge_now of 64 MiB                                                */
+/* 5. ksm_merge_range of 64 MiB                                               */
 
 static int64_t self_ksm_stat(const char *key)
 {
@@ -769,7 +773,7 @@ static int64_t self_ksm_stat(const char *key)
 	return -1;
 }
 
-START_TEST(test_merge_now_64m)
+START_TEST(test_merge_range_64m)
 {
 	struct ksm_ctx *ctx = new_ctx();
 	struct area a;
@@ -789,19 +793,19 @@ START_TEST(test_merge_now_64m)
 	snap_take(&before);
 
 	t0 = now_s();
-	r = ksm_merge_now(ctx, a.p, a.len, 20000, &merged);
+	r = ksm_merge_range(ctx, a.p, a.len, 20000, &merged);
 	t = now_s() - t0;
-	ck_assert_msg(r == 0, "ksm_merge_now(64 MiB) = %d (%s) after %.3f s", r, strerror(-r), t);
-	printf("    ksm_merge_now(64 MiB): %.3f s, full_scans %" PRId64 ", merged %" PRIu64 " bytes\n", t,
+	ck_assert_msg(r == 0, "ksm_merge_range(64 MiB) = %d (%s) after %.3f s", r, strerror(-r), t);
+	printf("    ksm_merge_range(64 MiB): %.3f s, full_scans %" PRId64 ", merged %" PRIu64 " bytes\n", t,
 	       raw_num("full_scans"), merged);
 	ck_assert_msg(merged == (uint64_t)64 << 20, "merged %" PRIu64 " bytes, expected %u", merged, 64u << 20);
 	ck_assert_int_eq(raw_num("pages_shared"), 64);
 	ck_assert_int_eq(raw_num("pages_sharing"), 16320);
 	ck_assert_int_eq(self_ksm_stat("ksm_merging_pages"), 16384);
 	/* the boost is over: every knob as before; the saved run=2 comes back as 0 */
-	ASSERT_SNAP(&before, skip_run, "after ksm_merge_now");
+	ASSERT_SNAP(&before, skip_run, "after ksm_merge_range");
 	ck_assert_int_eq(raw_num("run"), 0);
-	ASSERT_NO_RECORD("after ksm_merge_now");
+	ASSERT_NO_RECORD("after ksm_merge_range");
 	area_unmap(&a);
 	ksm_unref(ctx);
 }
@@ -826,7 +830,7 @@ static uint64_t pfn_of(const void *addr)
  * A range inside a bigger mapping that already holds KSM pages: smaps counts
  * the whole mapping, so the range's own pages must still be waited for.
  */
-START_TEST(test_merge_now_part)
+START_TEST(test_merge_range_part)
 {
 	struct ksm_ctx *ctx = new_ctx();
 	long ps = sysconf(_SC_PAGESIZE);
@@ -840,19 +844,19 @@ START_TEST(test_merge_now_part)
 	/* Pages 100 and up made unique; the first 100 merge. */
 	for (size_t i = 100; i < a.pages; i++)
 		memcpy(a.p + i * (size_t)ps, &i, sizeof(i));
-	r = ksm_merge_now(ctx, a.p, 100 * (size_t)ps, 20000, &merged);
-	ck_assert_msg(r == 0, "ksm_merge_now(first half) = %d", r);
+	r = ksm_merge_range(ctx, a.p, 100 * (size_t)ps, 20000, &merged);
+	ck_assert_msg(r == 0, "ksm_merge_range(first half) = %d", r);
 	ck_assert_uint_eq(pfn_of(a.p), pfn_of(a.p + 99 * (size_t)ps));
 
 	/* Two fresh identical pages in the unmerged half, merged on their own. */
 	memset(a.p + 150 * (size_t)ps, 0x5a, (size_t)ps);
 	memset(a.p + 151 * (size_t)ps, 0x5a, (size_t)ps);
 	ck_assert_uint_ne(pfn_of(a.p + 150 * (size_t)ps), pfn_of(a.p + 151 * (size_t)ps));
-	r = ksm_merge_now(ctx, a.p + 150 * (size_t)ps, 2 * (size_t)ps, 20000, &merged);
-	ck_assert_msg(r == 0, "ksm_merge_now(two pages) = %d", r);
+	r = ksm_merge_range(ctx, a.p + 150 * (size_t)ps, 2 * (size_t)ps, 20000, &merged);
+	ck_assert_msg(r == 0, "ksm_merge_range(two pages) = %d", r);
 	ck_assert_msg(pfn_of(a.p + 150 * (size_t)ps) == pfn_of(a.p + 151 * (size_t)ps),
-		      "the two pages of the range were not merged when ksm_merge_now returned");
-	ASSERT_NO_RECORD("after ksm_merge_now");
+		      "the two pages of the range were not merged when ksm_merge_range returned");
+	ASSERT_NO_RECORD("after ksm_merge_range");
 	area_unmap(&a);
 	ksm_unref(ctx);
 }
@@ -865,7 +869,7 @@ END_TEST
 
 struct msg {
 	int who;
-	char what; /* B began, E about to end, S scan_now done, D ended */
+	char what; /* B began, E about to end, S merge_now done, D ended */
 	int ret;
 };
 
@@ -894,7 +898,7 @@ static void booster(int who, int go, int release, int report)
 	if (ksm_new_at(&ctx, "/") < 0)
 		_exit(4);
 	if (who % 2) {
-		/* something to scan for ksm_scan_now */
+		/* something to scan for ksm_merge_now */
 		long ps = sysconf(_SC_PAGESIZE);
 		a.len = 64 * (size_t)ps;
 		a.p = mmap(NULL, a.len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -914,7 +918,7 @@ static void booster(int who, int go, int release, int report)
 	sleep_ms(50 + rand() % 251);
 	send_msg(report, who, 'E', 0);
 	if (who % 2)
-		send_msg(report, who, 'S', ksm_scan_now(ctx, 2, 10000));
+		send_msg(report, who, 'S', ksm_merge_now(ctx, 2, 10000));
 	send_msg(report, who, 'D', ksm_boost_end(b));
 	ksm_unref(ctx);
 	_exit(0);
@@ -972,7 +976,7 @@ START_TEST(test_concurrent_boosts)
 			if (m.what == 'E')
 				ending++;
 			if (m.what == 'S')
-				ck_assert_msg(m.ret == 0, "booster %d: ksm_scan_now = %d (%s)", m.who, m.ret,
+				ck_assert_msg(m.ret == 0, "booster %d: ksm_merge_now = %d (%s)", m.who, m.ret,
 					      strerror(-m.ret));
 			if (m.what == 'D') {
 				ck_assert_msg(m.ret == 0, "booster %d: ksm_boost_end = %d (%s)", m.who, m.ret,
@@ -1136,10 +1140,11 @@ START_TEST(test_merge_now_sigint)
 }
 END_TEST
 
-static int count_proc(const struct ksm_proc *p, void *data)
+/* Processes with memory registered for merging. */
+static int count_registered(const struct ksm_proc *p, void *data)
 {
-	(void)p;
-	(*(int *)data)++;
+	if (p->stats.ksm_mergeable == 1 || p->stats.ksm_merge_any == 1)
+		(*(int *)data)++;
 	return 0;
 }
 
@@ -1147,45 +1152,54 @@ START_TEST(test_merge_now_timeout)
 {
 	struct ksm_ctx *ctx = new_ctx();
 	struct snap before;
+	struct area a;
 	char out[2048];
-	const char *scans;
-	int status, busy = 0;
+	int status, registered = 0, r;
 	double t0, t;
 
 	snap_take(&before);
 	/*
-	 * Nothing of ours is registered. If no process is, one scan can never
-	 * complete; if other processes are (or register meanwhile), ask for
-	 * more scans than 0.5 s can give.
+	 * Nothing registered anywhere: no scan can ever complete, so merge now
+	 * gives up at once, timeout or not (-ENODATA, ksmctl's exit 5).
 	 */
-	ck_assert_int_ge(ksm_proc_foreach(ctx, count_proc, &busy), 0);
-	scans = busy ? "100000" : "1";
-	for (;;) {
+	ck_assert_int_ge(ksm_proc_foreach(ctx, count_registered, &registered), 0);
+	if (registered == 0) {
 		t0 = now_s();
-		status = ksmctl((const char *[]){ "merge-now", "--scans", scans, "--timeout", "0.5", NULL }, out,
-				sizeof(out), NULL);
+		r = ksm_merge_now(ctx, 1, 5000);
 		t = now_s() - t0;
-		/*
-		 * A completed scan means that some mm was still registered with
-		 * ksmd: another process's, or (CK_FORK=no) this one's, whose
-		 * unmapped areas ksmd drops only on its next pass.
-		 */
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && strcmp(scans, "1") == 0) {
-			printf("    a full scan completed (some mm was still registered with ksmd);"
-			       " again with --scans 100000\n");
-			scans = "100000";
-			continue;
-		}
-		break;
+		ck_assert_msg(r == -ENODATA, "ksm_merge_now(1, 5000) with nothing registered = %d (%s)", r,
+			      strerror(-r));
+		ck_assert_msg(t < 0.5, "-ENODATA after %.3f s", t);
+		ASSERT_SNAP(&before, NULL, "after ksm_merge_now with nothing registered");
+		ASSERT_NO_RECORD("after ksm_merge_now with nothing registered");
+
+		t0 = now_s();
+		status = ksmctl((const char *[]){ "merge-now", "--timeout", "5", NULL }, out, sizeof(out), NULL);
+		t = now_s() - t0;
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 5,
+			      "ksmctl merge-now with nothing registered: status %#x: %s", status, out);
+		ck_assert_msg(t < 1.0, "ksmctl merge-now with nothing registered took %.3f s", t);
+		printf("    nothing registered: -ENODATA after %.3f s, ksmctl merge-now exit 5\n", t);
+		ASSERT_SNAP(&before, NULL, "after ksmctl merge-now with nothing registered");
+		ASSERT_NO_RECORD("after ksmctl merge-now with nothing registered");
+	} else {
+		printf("    %d processes have memory registered: no -ENODATA check\n", registered);
 	}
+
+	/* Something registered, more scans than 0.5 s can give: timed out, 3. */
+	area_map(&a, 2048, true);
+	t0 = now_s();
+	status = ksmctl((const char *[]){ "merge-now", "--scans", "100000", "--timeout", "0.5", NULL }, out,
+			sizeof(out), NULL);
+	t = now_s() - t0;
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 3, "ksmctl merge-now --timeout 0.5: status %#x: %s",
 		      status, out);
 	ck_assert_msg(strstr(out, "timed out") != NULL, "output: %s", out);
 	ck_assert_msg(t >= 0.5 && t < 5, "timed out after %.3f s", t);
-	printf("    merge-now --scans %s --timeout 0.5: exit 3 after %.3f s (%d processes with KSM activity)\n", scans,
-	       t, busy);
+	printf("    merge-now --scans 100000 --timeout 0.5: exit 3 after %.3f s\n", t);
 	ASSERT_SNAP(&before, NULL, "after ksmctl merge-now timed out");
 	ASSERT_NO_RECORD("after ksmctl merge-now timed out");
+	area_unmap(&a);
 	ksm_unref(ctx);
 }
 END_TEST
@@ -1362,8 +1376,8 @@ static Suite *boost_suite(void)
 	add(s, "txn_advisor", test_txn_advisor, 1);
 	add(s, "txn_unmerge", test_txn_unmerge, 1);
 	add(s, "profile", test_profile_roundtrip, 1);
-	add(s, "merge_now_64m", test_merge_now_64m, 1);
-	add(s, "merge_now_part", test_merge_now_part, 1);
+	add(s, "merge_range_64m", test_merge_range_64m, 1);
+	add(s, "merge_range_part", test_merge_range_part, 1);
 	add(s, "concurrent", test_concurrent_boosts, 1);
 	add(s, "crash", test_crash_recovery, 1);
 	add(s, "merge_now_sigint", test_merge_now_sigint, 1);

@@ -150,14 +150,14 @@ static struct ksm_partition *create(const char *name, unsigned int flags, unsign
 
 START_TEST(rfc_probe)
 {
-	struct ksm_stats st = KSM_STATS_INIT;
+	struct ksm_stats st;
 	uint64_t f;
 
 	ck_assert_int_eq(ksm_partition_backends(ctx), KSM_PARTITION_SYSFS);
 	ck_assert_int_eq(ksm_probe_features(ctx, &f), 0);
 	ck_assert(f & KSM_FEATURE_SELECTIVE_KSM);
 	/* The global files are not at the top level in the RFC layout. */
-	ck_assert_int_eq(ksm_stats_read(ctx, &st), 0);
+	ck_assert_int_eq(ksm_stats_read(ctx, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.present, 0);
 }
 END_TEST
@@ -176,15 +176,21 @@ START_TEST(rfc_create)
 
 	ck_assert_int_eq(ksm_partition_merge(p, 1234, UINT64_C(0x7f0000000000), 0x200000), 0);
 	assert_file("vm1/trigger_merge", "1234 7f0000000000 7f0000200000\n");
-	ck_assert_ptr_null(ksm_partition_close(p));
-	ck_assert_ptr_null(ksm_partition_close(NULL));
+	/* one lifecycle rule: a reference more, a reference less, the last one frees */
+	ck_assert_ptr_eq(ksm_partition_ref(p), p);
+	ck_assert_ptr_eq(ksm_partition_unref(p), p);
+	ck_assert_int_eq(ksm_partition_merge(p, 1234, 0x1000, 0x1000), 0);
+	assert_file("vm1/trigger_merge", "1234 1000 2000\n");
+	ck_assert_ptr_null(ksm_partition_unref(p));
+	ck_assert_ptr_null(ksm_partition_unref(NULL));
+	ck_assert_ptr_null(ksm_partition_ref(NULL));
 	ck_assert_str_eq(ksm_partition_get_name(NULL), "");
 
 	/* The longest name: 31 characters, 32 bytes with the newline (< 50). */
 	p = create("abcdefghijklmnopqrstuvwxyz01234", 0, 0600);
 	assert_file("control/add_partition", "abcdefghijklmnopqrstuvwxyz01234\n");
 	ck_assert(exists("abcdefghijklmnopqrstuvwxyz01234/trigger_merge"));
-	ksm_partition_close(p);
+	ksm_partition_unref(p);
 }
 END_TEST
 
@@ -197,7 +203,7 @@ START_TEST(rfc_create_existing)
 	ck_assert_ptr_nonnull(p);
 	assert_file("control/add_partition", "");
 	ck_assert_uint_eq(file_mode("tenant-a/trigger_merge"), 0644);
-	ksm_partition_close(p);
+	ksm_partition_unref(p);
 
 	p = (struct ksm_partition *)1;
 	ck_assert_int_eq(ksm_partition_open(ctx, "tenant-a", KSM_SYNC | KSM_CREAT | KSM_EXCL, 0600, &p),
@@ -272,8 +278,8 @@ START_TEST(rfc_merge_unmerge)
 	ck_assert_int_eq(ksm_partition_unmerge(ro, 4242, 0, 0), -EBADF);
 	assert_file("tenant-b/trigger_merge", "");
 	assert_file("tenant-b/trigger_unmerge", "");
-	ksm_partition_close(ro);
-	ksm_partition_close(p);
+	ksm_partition_unref(ro);
+	ksm_partition_unref(p);
 }
 END_TEST
 
@@ -288,19 +294,18 @@ START_TEST(rfc_unmerge_missing_file)
 	ck_assert_int_eq(ksm_partition_open(ctx, "tenant-a", KSM_SYNC, 0, &p), 0);
 	ck_assert_int_eq(ksm_partition_unmerge(p, 4242, 0, 0), -EOPNOTSUPP);
 	ck_assert(!exists("tenant-a/trigger_unmerge"));
-	ksm_partition_close(p);
+	ksm_partition_unref(p);
 }
 END_TEST
 
 START_TEST(rfc_stats)
 {
-	struct ksm_stats st = KSM_STATS_INIT;
+	struct ksm_stats st;
 	struct ksm_partition *p = NULL;
 	int64_t v;
 
 	ck_assert_int_eq(ksm_partition_open(ctx, "tenant-a", 0, 0, &p), 0);
-	ck_assert_int_eq(ksm_partition_stats_read(p, &st), 0);
-	ck_assert_uint_eq(st.size, sizeof(st));
+	ck_assert_int_eq(ksm_partition_stats_read(p, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.present, M_PARTITION);
 	ck_assert_int_eq(st.run, 1);
 	ck_assert_int_eq(st.pages_shared, 3);
@@ -318,19 +323,20 @@ START_TEST(rfc_stats)
 	ck_assert_int_eq(v, 120);
 	/* The same parsing as the global snapshot: bad text is -EBADMSG. */
 	tu_write(root, KSM_REL "/tenant-a/pages_shared", "x\n");
-	ck_assert_int_eq(ksm_partition_stats_read(p, &st), -EBADMSG);
-	ck_assert_int_eq(ksm_partition_stats_read(p, NULL), -EINVAL);
-	ck_assert_int_eq(ksm_partition_stats_read(NULL, &st), -EINVAL);
-	ksm_partition_close(p);
+	ck_assert_int_eq(ksm_partition_stats_read(p, &st, sizeof(st)), -EBADMSG);
+	ck_assert_int_eq(ksm_partition_stats_read(p, NULL, sizeof(st)), -EINVAL);
+	ck_assert_int_eq(ksm_partition_stats_read(NULL, &st, sizeof(st)), -EINVAL);
+	ck_assert_int_eq(ksm_partition_stats_read(p, &st, sizeof(st.present) - 1), -EINVAL);
+	ksm_partition_unref(p);
 
 	/* A fresh partition reads as the fake kernel made it. */
 	p = create("fresh", 0, 0600);
-	st = (struct ksm_stats)KSM_STATS_INIT;
-	ck_assert_int_eq(ksm_partition_stats_read(p, &st), 0);
+	memset(&st, 0xa5, sizeof(st));
+	ck_assert_int_eq(ksm_partition_stats_read(p, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.present, M_PARTITION);
 	ck_assert_int_eq(st.pages_to_scan, 100);
 	ck_assert_int_eq(st.pages_sharing, 0);
-	ksm_partition_close(p);
+	ksm_partition_unref(p);
 }
 END_TEST
 
@@ -365,7 +371,7 @@ START_TEST(rfc_list)
 	tu_write(root, KSM_REL "/future_knob", "0\n");
 	snprintf(path, sizeof(path), "%s/" KSM_REL "/not-a-partition", root);
 	ck_assert_int_eq(mkdir(path, 0755), 0);
-	ksm_partition_close(create("a0", 0, 0600));
+	ksm_partition_unref(create("a0", 0, 0600));
 	memset(&nm, 0, sizeof(nm));
 	ck_assert_int_eq(ksm_partition_foreach(ctx, collect, &nm), 3);
 	ck_assert_str_eq(nm.buf, "a0,tenant-a,tenant-b,");
@@ -384,7 +390,7 @@ END_TEST
 
 START_TEST(rfc_remove)
 {
-	struct ksm_stats st = KSM_STATS_INIT;
+	struct ksm_stats st;
 	struct ksm_partition *p = NULL;
 
 	ck_assert_int_eq(ksm_partition_open(ctx, "tenant-b", KSM_SYNC, 0, &p), 0);
@@ -402,8 +408,8 @@ START_TEST(rfc_remove)
 	/* The handle still refers to the removed partition, not to its name. */
 	ck_assert_int_eq(ksm_partition_merge(p, 4242, 0x1000, 0x1000), -ENOENT);
 	ck_assert_int_eq(ksm_partition_unmerge(p, 4242, 0, 0), -ENOENT);
-	ck_assert_int_eq(ksm_partition_stats_read(p, &st), -ENOENT);
-	ksm_partition_close(p);
+	ck_assert_int_eq(ksm_partition_stats_read(p, &st, sizeof(st)), -ENOENT);
+	ksm_partition_unref(p);
 
 	ck_assert_int_eq(ksm_partition_open(ctx, "tenant-b", 0, 0, &p), -ENOENT);
 	ck_assert_int_eq(ksm_partition_unlink(ctx, "tenant-b", KSM_UNLINK_ALLOW_UNMERGE), -ENOENT);
@@ -412,7 +418,7 @@ START_TEST(rfc_remove)
 	assert_file("control/remove_partition", "tenant-b\n");
 
 	/* A recreated partition is a new one. */
-	ksm_partition_close(create("tenant-b", 0, 0600));
+	ksm_partition_unref(create("tenant-b", 0, 0600));
 	ck_assert(exists("tenant-b/trigger_merge"));
 }
 END_TEST
@@ -518,7 +524,7 @@ static int in_child(void (*fn)(void))
 
 static void as_nobody(void)
 {
-	struct ksm_stats st = KSM_STATS_INIT;
+	struct ksm_stats st;
 	struct ksm_partition *p = NULL;
 	struct ksm_ctx *c = NULL;
 
@@ -528,15 +534,15 @@ static void as_nobody(void)
 	CHECK_EQ(ksm_partition_open(c, "shared", KSM_SYNC, 0, &p), 0);
 	CHECK_EQ(ksm_partition_merge(p, 4242, 0x1000, 0x1000), 0);
 	CHECK_EQ(ksm_partition_unmerge(p, 4242, 0, 0), 0);
-	ksm_partition_close(p);
+	ksm_partition_unref(p);
 	/* ... and into nothing else. */
 	CHECK_EQ(ksm_partition_open(c, "private", KSM_SYNC, 0, &p), -EACCES);
 	CHECK_EQ(ksm_partition_open(c, "tenant-a", KSM_SYNC, 0, &p), -EACCES);
 	/* Statistics are for everyone, as the kernel's files are. */
 	CHECK_EQ(ksm_partition_open(c, "private", 0, 0, &p), 0);
 	CHECK_EQ(ksm_partition_merge(p, 4242, 0x1000, 0x1000), -EBADF);
-	CHECK_EQ(ksm_partition_stats_read(p, &st), 0);
-	ksm_partition_close(p);
+	CHECK_EQ(ksm_partition_stats_read(p, &st, sizeof(st)), 0);
+	ksm_partition_unref(p);
 	/* Creating and removing need root (the control files). */
 	CHECK_EQ(ksm_partition_open(c, "mine", KSM_SYNC | KSM_CREAT, 0666, &p), -EACCES);
 	CHECK_EQ(ksm_partition_unlink(c, "shared", KSM_UNLINK_ALLOW_UNMERGE), -EACCES);
@@ -549,8 +555,8 @@ START_TEST(rfc_permissions)
 		printf("rfc_permissions: skipped, needs root to switch to nobody\n");
 		return;
 	}
-	ksm_partition_close(create("shared", 0, 0666));
-	ksm_partition_close(create("private", 0, 0600));
+	ksm_partition_unref(create("shared", 0, 0666));
+	ksm_partition_unref(create("private", 0, 0600));
 	ck_assert_uint_eq(file_mode("shared/trigger_merge"), 0666);
 	ck_assert_uint_eq(file_mode("private/trigger_unmerge"), 0600);
 	fake_sksm_open_up(root);
@@ -736,10 +742,10 @@ static void child_open(void)
 	CHECK_EQ(k.calls[2].a[1], 0);
 	CHECK_EQ(ksm_partition_open(ctx, "vm1", 0, 0, &q), 0);
 	CHECK_EQ(k.calls[3].a[1], 0);
-	ksm_partition_close(q);
+	ksm_partition_unref(q);
 	CHECK_EQ(ksm_partition_open(ctx, "vm2", KSM_CREAT, 0, &q), 0);
 	CHECK_EQ(k.calls[4].a[1], O_CREAT);
-	ksm_partition_close(q);
+	ksm_partition_unref(q);
 	CHECK_EQ(k.ncalls, 5);
 
 	/* ksm_open() has no mode: a mode cannot be honoured, nothing is called. */
@@ -763,7 +769,7 @@ static void child_open(void)
 		CHECK(strcmp(c, "") == 0);
 		free(c);
 	}
-	ksm_partition_close(p);
+	ksm_partition_unref(p);
 	CHECK(fcntl(fd, F_GETFD) < 0 && errno == EBADF);
 }
 
@@ -814,17 +820,17 @@ static void child_merge(void)
 	CHECK_EQ(ksm_partition_open(ctx, "vm1", 0, 0, &ro), 0);
 	CHECK_EQ(ksm_partition_merge(ro, 0, 0x1000, 0x1000), -EBADF);
 	CHECK_EQ(k.ncalls, 9); /* only the open */
-	ksm_partition_close(ro);
+	ksm_partition_unref(ro);
 
 	/* No unmerge, no statistics, no unlink or list by the syscalls. */
 	{
-		struct ksm_stats st = KSM_STATS_INIT;
+		struct ksm_stats st;
 		CHECK_EQ(ksm_partition_unmerge(p, 0, 0, 0), -EOPNOTSUPP);
 		CHECK_EQ(ksm_partition_unmerge(p, 0, 0x1000, 0x1000), -EOPNOTSUPP);
-		CHECK_EQ(ksm_partition_stats_read(p, &st), -EOPNOTSUPP);
+		CHECK_EQ(ksm_partition_stats_read(p, &st, sizeof(st)), -EOPNOTSUPP);
 	}
 	CHECK_EQ(k.ncalls, 9);
-	ksm_partition_close(p);
+	ksm_partition_unref(p);
 }
 
 START_TEST(syscall_merge)
@@ -844,7 +850,7 @@ static void child_syscall_only(void)
 	CHECK_EQ(ksm_partition_unlink(ctx, "vm1", KSM_UNLINK_ALLOW_UNMERGE), -EOPNOTSUPP);
 	CHECK_EQ(ksm_partition_foreach(ctx, collect, &(struct names){ 0 }), -EOPNOTSUPP);
 	CHECK_EQ(k.ncalls, 1);
-	ksm_partition_close(p);
+	ksm_partition_unref(p);
 }
 
 START_TEST(syscall_only)

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stddef.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdbool.h>
@@ -60,26 +61,33 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Read pid's figures into *st (fresh KSM_PROC_STATS_INIT); the result of the call. */
+/* Read pid's figures into *st, which holds garbage before (it needs no initialisation); the result of the call. */
 static int stats(int pid, struct ksm_proc_stats *st)
 {
-	*st = (struct ksm_proc_stats)KSM_PROC_STATS_INIT;
-	return ksm_proc_stats_read(ctx, pid, st);
+	memset(st, 0xa5, sizeof(*st));
+	return ksm_proc_stats_read(ctx, pid, st, sizeof(*st));
+}
+
+/* sizeof(struct ksm_rmap_item) in the kernel, for the profit estimate. */
+static int64_t rmap_item_size(void)
+{
+	return sizeof(void *) == 8 ? 64 : 32;
 }
 
 /* Expected figures of one process; present says which fields count. */
 struct want {
 	int pid;
 	const char *comm;
-	uint32_t present;
+	uint64_t present;
 	int64_t rmap, zero, merging, profit, merge_any, mergeable;
 };
 
 static void check_stats(const struct ksm_proc_stats *st, const struct want *w)
 {
-	ck_assert_msg(st->present == w->present, "pid %d: present %#x, want %#x", w->pid,
-		      st->present, w->present);
-	ck_assert_uint_eq(st->size, sizeof(struct ksm_proc_stats));
+	int64_t saved = (w->merging + w->zero) * sysconf(_SC_PAGESIZE);
+
+	ck_assert_msg(st->present == w->present, "pid %d: present %#llx, want %#llx", w->pid,
+		      (unsigned long long)st->present, (unsigned long long)w->present);
 	/* Fields without their bit read as 0. */
 	ck_assert_int_eq(st->ksm_rmap_items, w->rmap);
 	ck_assert_int_eq(st->ksm_zero_pages, w->zero);
@@ -87,6 +95,12 @@ static void check_stats(const struct ksm_proc_stats *st, const struct want *w)
 	ck_assert_int_eq(st->ksm_process_profit, w->profit);
 	ck_assert_int_eq(st->ksm_merge_any, w->merge_any);
 	ck_assert_int_eq(st->ksm_mergeable, w->mergeable);
+	/* Derived: the kernel's profit where it has one, else the same estimate as general_profit's. */
+	ck_assert_int_eq(st->saved_bytes, saved);
+	if (w->present & KSM_PROC_PROCESS_PROFIT)
+		ck_assert_int_eq(st->profit_bytes, w->profit);
+	else
+		ck_assert_int_eq(st->profit_bytes, saved - w->rmap * rmap_item_size());
 }
 
 static void check_pid(const struct want *w)
@@ -195,6 +209,8 @@ START_TEST(stats_per_generation)
 	ck_assert_int_eq(st.ksm_process_profit, 0);
 	ck_assert_int_eq(st.ksm_merge_any, 0);
 	ck_assert_int_eq(st.ksm_mergeable, 0);
+	ck_assert_int_eq(st.saved_bytes, 0);
+	ck_assert_int_eq(st.profit_bytes, 0);
 
 	/* No such process. */
 	ck_assert_int_eq(stats(99999, &st), -ESRCH);
@@ -286,41 +302,60 @@ END_TEST
 
 START_TEST(stats_invalid)
 {
-	struct ksm_proc_stats st = KSM_PROC_STATS_INIT;
+	struct ksm_proc_stats st;
 
 	use("6.18");
-	ck_assert_int_eq(ksm_proc_stats_read(ctx, -1, &st), -EINVAL);
-	ck_assert_int_eq(ksm_proc_stats_read(ctx, -2001, &st), -EINVAL);
-	ck_assert_int_eq(ksm_proc_stats_read(NULL, 2001, &st), -EINVAL);
-	ck_assert_int_eq(ksm_proc_stats_read(ctx, 2001, NULL), -EINVAL);
+	ck_assert_int_eq(ksm_proc_stats_read(ctx, -1, &st, sizeof(st)), -EINVAL);
+	ck_assert_int_eq(ksm_proc_stats_read(ctx, -2001, &st, sizeof(st)), -EINVAL);
+	ck_assert_int_eq(ksm_proc_stats_read(NULL, 2001, &st, sizeof(st)), -EINVAL);
+	ck_assert_int_eq(ksm_proc_stats_read(ctx, 2001, NULL, sizeof(st)), -EINVAL);
 
-	st.size = 0;
-	ck_assert_int_eq(ksm_proc_stats_read(ctx, 2001, &st), -EINVAL);
-	st.size = sizeof(st) - sizeof(int64_t);
+	/* A size that cannot hold .present: nothing written. */
 	st.present = 0xdead;
-	ck_assert_int_eq(ksm_proc_stats_read(ctx, 2001, &st), -EINVAL);
-	ck_assert_uint_eq(st.present, 0xdead); /* untouched */
-	st.size = sizeof(st);
-	ck_assert_int_eq(ksm_proc_stats_read(ctx, 2001, &st), 0);
+	ck_assert_int_eq(ksm_proc_stats_read(ctx, 2001, &st, 0), -EINVAL);
+	ck_assert_int_eq(ksm_proc_stats_read(ctx, 2001, &st, sizeof(st.present) - 1), -EINVAL);
+	ck_assert_uint_eq(st.present, 0xdead);
+	ck_assert_int_eq(ksm_proc_stats_read(ctx, 2001, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.present, P_ALL6);
 }
 END_TEST
 
-/* A caller with a larger struct (a newer header) gets what the library has. */
+/* A caller with a larger struct (a newer header): what the library knows, the rest zeroed. */
 START_TEST(stats_larger_caller)
 {
 	struct {
 		struct ksm_proc_stats st;
 		int64_t later[4];
+		int64_t beyond;
 	} big;
 
 	use("6.8");
 	memset(&big, 0xa5, sizeof(big));
-	big.st.size = sizeof(big);
-	ck_assert_int_eq(ksm_proc_stats_read(ctx, 1500, &big.st), 0);
+	ck_assert_int_eq(ksm_proc_stats_read(ctx, 1500, &big.st, sizeof(big.st) + sizeof(big.later)), 0);
 	check_stats(&big.st, &procs_6_8[0]);
 	for (size_t i = 0; i < N(big.later); i++)
-		ck_assert_uint_eq((uint64_t)big.later[i], UINT64_C(0xa5a5a5a5a5a5a5a5));
+		ck_assert_int_eq(big.later[i], 0);
+	ck_assert_uint_eq((uint64_t)big.beyond, UINT64_C(0xa5a5a5a5a5a5a5a5));
+}
+END_TEST
+
+/* A caller with a smaller struct (an older header): only its bytes, only its bits. */
+START_TEST(stats_smaller_caller)
+{
+	struct {
+		struct ksm_proc_stats st;
+		int64_t beyond;
+	} b;
+	const size_t size = offsetof(struct ksm_proc_stats, ksm_merging_pages);
+
+	use("6.8");
+	memset(&b, 0x5a, sizeof(b));
+	ck_assert_int_eq(ksm_proc_stats_read(ctx, 1500, &b.st, size), 0);
+	ck_assert_uint_eq(b.st.present, KSM_PROC_RMAP_ITEMS | KSM_PROC_ZERO_PAGES);
+	ck_assert_int_eq(b.st.ksm_rmap_items, 1000);
+	ck_assert_int_eq(b.st.ksm_zero_pages, 50);
+	for (size_t i = size; i < sizeof(b); i++)
+		ck_assert_uint_eq(((unsigned char *)&b)[i], 0x5a);
 }
 END_TEST
 
@@ -329,9 +364,9 @@ END_TEST
 
 static int unpriv_stats_2001(void)
 {
-	struct ksm_proc_stats st = KSM_PROC_STATS_INIT;
+	struct ksm_proc_stats st;
 
-	return ksm_proc_stats_read(ctx, 2001, &st);
+	return ksm_proc_stats_read(ctx, 2001, &st, sizeof(st));
 }
 
 static int count_cb(const struct ksm_proc *p, void *data)
@@ -691,10 +726,10 @@ START_TEST(wait_not_running)
 
 	use("6.18"); /* run 0 */
 	t0 = now_ms();
-	ck_assert_int_eq(ksm_wait_scans(ctx, 1, -1), -ESRCH);
-	ck_assert_int_eq(ksm_wait_scans(ctx, 5, 1000), -ESRCH);
+	ck_assert_int_eq(ksm_wait_scans(ctx, 1, -1), -EHOSTDOWN);
+	ck_assert_int_eq(ksm_wait_scans(ctx, 5, 1000), -EHOSTDOWN);
 	tu_write(root, RUN, "2\n");
-	ck_assert_int_eq(ksm_wait_scans(ctx, 1, -1), -ESRCH);
+	ck_assert_int_eq(ksm_wait_scans(ctx, 1, -1), -EHOSTDOWN);
 	ck_assert_int_lt(now_ms() - t0, 100);
 
 	tu_write(root, RUN, "1\n");
@@ -709,11 +744,29 @@ START_TEST(wait_not_running)
 }
 END_TEST
 
+/*
+ * 6.18-merged (run 1, full_scans 7) with one process that has memory
+ * registered, pid 4000: the tree itself has only proc/self, and without a
+ * registered process the wait would give up with -ENODATA at once.
+ */
+static void use_merged_registered(void)
+{
+	char path[4200];
+
+	use("6.18-merged");
+	snprintf(path, sizeof(path), "%s/proc/4000", root);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	tu_write(root, "proc/4000/comm", "qemu-kvm\n");
+	tu_write(root, "proc/4000/ksm_stat",
+		 "ksm_rmap_items 1012\nksm_zero_pages 0\nksm_merging_pages 1000\n"
+		 "ksm_process_profit 4031232\nksm_merge_any: no\nksm_mergeable: yes\n");
+}
+
 START_TEST(wait_timeout)
 {
 	int64_t t0, elapsed;
 
-	use("6.18-merged"); /* run 1, full_scans 7, nothing changes */
+	use_merged_registered(); /* nothing changes */
 	t0 = now_ms();
 	ck_assert_int_eq(ksm_wait_scans(ctx, 1, 200), -ETIMEDOUT);
 	elapsed = now_ms() - t0;
@@ -744,7 +797,7 @@ static void use_idle_6_18(int keep)
 	}
 }
 
-/* Without a timeout and with nothing registered, no scan would ever come. */
+/* With nothing registered no scan would ever come: -ENODATA at once, with or without a timeout. */
 START_TEST(wait_nothing_registered)
 {
 	int64_t t0, elapsed;
@@ -753,10 +806,37 @@ START_TEST(wait_nothing_registered)
 	t0 = now_ms();
 	ck_assert_int_eq(ksm_wait_scans(ctx, 1, -1), -ENODATA);
 	elapsed = now_ms() - t0;
-	ck_assert_msg(elapsed >= 900 && elapsed <= 1500, "-ENODATA after %lld ms", (long long)elapsed);
+	ck_assert_msg(elapsed < 300, "-ENODATA (no timeout) after %lld ms", (long long)elapsed);
 
-	/* With a timeout it just times out. */
-	ck_assert_int_eq(ksm_wait_scans(ctx, 1, 300), -ETIMEDOUT);
+	t0 = now_ms();
+	ck_assert_int_eq(ksm_wait_scans(ctx, 1, 3000), -ENODATA);
+	elapsed = now_ms() - t0;
+	ck_assert_msg(elapsed < 300, "-ENODATA (timeout 3000 ms) after %lld ms", (long long)elapsed);
+	ck_assert_int_eq(ksm_wait_scans(ctx, 1, 0), -ENODATA);
+	/* Nothing to wait for is no error. */
+	ck_assert_int_eq(ksm_wait_scans(ctx, 0, 3000), 0);
+}
+END_TEST
+
+/* The last registered process gives up its registration during the wait: -ENODATA soon after. */
+START_TEST(wait_registration_ends)
+{
+	static const struct step steps[] = {
+		{ 300, "proc/2002/ksm_stat", "ksm_rmap_items 0\nksm_zero_pages 0\nksm_merging_pages 0\n"
+					      "ksm_process_profit 0\nksm_merge_any: no\nksm_mergeable: no\n" },
+	};
+	int64_t t0, elapsed;
+	pid_t pid;
+
+	use_idle_6_18(2002);
+	tu_write(root, FULL_SCANS, "0\n");
+	t0 = now_ms();
+	pid = script(steps, N(steps));
+	/* checked about once a second: well before the timeout */
+	ck_assert_int_eq(ksm_wait_scans(ctx, 1, 8000), -ENODATA);
+	elapsed = now_ms() - t0;
+	reap(pid);
+	ck_assert_msg(elapsed >= 250 && elapsed < 3000, "-ENODATA after %lld ms", (long long)elapsed);
 }
 END_TEST
 
@@ -822,7 +902,7 @@ START_TEST(wait_counts_scans)
 	int64_t t0, elapsed;
 	pid_t pid;
 
-	use("6.18-merged");
+	use_merged_registered();
 	tu_write(root, FULL_SCANS, "5\n");
 	t0 = now_ms();
 	pid = script(steps, N(steps));
@@ -848,7 +928,7 @@ START_TEST(wait_reset_counts_from_zero)
 	int64_t t0, elapsed;
 	pid_t pid;
 
-	use("6.18-merged");
+	use_merged_registered();
 	tu_write(root, FULL_SCANS, "40\n");
 	t0 = now_ms();
 	pid = script(steps, N(steps));
@@ -871,10 +951,10 @@ START_TEST(wait_run_stops)
 	int64_t t0, elapsed;
 	pid_t pid;
 
-	use("6.18-merged");
+	use_merged_registered();
 	t0 = now_ms();
 	pid = script(steps, N(steps));
-	ck_assert_int_eq(ksm_wait_scans(ctx, 1, 3000), -ESRCH);
+	ck_assert_int_eq(ksm_wait_scans(ctx, 1, 3000), -EHOSTDOWN);
 	elapsed = now_ms() - t0;
 	reap(pid);
 	ck_assert_msg(elapsed >= 100 && elapsed < 1000, "returned after %lld ms", (long long)elapsed);
@@ -898,6 +978,7 @@ static Suite *proc_suite(void)
 	tcase_add_test(st, stats_no_proc_files);
 	tcase_add_test(st, stats_invalid);
 	tcase_add_test(st, stats_larger_caller);
+	tcase_add_test(st, stats_smaller_caller);
 	tcase_add_test(st, stats_permission);
 	tcase_add_test(st, comm_read);
 	tcase_add_test(st, comm_errors);
@@ -916,6 +997,7 @@ static Suite *proc_suite(void)
 	tcase_add_test(wt, wait_timeout);
 	tcase_add_test(wt, wait_nothing_registered);
 	tcase_add_test(wt, wait_registered_keeps_waiting);
+	tcase_add_test(wt, wait_registration_ends);
 	tcase_add_test(wt, wait_old_kernel_keeps_waiting);
 	tcase_add_test(wt, wait_unreadable_process_keeps_waiting);
 	tcase_add_test(wt, wait_counts_scans);

@@ -7,6 +7,7 @@
  * tests/sysroots/README.md.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <ksm.h>
@@ -292,7 +294,7 @@ END_TEST
 
 START_TEST(test_noksm)
 {
-	struct ksm_stats st = KSM_STATS_INIT;
+	struct ksm_stats st;
 	uint64_t f = ~UINT64_C(0);
 	int64_t v = 42;
 
@@ -300,7 +302,7 @@ START_TEST(test_noksm)
 	for (int i = 0; i < ksm_knob_count(); i++)
 		ck_assert_int_eq(ksm_get(ctx, (enum ksm_knob)i, &v), -ENOENT);
 	ck_assert_int_eq(v, 42);
-	ck_assert_int_eq(ksm_stats_read(ctx, &st), -ENOENT);
+	ck_assert_int_eq(ksm_stats_read(ctx, &st, sizeof(st)), -ENOENT);
 	ck_assert_int_eq(ksm_set(ctx, KSM_KNOB_PAGES_TO_SCAN, 100), -ENOENT);
 	ck_assert_int_eq(ksm_start(ctx), -ENOENT);
 	ck_assert_int_eq(ksm_probe_features(ctx, &f), 0);
@@ -337,6 +339,7 @@ END_TEST
 
 START_TEST(test_bad_arguments)
 {
+	struct ksm_stats st;
 	int64_t v;
 
 	use("6.18");
@@ -345,7 +348,8 @@ START_TEST(test_bad_arguments)
 	ck_assert_int_eq(ksm_get(ctx, (enum ksm_knob)24, &v), -ENOENT);
 	ck_assert_int_eq(ksm_set(NULL, KSM_KNOB_RUN, 1), -EINVAL);
 	ck_assert_int_eq(ksm_set(ctx, (enum ksm_knob)24, 1), -ENOENT);
-	ck_assert_int_eq(ksm_stats_read(ctx, NULL), -EINVAL);
+	ck_assert_int_eq(ksm_stats_read(ctx, NULL, sizeof(struct ksm_stats)), -EINVAL);
+	ck_assert_int_eq(ksm_stats_read(NULL, &st, sizeof(st)), -EINVAL);
 	ck_assert_int_eq(ksm_probe_features(ctx, NULL), -EINVAL);
 	ck_assert_int_eq(ksm_probe_features(NULL, (uint64_t *)&v), -EINVAL);
 	assert_raw(KSM_KNOB_RUN, "0\n");
@@ -415,14 +419,14 @@ END_TEST
 
 START_TEST(test_run_offlining_bit)
 {
-	struct ksm_stats st = KSM_STATS_INIT;
+	struct ksm_stats st;
 	int64_t v;
 
 	use("6.18");
 	put(KSM_KNOB_RUN, "5\n");
 	ck_assert_int_eq(ksm_get(ctx, KSM_KNOB_RUN, &v), 0);
 	ck_assert_int_eq(v, KSM_RUN_MERGE);
-	ck_assert_int_eq(ksm_stats_read(ctx, &st), 0);
+	ck_assert_int_eq(ksm_stats_read(ctx, &st, sizeof(st)), 0);
 	ck_assert_int_eq(st.run, KSM_RUN_MERGE);
 	put(KSM_KNOB_RUN, "4\n");
 	ck_assert_int_eq(ksm_get(ctx, KSM_KNOB_RUN, &v), 0);
@@ -435,13 +439,13 @@ END_TEST
 
 START_TEST(test_get_garbage)
 {
-	struct ksm_stats st = KSM_STATS_INIT;
+	struct ksm_stats st;
 	int64_t v = 42;
 
 	use("6.18");
 	put(KSM_KNOB_PAGES_TO_SCAN, "abc\n");
 	ck_assert_int_eq(ksm_get(ctx, KSM_KNOB_PAGES_TO_SCAN, &v), -EBADMSG);
-	ck_assert_int_eq(ksm_stats_read(ctx, &st), -EBADMSG);
+	ck_assert_int_eq(ksm_stats_read(ctx, &st, sizeof(st)), -EBADMSG);
 	put(KSM_KNOB_PAGES_TO_SCAN, "");
 	ck_assert_int_eq(ksm_get(ctx, KSM_KNOB_PAGES_TO_SCAN, &v), -EBADMSG);
 	put(KSM_KNOB_PAGES_TO_SCAN, "0x10\n");
@@ -466,7 +470,7 @@ END_TEST
 
 START_TEST(test_stats_present)
 {
-	struct ksm_stats st = KSM_STATS_INIT;
+	struct ksm_stats st;
 	int nfiles;
 	uint64_t mask;
 
@@ -475,8 +479,8 @@ START_TEST(test_stats_present)
 	ck_assert_int_eq(nfiles, gens[_i].nfiles);
 	ck_assert_uint_eq(mask, gens[_i].present);
 
-	ck_assert_int_eq(ksm_stats_read(ctx, &st), 0);
-	ck_assert_uint_eq(st.size, sizeof(st));
+	memset(&st, 0xa5, sizeof(st)); /* no initialisation needed */
+	ck_assert_int_eq(ksm_stats_read(ctx, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.present, mask);
 	ck_assert_int_eq(st.page_size, page_size());
 	for (int i = 0; i < ksm_knob_count(); i++) {
@@ -509,10 +513,10 @@ END_TEST
 
 START_TEST(test_stats_merged)
 {
-	struct ksm_stats st = KSM_STATS_INIT;
+	struct ksm_stats st;
 
 	use("6.18-merged");
-	ck_assert_int_eq(ksm_stats_read(ctx, &st), 0);
+	ck_assert_int_eq(ksm_stats_read(ctx, &st, sizeof(st)), 0);
 	ck_assert_int_eq(st.run, 1);
 	ck_assert_int_eq(st.pages_shared, 4);
 	ck_assert_int_eq(st.pages_sharing, 996);
@@ -532,7 +536,7 @@ START_TEST(test_stats_merged)
 
 	/* Zero pages count as saved and as tracked. */
 	put(KSM_KNOB_KSM_ZERO_PAGES, "24\n");
-	ck_assert_int_eq(ksm_stats_read(ctx, &st), 0);
+	ck_assert_int_eq(ksm_stats_read(ctx, &st, sizeof(st)), 0);
 	ck_assert_int_eq(st.saved_pages, 1020);
 	ck_assert_int_eq(st.saved_bytes, 1020 * page_size());
 	ck_assert_int_eq(st.profit_bytes, 4014848); /* the kernel's file, as it is */
@@ -543,10 +547,10 @@ END_TEST
 
 START_TEST(test_stats_idle)
 {
-	struct ksm_stats st = KSM_STATS_INIT;
+	struct ksm_stats st;
 
 	use("6.18");
-	ck_assert_int_eq(ksm_stats_read(ctx, &st), 0);
+	ck_assert_int_eq(ksm_stats_read(ctx, &st, sizeof(st)), 0);
 	ck_assert_int_eq(st.saved_pages, 0);
 	ck_assert_int_eq(st.saved_bytes, 0);
 	ck_assert_int_eq(st.profit_bytes, 0);
@@ -561,7 +565,7 @@ END_TEST
 /* Without general_profit the library uses the kernel's formula. */
 START_TEST(test_stats_profit_formula)
 {
-	struct ksm_stats st = KSM_STATS_INIT;
+	struct ksm_stats st;
 	int64_t expect;
 
 	use(_i == 0 ? "4.18" : "6.1");
@@ -570,7 +574,7 @@ START_TEST(test_stats_profit_formula)
 	put(KSM_KNOB_PAGES_UNSHARED, "7\n");
 	put(KSM_KNOB_PAGES_VOLATILE, "1\n");
 	expect = 50 * page_size() - (3 + 50 + 7 + 1) * rmap_item_size();
-	ck_assert_int_eq(ksm_stats_read(ctx, &st), 0);
+	ck_assert_int_eq(ksm_stats_read(ctx, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.present & BIT(KSM_KNOB_GENERAL_PROFIT), 0);
 	ck_assert_int_eq(st.general_profit, 0);
 	ck_assert_int_eq(st.saved_pages, 50);
@@ -582,46 +586,41 @@ START_TEST(test_stats_profit_formula)
 	/* Metadata can outweigh the savings. */
 	put(KSM_KNOB_PAGES_SHARING, "0\n");
 	put(KSM_KNOB_PAGES_UNSHARED, "100000\n");
-	ck_assert_int_eq(ksm_stats_read(ctx, &st), 0);
+	ck_assert_int_eq(ksm_stats_read(ctx, &st, sizeof(st)), 0);
 	ck_assert_int_eq(st.profit_bytes, -(3 + 100000 + 1) * rmap_item_size());
 	ck_assert_double_eq(st.sharing_ratio, 0.0);
 	ck_assert_double_eq(st.effectiveness, 0.0);
 }
 END_TEST
 
-START_TEST(test_stats_size)
+START_TEST(test_stats_value)
 {
 	struct ksm_stats st;
-	struct {
-		struct ksm_stats s;
-		unsigned char tail[32];
-	} big;
-	int64_t v;
+	int64_t v = -777;
 
 	use("6.18-merged");
-	memset(&st, 0, sizeof(st));
-	st.size = sizeof(st) - 1;
-	st.present = 0x5a5a;
-	ck_assert_int_eq(ksm_stats_read(ctx, &st), -EINVAL);
-	ck_assert_uint_eq(st.present, 0x5a5a);
-	st.size = 0;
-	ck_assert_int_eq(ksm_stats_read(ctx, &st), -EINVAL);
-	ck_assert_int_eq(ksm_stats_value(&st, KSM_KNOB_RUN, &v), -EINVAL);
-
-	/* A caller built against a later, larger struct: the tail is left alone. */
-	memset(&big, 0xa5, sizeof(big));
-	big.s.size = sizeof(big);
-	ck_assert_int_eq(ksm_stats_read(ctx, &big.s), 0);
-	ck_assert_uint_eq(big.s.size, sizeof(struct ksm_stats));
-	ck_assert_int_eq(big.s.pages_sharing, 996);
-	for (size_t i = 0; i < sizeof(big.tail); i++)
-		ck_assert_uint_eq(big.tail[i], 0xa5);
-
-	ck_assert_int_eq(ksm_stats_value(&big.s, KSM_KNOB_PAGES_SHARED, &v), 0);
+	ck_assert_int_eq(ksm_stats_read(ctx, &st, sizeof(st)), 0);
+	ck_assert_int_eq(ksm_stats_value(&st, KSM_KNOB_PAGES_SHARED, &v), 0);
 	ck_assert_int_eq(v, 4);
-	ck_assert_int_eq(ksm_stats_value(&big.s, (enum ksm_knob)24, &v), -EINVAL);
-	ck_assert_int_eq(ksm_stats_value(&big.s, KSM_KNOB_RUN, NULL), -EINVAL);
+	ck_assert_int_eq(ksm_stats_value(&st, KSM_KNOB_ADVISOR_MODE, &v), 0);
+	ck_assert_int_eq(v, KSM_ADVISOR_NONE);
+	/* Every knob's field is the one of its name. */
+	for (int i = 0; i < ksm_knob_count(); i++) {
+		ck_assert_int_eq(ksm_stats_value(&st, (enum ksm_knob)i, &v), 0);
+		ck_assert_msg(v == raw_value((enum ksm_knob)i), "stats value of %s = %lld, file %lld",
+			      ksm_knob_info((enum ksm_knob)i)->name, (long long)v,
+			      (long long)raw_value((enum ksm_knob)i));
+	}
+	v = -777;
+	ck_assert_int_eq(ksm_stats_value(&st, (enum ksm_knob)24, &v), -EINVAL);
+	ck_assert_int_eq(ksm_stats_value(&st, (enum ksm_knob)-1, &v), -EINVAL);
+	ck_assert_int_eq(v, -777);
+	ck_assert_int_eq(ksm_stats_value(&st, KSM_KNOB_RUN, NULL), -EINVAL);
 	ck_assert_int_eq(ksm_stats_value(NULL, KSM_KNOB_RUN, &v), -EINVAL);
+	/* A bit cleared in .present: the field does not count. */
+	st.present &= ~BIT(KSM_KNOB_PAGES_SHARED);
+	ck_assert_int_eq(ksm_stats_value(&st, KSM_KNOB_PAGES_SHARED, &v), -ENOENT);
+	ck_assert_int_eq(v, -777);
 }
 END_TEST
 
@@ -935,9 +934,180 @@ START_TEST(test_features_extra_layouts)
 		ck_assert_int_eq(mkdir(dir, 0755), 0);
 	}
 	tu_write(root, KSM_REL "/control/add_partition", "");
+	/* The process_ksm proposal: no call uses it, so no bit reports it. */
 	tu_write(root, "sys/kernel/process_ksm/process_ksm_enable", "");
 	ck_assert_int_eq(ksm_probe_features(ctx, &f), 0);
-	ck_assert_uint_eq(f, F_68 | KSM_FEATURE_WRITABLE | KSM_FEATURE_SELECTIVE_KSM | KSM_FEATURE_PROCESS_KSM);
+	ck_assert_uint_eq(f, F_68 | KSM_FEATURE_WRITABLE | KSM_FEATURE_SELECTIVE_KSM);
+}
+END_TEST
+
+/* ----------------------------------------------------------------- errors */
+
+/* ksm_strerror(@err) as a string of our own (the library's is valid until its next call). */
+static char *message(int err)
+{
+	const char *m = ksm_strerror(err);
+	char *copy;
+
+	ck_assert_msg(m != NULL, "ksm_strerror(%d) is NULL", err);
+	copy = strdup(m);
+	ck_assert_ptr_nonnull(copy);
+	return copy;
+}
+
+static void assert_mentions(int err, const char *what)
+{
+	char *m = message(err);
+
+	ck_assert_msg(strstr(m, what) != NULL, "ksm_strerror(%d) = \"%s\" does not name %s", err, m, what);
+	free(m);
+}
+
+static void assert_not_mentions(int err, const char *what)
+{
+	char *m = message(err);
+
+	ck_assert_msg(m[0] != '\0', "ksm_strerror(%d) is empty", err);
+	ck_assert_msg(strstr(m, what) == NULL, "ksm_strerror(%d) = \"%s\" names %s", err, m, what);
+	free(m);
+}
+
+START_TEST(test_strerror_detail)
+{
+	char *m;
+
+	use("6.18-merged");
+	/* A counter: the message names it. */
+	ck_assert_int_eq(ksm_set(ctx, KSM_KNOB_PAGES_SHARED, 1), -EPERM);
+	assert_mentions(-EPERM, "pages_shared");
+	assert_mentions(EPERM, "pages_shared"); /* a positive code is accepted too */
+	/* Codes the last call did not return: the library's generic meaning. */
+	assert_not_mentions(-EBUSY, "pages_shared");
+	assert_not_mentions(-ENOENT, "pages_shared");
+	/* A code the library never returns: strerror()'s text. */
+	m = message(-EXDEV);
+	ck_assert_str_eq(m, strerror(EXDEV));
+	free(m);
+	/* Asking twice does not lose the message. */
+	assert_mentions(-EPERM, "pages_shared");
+
+	/* A prerequisite: the knob and the cause. */
+	ck_assert_int_eq(ksm_set(ctx, KSM_KNOB_MERGE_ACROSS_NODES, 0), -EBUSY);
+	assert_mentions(-EBUSY, "merge_across_nodes");
+	/* The earlier failure is forgotten: -EPERM is generic again. */
+	assert_not_mentions(-EPERM, "pages_shared");
+
+	/* A value out of range. */
+	ck_assert_int_eq(ksm_set(ctx, KSM_KNOB_PAGES_TO_SCAN, -1), -EINVAL);
+	assert_mentions(-EINVAL, "pages_to_scan");
+	assert_not_mentions(-EBUSY, "merge_across_nodes");
+	assert_raw(KSM_KNOB_PAGES_TO_SCAN, "100\n");
+}
+END_TEST
+
+struct other_thread {
+	char before[512]; /* ksm_strerror(-EPERM) in the thread, before its own failure */
+	int ret;          /* its own failing call */
+	char after[512];  /* ksm_strerror(-EINVAL) after it */
+};
+
+static void *fail_in_thread(void *data)
+{
+	struct other_thread *t = data;
+
+	snprintf(t->before, sizeof(t->before), "%s", ksm_strerror(-EPERM));
+	t->ret = ksm_set(ctx, KSM_KNOB_SLEEP_MILLISECS, -5);
+	snprintf(t->after, sizeof(t->after), "%s", ksm_strerror(-EINVAL));
+	return NULL;
+}
+
+/* The message belongs to the thread whose call failed. */
+START_TEST(test_strerror_thread)
+{
+	struct other_thread t;
+	pthread_t th;
+
+	use("6.18");
+	memset(&t, 0, sizeof(t));
+	ck_assert_int_eq(ksm_set(ctx, KSM_KNOB_PAGES_SHARED, 1), -EPERM);
+	ck_assert_int_eq(pthread_create(&th, NULL, fail_in_thread, &t), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_msg(t.before[0] != '\0' && strstr(t.before, "pages_shared") == NULL,
+		      "another thread sees \"%s\"", t.before);
+	ck_assert_int_eq(t.ret, -EINVAL);
+	ck_assert_msg(strstr(t.after, "sleep_millisecs") != NULL, "the thread's own message: \"%s\"", t.after);
+	/* This thread still has its own. */
+	assert_mentions(-EPERM, "pages_shared");
+	assert_not_mentions(-EINVAL, "sleep_millisecs");
+}
+END_TEST
+
+/* The log priority: LOG_ERR, or what KSM_LOG says when the context is made. */
+START_TEST(test_log_priority)
+{
+	static const struct {
+		const char *env;
+		int prio;
+	} envs[] = {
+		{ "err", LOG_ERR }, { "warning", LOG_WARNING }, { "notice", LOG_NOTICE },
+		{ "info", LOG_INFO }, { "debug", LOG_DEBUG }, { "6", LOG_INFO }, { "3", LOG_ERR },
+	};
+
+	root = tu_sysroot_copy("6.18");
+	ck_assert_int_eq(unsetenv("KSM_LOG"), 0);
+	ck_assert_int_eq(ksm_new_at(&ctx, root), 0);
+	ck_assert_int_eq(ksm_get_log_priority(ctx), LOG_ERR);
+	ksm_set_log_priority(ctx, LOG_NOTICE);
+	ck_assert_int_eq(ksm_get_log_priority(ctx), LOG_NOTICE);
+	ksm_set_log_priority(ctx, LOG_DEBUG);
+	ck_assert_int_eq(ksm_get_log_priority(ctx), LOG_DEBUG);
+	ctx = ksm_unref(ctx);
+	ck_assert_ptr_null(ctx);
+
+	for (size_t i = 0; i < sizeof(envs) / sizeof(envs[0]); i++) {
+		ck_assert_int_eq(setenv("KSM_LOG", envs[i].env, 1), 0);
+		ck_assert_int_eq(ksm_new_at(&ctx, root), 0);
+		ck_assert_msg(ksm_get_log_priority(ctx) == envs[i].prio, "KSM_LOG=%s: priority %d, expected %d",
+			      envs[i].env, ksm_get_log_priority(ctx), envs[i].prio);
+		/* Set later, the variable changes nothing for a context that exists. */
+		ck_assert_int_eq(setenv("KSM_LOG", "debug", 1), 0);
+		ck_assert_int_eq(ksm_get_log_priority(ctx), envs[i].prio);
+		ctx = ksm_unref(ctx);
+	}
+	ck_assert_int_eq(unsetenv("KSM_LOG"), 0);
+}
+END_TEST
+
+static int logged;
+static int logged_worst; /* the most urgent priority seen (smallest number) */
+
+static void count_log(void *data, int priority, const char *file, int line, const char *fn,
+		      const char *format, va_list args)
+{
+	(void)data;
+	(void)file;
+	(void)line;
+	(void)fn;
+	(void)format;
+	(void)args;
+	logged++;
+	if (priority < logged_worst)
+		logged_worst = priority;
+}
+
+/* Failures of a call are its return value, not log messages. */
+START_TEST(test_failures_not_logged)
+{
+	use("6.18-merged");
+	logged = 0;
+	logged_worst = LOG_DEBUG + 1;
+	ksm_set_log_fn(ctx, count_log, NULL);
+	ksm_set_log_priority(ctx, LOG_WARNING);
+	ck_assert_int_eq(ksm_set(ctx, KSM_KNOB_PAGES_SHARED, 1), -EPERM);
+	ck_assert_int_eq(ksm_set(ctx, KSM_KNOB_MAX_PAGE_SHARING, 512), -EBUSY);
+	ck_assert_int_eq(ksm_set(ctx, KSM_KNOB_RUN, 7), -EINVAL);
+	ck_assert_msg(logged == 0, "%d messages logged for failed calls (most urgent %d)", logged, logged_worst);
+	ksm_set_log_fn(ctx, NULL, NULL);
 }
 END_TEST
 
@@ -972,7 +1142,7 @@ static Suite *sysroot_suite(void)
 	tcase_add_test(tc, test_stats_merged);
 	tcase_add_test(tc, test_stats_idle);
 	tcase_add_loop_test(tc, test_stats_profit_formula, 0, 2);
-	tcase_add_test(tc, test_stats_size);
+	tcase_add_test(tc, test_stats_value);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("write");
@@ -987,6 +1157,14 @@ static Suite *sysroot_suite(void)
 	tcase_add_test(tc, test_set_absent);
 	tcase_add_test(tc, test_run_control);
 	tcase_add_test(tc, test_set_read_only);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_strerror_detail);
+	tcase_add_test(tc, test_strerror_thread);
+	tcase_add_test(tc, test_log_priority);
+	tcase_add_test(tc, test_failures_not_logged);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("features");

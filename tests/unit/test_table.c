@@ -296,6 +296,7 @@ START_TEST(test_parse_bool_words)
 		{ "yes", 1 }, { "no", 0 }, { "on", 1 }, { "off", 0 }, { "true", 1 }, { "false", 0 },
 		{ "YES", 1 }, { "No", 0 }, { "ON", 1 }, { "Off", 0 }, { "TRUE", 1 }, { "False", 0 },
 		{ "1", 1 }, { "0", 0 }, { " yes\n", 1 },
+		{ "y", 1 }, { "n", 0 }, { "Y", 1 }, { "N", 0 },
 	};
 	static const enum ksm_knob bools[] = {
 		KSM_KNOB_MERGE_ACROSS_NODES, KSM_KNOB_USE_ZERO_PAGES, KSM_KNOB_SMART_SCAN,
@@ -480,6 +481,67 @@ START_TEST(test_format_errors)
 }
 END_TEST
 
+/* -------------------------------------------------------- describe values */
+
+static void assert_describes(enum ksm_knob knob, const char *expect)
+{
+	char buf[160];
+	int r;
+
+	memset(buf, 'x', sizeof(buf));
+	r = ksm_knob_describe_values(knob, buf, sizeof(buf));
+	ck_assert_msg(r == (int)strlen(expect) && strcmp(buf, expect) == 0,
+		      "describe %s = %d \"%s\", expected %d \"%s\"", ksm_knob_info(knob)->name, r,
+		      r >= 0 ? buf : "", (int)strlen(expect), expect);
+}
+
+START_TEST(test_describe_values)
+{
+	char expect[96];
+
+	/* The examples of the header. */
+	assert_describes(KSM_KNOB_PAGES_TO_SCAN, "0 to 4294967295");
+	assert_describes(KSM_KNOB_SLEEP_MILLISECS, "0 to 4294967295");
+	assert_describes(KSM_KNOB_MAX_PAGE_SHARING, "2 to 2147483647");
+	assert_describes(KSM_KNOB_USE_ZERO_PAGES, "0 or 1 (also y/n, yes/no, on/off, true/false)");
+	assert_describes(KSM_KNOB_MERGE_ACROSS_NODES, "0 or 1 (also y/n, yes/no, on/off, true/false)");
+	assert_describes(KSM_KNOB_SMART_SCAN, "0 or 1 (also y/n, yes/no, on/off, true/false)");
+	assert_describes(KSM_KNOB_RUN, "stop (0), merge (1) or unmerge (2)");
+	assert_describes(KSM_KNOB_ADVISOR_MODE, "none or scan-time");
+	/* Every number range is the table's. */
+	for (int i = 0; i < ksm_knob_count(); i++) {
+		const struct ksm_knob_info *k = ksm_knob_info((enum ksm_knob)i);
+
+		if (k->kind != KSM_KIND_TUNABLE || (k->type != KSM_TYPE_UNSIGNED && k->type != KSM_TYPE_SIGNED))
+			continue;
+		snprintf(expect, sizeof(expect), "%lld to %lld", (long long)k->min, (long long)k->max);
+		assert_describes((enum ksm_knob)i, expect);
+	}
+}
+END_TEST
+
+START_TEST(test_describe_values_errors)
+{
+	char buf[64];
+
+	/* A counter accepts nothing. */
+	for (int i = 0; i < ksm_knob_count(); i++) {
+		if (ksm_knob_info((enum ksm_knob)i)->kind != KSM_KIND_COUNTER)
+			continue;
+		ck_assert_msg(ksm_knob_describe_values((enum ksm_knob)i, buf, sizeof(buf)) == -EPERM,
+			      "describe %s is not -EPERM", ksm_knob_info((enum ksm_knob)i)->name);
+	}
+	ck_assert_int_eq(ksm_knob_describe_values((enum ksm_knob)24, buf, sizeof(buf)), -ENOENT);
+	ck_assert_int_eq(ksm_knob_describe_values((enum ksm_knob)-1, buf, sizeof(buf)), -ENOENT);
+	/* "none or scan-time" is 17 characters: 18 bytes with the NUL. */
+	ck_assert_int_eq(ksm_knob_describe_values(KSM_KNOB_ADVISOR_MODE, buf, 17), -ENOSPC);
+	ck_assert_int_eq(ksm_knob_describe_values(KSM_KNOB_ADVISOR_MODE, buf, 0), -ENOSPC);
+	ck_assert_int_eq(ksm_knob_describe_values(KSM_KNOB_ADVISOR_MODE, buf, 18), 17);
+	ck_assert_str_eq(buf, "none or scan-time");
+	ck_assert_int_eq(ksm_knob_describe_values(KSM_KNOB_RUN, NULL, 16), -EINVAL);
+}
+END_TEST
+
 /* --------------------------------------------------------------- features */
 
 START_TEST(test_feature_names)
@@ -500,12 +562,11 @@ START_TEST(test_feature_names)
 		{ KSM_FEATURE_PRCTL_MEMORY_MERGE, "prctl_memory_merge" },
 		{ KSM_FEATURE_PROC_KSM_STAT, "proc_ksm_stat" },
 		{ KSM_FEATURE_SELECTIVE_KSM, "selective_ksm" },
-		{ KSM_FEATURE_PROCESS_KSM, "process_ksm" },
 	};
 	const size_t n = sizeof(names) / sizeof(names[0]);
 
-	/* The bits are 0..12 without gaps. */
-	ck_assert_int_eq(n, 13);
+	/* The bits are 0..11 without gaps; no call uses a bit 12 (0.1's process_ksm). */
+	ck_assert_int_eq(n, 12);
 	for (size_t i = 0; i < n; i++) {
 		const char *got = ksm_feature_name(names[i].bit);
 
@@ -516,6 +577,7 @@ START_TEST(test_feature_names)
 	ck_assert_ptr_null(ksm_feature_name(0));
 	ck_assert_ptr_null(ksm_feature_name(KSM_FEATURE_KSM | KSM_FEATURE_WRITABLE));
 	ck_assert_ptr_null(ksm_feature_name(KSM_FEATURE_ADVISOR | KSM_FEATURE_SMART_SCAN));
+	ck_assert_ptr_null(ksm_feature_name(UINT64_C(1) << 12));
 	ck_assert_ptr_null(ksm_feature_name(UINT64_C(1) << 13));
 	ck_assert_ptr_null(ksm_feature_name(UINT64_C(1) << 63));
 	ck_assert_ptr_null(ksm_feature_name(UINT64_MAX));
@@ -553,6 +615,8 @@ static Suite *table_suite(void)
 	tcase_add_test(tc, test_format);
 	tcase_add_test(tc, test_format_short_buffer);
 	tcase_add_test(tc, test_format_errors);
+	tcase_add_test(tc, test_describe_values);
+	tcase_add_test(tc, test_describe_values_errors);
 	tcase_add_test(tc, test_feature_names);
 	suite_add_tcase(s, tc);
 

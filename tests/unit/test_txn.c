@@ -20,6 +20,7 @@
 #include <inttypes.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,9 +28,12 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ksm.h>
@@ -48,7 +52,7 @@ static char *orig[NKNOBS];
 
 static void teardown(void)
 {
-	txn = ksm_txn_free(txn);
+	txn = ksm_txn_unref(txn);
 	ksm_unref(ctx);
 	ctx = NULL;
 	for (int k = 0; k < NKNOBS; k++) {
@@ -239,7 +243,8 @@ START_TEST(test_set_validation)
 	ck_assert_int_eq(ksm_txn_plan(NULL, 0, NULL, 0, NULL), -EINVAL);
 	ck_assert_int_eq(ksm_txn_new(NULL, &txn), -EINVAL);
 	ck_assert_int_eq(ksm_txn_commit(NULL, 0, NULL), -EINVAL);
-	ck_assert_ptr_null(ksm_txn_free(NULL));
+	ck_assert_ptr_null(ksm_txn_unref(NULL));
+	ck_assert_ptr_null(ksm_txn_ref(NULL));
 	/* planning writes nothing */
 	assert_all_original("after planning");
 }
@@ -254,7 +259,7 @@ START_TEST(test_plan_merged)
 	set_ok(KSM_KNOB_MERGE_ACROSS_NODES, 0);
 	ASSERT_PLAN_FAILS(0, -EBUSY, KSM_KNOB_MERGE_ACROSS_NODES);
 	ASSERT_PLAN(KSM_TXN_ALLOW_UNMERGE, "run=2 merge_across_nodes=0 run=1");
-	txn = ksm_txn_free(txn);
+	txn = ksm_txn_unref(txn);
 
 	/* max_page_sharing likewise */
 	ck_assert_int_eq(ksm_txn_new(ctx, &txn), 0);
@@ -265,7 +270,7 @@ START_TEST(test_plan_merged)
 	set_ok(KSM_KNOB_RUN, KSM_RUN_UNMERGE);
 	ASSERT_PLAN(0, "run=2 max_page_sharing=512");
 	/* writing the current value needs no unmerge */
-	txn = ksm_txn_free(txn);
+	txn = ksm_txn_unref(txn);
 	ck_assert_int_eq(ksm_txn_new(ctx, &txn), 0);
 	set_ok(KSM_KNOB_MAX_PAGE_SHARING, 256);
 	set_ok(KSM_KNOB_MERGE_ACROSS_NODES, 1);
@@ -285,7 +290,7 @@ START_TEST(test_plan_advisor)
 	/* the kernel resets pages_to_scan to 100 when the advisor goes off: written back */
 	set_ok(KSM_KNOB_ADVISOR_MODE, KSM_ADVISOR_NONE);
 	ASSERT_PLAN(0, "advisor_mode=none pages_to_scan=500");
-	txn = ksm_txn_free(txn);
+	txn = ksm_txn_unref(txn);
 
 	ck_assert_int_eq(ksm_txn_new(ctx, &txn), 0);
 	set_ok(KSM_KNOB_PAGES_TO_SCAN, 5);
@@ -293,11 +298,11 @@ START_TEST(test_plan_advisor)
 	ASSERT_PLAN_FAILS(KSM_TXN_ALLOW_UNMERGE, -EBUSY, KSM_KNOB_PAGES_TO_SCAN);
 	set_ok(KSM_KNOB_ADVISOR_MODE, KSM_ADVISOR_NONE);
 	ASSERT_PLAN(0, "advisor_mode=none pages_to_scan=5");
-	/* the advisor's parameters come before the mode */
+	/* the tunables without prerequisites (the advisor's parameters among them) come before the mode */
 	set_ok(KSM_KNOB_ADVISOR_MAX_CPU, 40);
 	set_ok(KSM_KNOB_SLEEP_MILLISECS, 0);
-	ASSERT_PLAN(0, "advisor_max_cpu=40 advisor_mode=none pages_to_scan=5 sleep_millisecs=0");
-	txn = ksm_txn_free(txn);
+	ASSERT_PLAN(0, "sleep_millisecs=0 advisor_max_cpu=40 advisor_mode=none pages_to_scan=5");
+	txn = ksm_txn_unref(txn);
 
 	/* pages_to_scan at the advisor's own value while it stays on: nothing to do */
 	ck_assert_int_eq(ksm_txn_new(ctx, &txn), 0);
@@ -316,7 +321,7 @@ START_TEST(test_plan_advisor_on)
 	/* switching the advisor on and setting pages_to_scan contradict each other */
 	set_ok(KSM_KNOB_PAGES_TO_SCAN, 800);
 	ASSERT_PLAN_FAILS(0, -EBUSY, KSM_KNOB_PAGES_TO_SCAN);
-	txn = ksm_txn_free(txn);
+	txn = ksm_txn_unref(txn);
 
 	/* unchanged values produce no steps */
 	ck_assert_int_eq(ksm_txn_new(ctx, &txn), 0);
@@ -342,10 +347,10 @@ START_TEST(test_plan_advisor_on)
 	set_ok(KSM_KNOB_ADVISOR_MAX_PAGES_TO_SCAN, 9000);
 	set_ok(KSM_KNOB_ADVISOR_MIN_PAGES_TO_SCAN, 600);
 	set_ok(KSM_KNOB_ADVISOR_MAX_CPU, 50);
-	ASSERT_PLAN(0, "advisor_max_cpu=50 advisor_min_pages_to_scan=600 advisor_max_pages_to_scan=9000 "
+	ASSERT_PLAN(0, "sleep_millisecs=1 use_zero_pages=1 stable_node_chains_prune_millisecs=100 smart_scan=0 "
+		       "advisor_max_cpu=50 advisor_min_pages_to_scan=600 advisor_max_pages_to_scan=9000 "
 		       "advisor_target_scan_time=100 pages_to_scan=3000 merge_across_nodes=0 "
-		       "max_page_sharing=1000 sleep_millisecs=1 use_zero_pages=1 "
-		       "stable_node_chains_prune_millisecs=100 smart_scan=0 run=1");
+		       "max_page_sharing=1000 run=1");
 	assert_all_original("after planning");
 }
 END_TEST
@@ -358,7 +363,7 @@ START_TEST(test_plan_absent)
 	ASSERT_PLAN_FAILS(0, -ENOENT, KSM_KNOB_SMART_SCAN);
 	ck_assert_int_eq(ksm_txn_commit(txn, 0, NULL), -ENOENT);
 	assert_all_original("after a refused commit");
-	txn = ksm_txn_free(txn);
+	txn = ksm_txn_unref(txn);
 
 	/* no advisor: pages_to_scan is free */
 	ck_assert_int_eq(ksm_txn_new(ctx, &txn), 0);
@@ -432,7 +437,27 @@ struct commit_result {
 	int failed;
 	int how; /* 0 ro bind mount, 1 chmod, 2 setup failed */
 	char why[200];
+	char message[512]; /* ksm_strerror(ret) right after the commit */
+	int nlog;          /* messages the log function received */
+	int prio[8];
+	char text[8][256];
 };
+
+/* The log function of the tests: every message into *(struct commit_result *)data. */
+static void collect_log(void *data, int priority, const char *file, int line, const char *fn,
+			const char *format, va_list args)
+{
+	struct commit_result *c = data;
+
+	(void)file;
+	(void)line;
+	(void)fn;
+	if (c->nlog < 8) {
+		c->prio[c->nlog] = priority;
+		vsnprintf(c->text[c->nlog], sizeof(c->text[0]), format, args);
+	}
+	c->nlog++;
+}
 
 /* The transaction of test_commit_rollback(), built on @t. */
 static void rollback_txn(struct ksm_txn *t)
@@ -442,6 +467,16 @@ static void rollback_txn(struct ksm_txn *t)
 	ck_assert_int_eq(ksm_txn_set(t, KSM_KNOB_SLEEP_MILLISECS, 5), 0);
 	ck_assert_int_eq(ksm_txn_set(t, KSM_KNOB_MAX_PAGE_SHARING, 512), 0);
 	ck_assert_int_eq(ksm_txn_set(t, KSM_KNOB_PAGES_TO_SCAN, 1000), 0);
+}
+
+/* Commit @t on @c with the log at LOG_WARNING going into @res. */
+static void commit_logged(struct ksm_ctx *c, struct ksm_txn *t, struct commit_result *res)
+{
+	ksm_set_log_fn(c, collect_log, res);
+	ksm_set_log_priority(c, LOG_WARNING);
+	res->ret = ksm_txn_commit(t, 0, &res->failed);
+	snprintf(res->message, sizeof(res->message), "%s", ksm_strerror(res->ret));
+	ksm_set_log_fn(c, NULL, NULL);
 }
 
 static void commit_unwritable(int knob, struct commit_result *res)
@@ -455,7 +490,7 @@ static void commit_unwritable(int knob, struct commit_result *res)
 	if (geteuid() != 0) {
 		ck_assert_int_eq(chmod(path, 0444), 0);
 		res->how = 1;
-		res->ret = ksm_txn_commit(txn, 0, &res->failed);
+		commit_logged(ctx, txn, res);
 		return;
 	}
 	ck_assert_int_eq(pipe(pfd), 0);
@@ -482,8 +517,8 @@ static void commit_unwritable(int knob, struct commit_result *res)
 			if (ksm_new_at(&c2, root) < 0 || ksm_txn_new(c2, &t2) < 0)
 				_exit(3);
 			rollback_txn(t2);
-			c.ret = ksm_txn_commit(t2, 0, &c.failed);
-			ksm_txn_free(t2);
+			commit_logged(c2, t2, &c);
+			ksm_txn_unref(t2);
 			ksm_unref(c2);
 		}
 		if (write(pfd[1], &c, sizeof(c)) != (ssize_t)sizeof(c))
@@ -521,16 +556,18 @@ START_TEST(test_commit_rollback)
 	struct ksm_txn_step steps[8];
 	struct commit_result res;
 	char path[4096], msg[2048];
-	int counts[NKNOBS], ino, n, third;
+	int counts[NKNOBS], ino, n, third, warnings = 0;
 
 	use("6.18");
 	rollback_txn(txn);
 	n = ksm_txn_plan(txn, 0, steps, 8, NULL);
 	ck_assert_int_eq(n, 5);
-	ck_assert_int_eq(steps[0].knob, KSM_KNOB_PAGES_TO_SCAN);
-	ck_assert_int_eq(steps[1].knob, KSM_KNOB_MAX_PAGE_SHARING);
+	ck_assert_int_eq(steps[0].knob, KSM_KNOB_SLEEP_MILLISECS);
+	ck_assert_int_eq(steps[1].knob, KSM_KNOB_USE_ZERO_PAGES);
 	third = steps[2].knob;
-	ck_assert_int_eq(third, KSM_KNOB_SLEEP_MILLISECS);
+	ck_assert_int_eq(third, KSM_KNOB_SMART_SCAN);
+	ck_assert_int_eq(steps[3].knob, KSM_KNOB_PAGES_TO_SCAN);
+	ck_assert_int_eq(steps[4].knob, KSM_KNOB_MAX_PAGE_SHARING);
 
 	ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	ck_assert_int_ge(ino, 0);
@@ -552,12 +589,158 @@ START_TEST(test_commit_rollback)
 	count_writes(ino, counts);
 	close(ino);
 	for (int k = 0; k < NKNOBS; k++) {
-		int want = (k == KSM_KNOB_PAGES_TO_SCAN || k == KSM_KNOB_MAX_PAGE_SHARING) ? 2 : 0;
+		int want = (k == KSM_KNOB_SLEEP_MILLISECS || k == KSM_KNOB_USE_ZERO_PAGES) ? 2 : 0;
 		ck_assert_msg(counts[k] == want, "%s written %d times, expected %d", ksm_knob_info(k)->name,
 			      counts[k], want);
 	}
+	/* the message of the failed write names the knob */
+	ck_assert_msg(strstr(res.message, "smart_scan") != NULL, "ksm_strerror(%d) = \"%s\"", res.ret, res.message);
+	/* the rollback is logged, as a warning: it restored everything */
+	for (int i = 0; i < res.nlog && i < 8; i++) {
+		ck_assert_msg(res.prio[i] <= LOG_WARNING, "message of priority %d at LOG_WARNING: %s", res.prio[i],
+			      res.text[i]);
+		ck_assert_msg(res.prio[i] > LOG_ERR, "a rollback that restored everything logged at %d: %s",
+			      res.prio[i], res.text[i]);
+		if (res.prio[i] == LOG_WARNING && strstr(res.text[i], "smart_scan"))
+			warnings++;
+	}
+	ck_assert_msg(warnings >= 1, "%d warnings naming smart_scan among %d messages (first: \"%s\")", warnings,
+		      res.nlog, res.nlog ? res.text[0] : "");
 	if (res.how == 1)
 		chmod(knob_path(third, path, sizeof(path)), 0644);
+}
+END_TEST
+
+/*
+ * A rollback that cannot restore everything. The copy's files are limited
+ * to 2 bytes (RLIMIT_FSIZE; it holds for root too): the transaction's
+ * stable_node_chains_prune_millisecs=5 is "5\n" and fits, its
+ * pages_to_scan=1000 does not ("1000\n" becomes "10", a short write:
+ * -EIO), and neither do the rollback's writes of the old values, "2000\n"
+ * and "100\n" (both become "20" and "10").
+ */
+struct unrecoverable_result {
+	struct commit_result c;
+	char err[1024]; /* what the default log function wrote to stderr */
+};
+
+static void commit_unrecoverable(bool default_log, struct unrecoverable_result *res)
+{
+	int pfd[2], status;
+	pid_t pid;
+
+	memset(res, 0, sizeof(*res));
+	ck_assert_int_eq(pipe(pfd), 0);
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		static struct unrecoverable_result r;
+		struct rlimit rl;
+		struct ksm_ctx *c2 = NULL;
+		struct ksm_txn *t2 = NULL;
+		int efd[2];
+		ssize_t n;
+
+		close(pfd[0]);
+		unsetenv("KSM_LOG");
+		/* stderr into a pipe (not a file: the size limit would cut it) */
+		if (pipe2(efd, O_NONBLOCK) < 0 || dup2(efd[1], STDERR_FILENO) < 0)
+			_exit(4);
+		if (ksm_new_at(&c2, root) < 0 || ksm_txn_new(c2, &t2) < 0 ||
+		    ksm_txn_set(t2, KSM_KNOB_STABLE_NODE_CHAINS_PRUNE_MILLISECS, 5) < 0 ||
+		    ksm_txn_set(t2, KSM_KNOB_PAGES_TO_SCAN, 1000) < 0)
+			_exit(3);
+		if (!default_log)
+			ksm_set_log_fn(c2, collect_log, &r.c);
+		signal(SIGXFSZ, SIG_IGN);
+		if (getrlimit(RLIMIT_FSIZE, &rl) < 0)
+			_exit(5);
+		rl.rlim_cur = 2;
+		if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+			_exit(5);
+		r.c.ret = ksm_txn_commit(t2, 0, &r.c.failed);
+		snprintf(r.c.message, sizeof(r.c.message), "%s", ksm_strerror(r.c.ret));
+		n = read(efd[0], r.err, sizeof(r.err) - 1);
+		r.err[n > 0 ? n : 0] = '\0';
+		ksm_txn_unref(t2);
+		ksm_unref(c2);
+		if (write(pfd[1], &r, sizeof(r)) != (ssize_t)sizeof(r))
+			_exit(2);
+		_exit(0);
+	}
+	close(pfd[1]);
+	ck_assert_int_eq(read(pfd[0], res, sizeof(*res)), (ssize_t)sizeof(*res));
+	close(pfd[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+}
+
+static void assert_unrecoverable(const struct unrecoverable_result *res)
+{
+	ck_assert_msg(res->c.ret == -ENOTRECOVERABLE && res->c.failed == KSM_KNOB_PAGES_TO_SCAN,
+		      "commit = %d (%s), failed %d; expected -ENOTRECOVERABLE, failed %d", res->c.ret,
+		      strerror(-res->c.ret), res->c.failed, KSM_KNOB_PAGES_TO_SCAN);
+	/* the knob the rollback could not restore is named */
+	ck_assert_msg(strstr(res->c.message, "stable_node_chains_prune_millisecs") != NULL,
+		      "ksm_strerror(-ENOTRECOVERABLE) = \"%s\"", res->c.message);
+	/* what the short writes left */
+	assert_raw(KSM_KNOB_STABLE_NODE_CHAINS_PRUNE_MILLISECS, "20");
+	assert_raw(KSM_KNOB_PAGES_TO_SCAN, "10");
+}
+
+START_TEST(test_commit_unrecoverable)
+{
+	struct unrecoverable_result res;
+	int errors = 0;
+
+	use("6.18");
+	commit_unrecoverable(false, &res);
+	assert_unrecoverable(&res);
+	/* logged at LOG_ERR (the default priority lets nothing less urgent through) */
+	for (int i = 0; i < res.c.nlog && i < 8; i++) {
+		ck_assert_msg(res.c.prio[i] <= LOG_ERR, "message of priority %d at the default LOG_ERR: %s",
+			      res.c.prio[i], res.c.text[i]);
+		errors += res.c.prio[i] == LOG_ERR && strstr(res.c.text[i], "stable_node_chains_prune_millisecs") != NULL;
+	}
+	ck_assert_msg(errors >= 1, "%d LOG_ERR messages name the knob left changed among %d (first: \"%s\")", errors,
+		      res.c.nlog, res.c.nlog ? res.c.text[0] : "");
+	ck_assert_msg(res.err[0] == '\0', "with a log function, stderr got: %s", res.err);
+}
+END_TEST
+
+/* Without a log function: "libksm: <message>" on stderr. */
+START_TEST(test_commit_unrecoverable_stderr)
+{
+	struct unrecoverable_result res;
+
+	use("6.18");
+	commit_unrecoverable(true, &res);
+	assert_unrecoverable(&res);
+	ck_assert_int_eq(res.c.nlog, 0);
+	ck_assert_msg(strncmp(res.err, "libksm: ", 8) == 0 && strstr(res.err, "stable_node_chains_prune_millisecs") &&
+			      res.err[strlen(res.err) - 1] == '\n',
+		      "stderr: \"%s\"", res.err);
+}
+END_TEST
+
+/* One reference more or less; the last one frees the transaction and its reference on the context. */
+START_TEST(test_txn_refcount)
+{
+	struct ksm_ctx *c;
+
+	use("6.18");
+	ck_assert_ptr_eq(ksm_txn_ref(txn), txn);
+	ck_assert_ptr_eq(ksm_txn_unref(txn), txn);
+	/* the transaction keeps the context alive */
+	c = ctx;
+	ctx = NULL;
+	ck_assert_ptr_eq(ksm_unref(c), c);
+	set_ok(KSM_KNOB_SLEEP_MILLISECS, 7);
+	ck_assert_int_eq(ksm_txn_commit(txn, 0, NULL), 0);
+	assert_raw(KSM_KNOB_SLEEP_MILLISECS, "7\n");
+	ck_assert_ptr_null(ksm_txn_unref(txn));
+	txn = NULL;
 }
 END_TEST
 
@@ -590,19 +773,19 @@ START_TEST(test_load)
 			  "smart_scan = off\r\n"
 			  "\tadvisor_max_cpu\t=\t40\n"
 			  "sleep_millisecs = 6"); /* last line without newline, named twice */
-	r = ksm_txn_load(txn, path, &line);
+	r = ksm_profile_load(txn, path, &line);
 	ck_assert_msg(r == 5 && line == 0, "load = %d, line %u", r, line);
-	ASSERT_PLAN(0, "advisor_max_cpu=40 pages_to_scan=1234 sleep_millisecs=6 smart_scan=0");
+	ASSERT_PLAN(0, "sleep_millisecs=6 smart_scan=0 advisor_max_cpu=40 pages_to_scan=1234");
 	free(path);
-	txn = ksm_txn_free(txn);
+	txn = ksm_txn_unref(txn);
 
 	/* an empty file and a comment-only file are 0 settings */
 	ck_assert_int_eq(ksm_txn_new(ctx, &txn), 0);
 	path = write_file("empty.conf", "");
-	ck_assert_int_eq(ksm_txn_load(txn, path, &line), 0);
+	ck_assert_int_eq(ksm_profile_load(txn, path, &line), 0);
 	free(path);
 	path = write_file("comments.conf", "# nothing\n\n   # still nothing\n");
-	ck_assert_int_eq(ksm_txn_load(txn, path, &line), 0);
+	ck_assert_int_eq(ksm_profile_load(txn, path, &line), 0);
 	ck_assert_uint_eq(line, 0);
 	free(path);
 	ASSERT_PLAN(0, "");
@@ -640,7 +823,7 @@ START_TEST(test_load_errors)
 
 	use("6.18");
 	path = write_file("bad.conf", b->text);
-	r = ksm_txn_load(txn, path, &line);
+	r = ksm_profile_load(txn, path, &line);
 	ck_assert_msg(r == b->err && line == b->line, "load of '%s' = %d (%s) at line %u, expected %d (%s) at line %u",
 		      b->text, r, strerror(-r), line, b->err, strerror(-b->err), b->line);
 	free(path);
@@ -655,14 +838,17 @@ START_TEST(test_load_missing)
 
 	use("6.18");
 	ck_assert_int_ge(asprintf(&path, "%s/no-such.conf", root), 0);
-	ck_assert_int_eq(ksm_txn_load(txn, path, &line), -ENOENT);
+	ck_assert_int_eq(ksm_profile_load(txn, path, &line), -ENOENT);
 	ck_assert_uint_eq(line, 0);
 	free(path);
 	line = 99;
-	ck_assert_int_eq(ksm_txn_load(txn, root, &line), -EISDIR);
+	ck_assert_int_eq(ksm_profile_load(txn, root, &line), -EISDIR);
 	ck_assert_uint_eq(line, 0);
-	ck_assert_int_eq(ksm_txn_load(txn, NULL, &line), -EINVAL);
-	ck_assert_int_eq(ksm_txn_load(NULL, "x", NULL), -EINVAL);
+	/* NULL: the default profile below the system root, which the copy does not have */
+	line = 99;
+	ck_assert_int_eq(ksm_profile_load(txn, NULL, &line), -ENOENT);
+	ck_assert_uint_eq(line, 0);
+	ck_assert_int_eq(ksm_profile_load(NULL, "x", NULL), -EINVAL);
 }
 END_TEST
 
@@ -784,7 +970,7 @@ START_TEST(test_profile_save_roundtrip)
 	put(KSM_KNOB_ADVISOR_MIN_PAGES_TO_SCAN, "11\n");
 	put(KSM_KNOB_ADVISOR_MAX_PAGES_TO_SCAN, "12\n");
 	put(KSM_KNOB_ADVISOR_TARGET_SCAN_TIME, "13\n");
-	r = ksm_txn_load(txn, path, &line);
+	r = ksm_profile_load(txn, path, &line);
 	ck_assert_msg(r == 12 && line == 0, "load = %d, line %u", r, line);
 	r = ksm_txn_commit(txn, 0, &failed);
 	ck_assert_msg(r == 0 && failed == -1, "commit = %d, failed %d", r, failed);
@@ -794,6 +980,88 @@ START_TEST(test_profile_save_roundtrip)
 	snprintf(path, sizeof(path), "%s/nodir/ksm.conf", root);
 	ck_assert_int_eq(ksm_profile_save(ctx, path), -ENOENT);
 	ck_assert_int_eq(ksm_profile_save(ctx, ""), -EINVAL);
+}
+END_TEST
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc" /* the build passes its own */
+#endif
+
+/* mkdir -p <root>@rel */
+static void make_dirs(const char *rel)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s%s", root, rel);
+	for (char *p = path + strlen(root) + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		ck_assert_msg(mkdir(path, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", path, strerror(errno));
+		*p = '/';
+	}
+	ck_assert_msg(mkdir(path, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", path, strerror(errno));
+}
+
+/* The default profile is <sysroot><sysconfdir>/ksm.conf: saved and loaded there, nowhere else. */
+START_TEST(test_profile_default)
+{
+	char expect[4096], *saved;
+	struct stat host_before, host_after;
+	struct ksm_ctx *c = NULL;
+	bool host_had = stat(SYSCONFDIR "/ksm.conf", &host_before) == 0;
+	unsigned int line = 99;
+	int failed = -2, r;
+
+	use("6.18");
+	snprintf(expect, sizeof(expect), "%s" SYSCONFDIR "/ksm.conf", root);
+	ck_assert_str_eq(ksm_profile_path(ctx), expect);
+
+	/* nothing there yet */
+	ck_assert_int_eq(ksm_profile_load(txn, NULL, &line), -ENOENT);
+	ck_assert_uint_eq(line, 0);
+
+	make_dirs(SYSCONFDIR);
+	r = ksm_profile_save(ctx, NULL);
+	ck_assert_msg(r == 0, "ksm_profile_save(NULL) = %d (%s)", r, strerror(-r));
+	saved = tu_read(root, SYSCONFDIR "/ksm.conf" + 1);
+	ck_assert_str_eq(saved, profile_text());
+	free(saved);
+	/* the host's own profile is untouched */
+	ck_assert_int_eq(stat(SYSCONFDIR "/ksm.conf", &host_after) == 0, host_had);
+	if (host_had)
+		ck_assert_msg(host_after.st_ino == host_before.st_ino &&
+				      host_after.st_mtim.tv_sec == host_before.st_mtim.tv_sec &&
+				      host_after.st_mtim.tv_nsec == host_before.st_mtim.tv_nsec,
+			      SYSCONFDIR "/ksm.conf of the host was replaced or changed");
+
+	/* change the tunables, load the default profile, apply it */
+	put(KSM_KNOB_PAGES_TO_SCAN, "999\n");
+	put(KSM_KNOB_SLEEP_MILLISECS, "7\n");
+	put(KSM_KNOB_ADVISOR_MAX_CPU, "10\n");
+	line = 99;
+	r = ksm_profile_load(txn, NULL, &line);
+	ck_assert_msg(r == 12 && line == 0, "ksm_profile_load(NULL) = %d, line %u", r, line);
+	ASSERT_PLAN(0, "sleep_millisecs=20 advisor_max_cpu=70 pages_to_scan=100");
+	r = ksm_txn_commit(txn, 0, &failed);
+	ck_assert_msg(r == 0 && failed == -1, "commit = %d, failed %d", r, failed);
+	assert_all_original("after applying the default profile");
+
+	/* a bad line of the default profile: its line number */
+	tu_write(root, SYSCONFDIR "/ksm.conf" + 1, "sleep_millisecs = 5\nbogus = 1\n");
+	ck_assert_int_eq(ksm_profile_load(txn, NULL, &line), -ENOKEY);
+	ck_assert_uint_eq(line, 2);
+
+	/* the same file through KSM_SYSROOT */
+	ck_assert_int_eq(setenv("KSM_SYSROOT", root, 1), 0);
+	ck_assert_int_eq(ksm_new(&c), 0);
+	ck_assert_str_eq(ksm_profile_path(c), expect);
+	ck_assert_ptr_null(ksm_unref(c));
+	ck_assert_int_eq(unsetenv("KSM_SYSROOT"), 0);
+	/* and for the root itself, the build's path as it is */
+	ck_assert_int_eq(ksm_new_at(&c, "/"), 0);
+	ck_assert_str_eq(ksm_profile_path(c), SYSCONFDIR "/ksm.conf");
+	ck_assert_ptr_null(ksm_unref(c));
 }
 END_TEST
 
@@ -1115,6 +1383,63 @@ START_TEST(test_boost_zombie_holder)
 }
 END_TEST
 
+/* The processes of the 6.18 tree that have memory registered, made idle. */
+static void nothing_registered(void)
+{
+	static const int pids[] = { 2001, 2002, 2003, 2004 };
+	char rel[64];
+
+	for (size_t i = 0; i < sizeof(pids) / sizeof(pids[0]); i++) {
+		snprintf(rel, sizeof(rel), "proc/%d/ksm_stat", pids[i]);
+		tu_write(root, rel, "ksm_rmap_items 0\nksm_zero_pages 0\nksm_merging_pages 0\n"
+				    "ksm_process_profit 0\nksm_merge_any: no\nksm_mergeable: no\n");
+	}
+}
+
+static long long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Merge now with nothing registered: -ENODATA at once, the boost undone. */
+START_TEST(test_merge_now_nothing_registered)
+{
+	struct timespec t0;
+	int r;
+
+	use("6.18");
+	nothing_registered();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = ksm_merge_now(ctx, 2, 5000);
+	ck_assert_msg(r == -ENODATA, "ksm_merge_now(2, 5000) with nothing registered = %d (%s)", r, strerror(-r));
+	ck_assert_msg(ms_since(&t0) < 1000, "-ENODATA after %lld ms", ms_since(&t0));
+	assert_all_original("after ksm_merge_now gave up");
+	ck_assert(!record_exists());
+	ck_assert_int_eq(ksm_merge_now(NULL, 1, 0), -EINVAL);
+}
+END_TEST
+
+/* Merge now while no scan completes (nothing plays ksmd here): -ETIMEDOUT, the boost undone. */
+START_TEST(test_merge_now_timeout)
+{
+	struct timespec t0;
+	long long ms;
+	int r;
+
+	use("6.18"); /* pid 2001 has memory registered */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = ksm_merge_now(ctx, 1, 300);
+	ms = ms_since(&t0);
+	ck_assert_msg(r == -ETIMEDOUT, "ksm_merge_now(1, 300) = %d (%s)", r, strerror(-r));
+	ck_assert_msg(ms >= 250 && ms < 2000, "-ETIMEDOUT after %lld ms", ms);
+	assert_all_original("after ksm_merge_now timed out");
+	ck_assert(!record_exists());
+}
+END_TEST
+
 static Suite *txn_suite(void)
 {
 	Suite *s = suite_create("txn");
@@ -1133,6 +1458,9 @@ static Suite *txn_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_commit_writes);
 	tcase_add_test(tc, test_commit_rollback);
+	tcase_add_test(tc, test_commit_unrecoverable);
+	tcase_add_test(tc, test_commit_unrecoverable_stderr);
+	tcase_add_test(tc, test_txn_refcount);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("profile");
@@ -1142,6 +1470,7 @@ static Suite *txn_suite(void)
 	tcase_add_test(tc, test_load_missing);
 	tcase_add_test(tc, test_profile_write);
 	tcase_add_test(tc, test_profile_save_roundtrip);
+	tcase_add_test(tc, test_profile_default);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("boost");
@@ -1151,6 +1480,8 @@ static Suite *txn_suite(void)
 	tcase_add_test(tc, test_boost_recover_stale);
 	tcase_add_test(tc, test_boost_adopts_stale);
 	tcase_add_test(tc, test_boost_zombie_holder);
+	tcase_add_test(tc, test_merge_now_nothing_registered);
+	tcase_add_test(tc, test_merge_now_timeout);
 	suite_add_tcase(s, tc);
 
 	return s;
