@@ -1023,6 +1023,8 @@ struct ksm_partition;
 #define KSM_SYNC  (1u << 0) /* the handle may merge and unmerge (synchronously) */
 #define KSM_CREAT (1u << 1) /* create the partition if it does not exist */
 #define KSM_EXCL  (1u << 2) /* with KSM_CREAT: fail with -EEXIST if it exists */
+#define KSM_PERSIST (1u << 3) /* the partition must outlive its handles: use the sysfs
+                                 backend, -EOPNOTSUPP where only the syscalls are */
 
 /* Flags of ksm_partition_unlink(). */
 #define KSM_UNLINK_ALLOW_UNMERGE (1u << 0) /* accept that removal unmerges every page of the system */
@@ -1065,7 +1067,9 @@ int ksm_partition_name_check(const char *name);
  * @flags: KSM_SYNC to merge and unmerge through the handle (without it the
  *         handle only reads statistics); KSM_CREAT to create the partition
  *         if it does not exist; KSM_EXCL with KSM_CREAT to insist on
- *         creating it.
+ *         creating it; KSM_PERSIST for a partition that outlives this
+ *         process (a named partition of the sysfs backend, as a command-line
+ *         tool needs), even where the syscall backend is configured.
  * @mode: permission bits (0 to 0777, like open(2)'s mode) for the files
  *        that trigger merging and unmerging, applied when this call creates
  *        the partition and ignored otherwise. The kernel makes them
@@ -1092,7 +1096,8 @@ int ksm_partition_name_check(const char *name);
  *
  * Return: 0;
  *  -EOPNOTSUPP  no backend (see ksm_partition_backends()); a mode other
- *               than 0 with the syscall backend; or the configured syscall
+ *               than 0 with the syscall backend; KSM_PERSIST without the
+ *               sysfs backend; or the configured syscall
  *               is not the RFC's (ENOSYS, or EFAULT, which ksm_open()
  *               cannot return for a valid name: mainline's call of that
  *               number answered);

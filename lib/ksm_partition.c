@@ -509,9 +509,9 @@ KSM_EXPORT int ksm_partition_open(struct ksm_ctx *ctx, const char *name, unsigne
 		return cfg;
 	if (cfg == 0 && !has_sysfs(ctx))
 		return fail_unavailable(ctx);
-	if (flags & ~(KSM_SYNC | KSM_CREAT | KSM_EXCL))
+	if (flags & ~(KSM_SYNC | KSM_CREAT | KSM_EXCL | KSM_PERSIST))
 		return ksm_fail(-EINVAL, "unknown flags %#x for ksm_partition_open()",
-				flags & ~(KSM_SYNC | KSM_CREAT | KSM_EXCL));
+				flags & ~(KSM_SYNC | KSM_CREAT | KSM_EXCL | KSM_PERSIST));
 	if ((flags & KSM_EXCL) && !(flags & KSM_CREAT))
 		return ksm_fail(-EINVAL, "KSM_EXCL needs KSM_CREAT");
 	if (mode & ~0777u)
@@ -520,10 +520,19 @@ KSM_EXPORT int ksm_partition_open(struct ksm_ctx *ctx, const char *name, unsigne
 	if (r < 0)
 		return r;
 
+	/* Only the sysfs backend has partitions that outlive their handles. */
+	if ((flags & KSM_PERSIST) && !has_sysfs(ctx))
+		return ksm_fail(-EOPNOTSUPP,
+				"cannot %s partition '%s' to outlast this process: the configured "
+				"partition syscalls (" SKSM_ENV ") make partitions that exist only while "
+				"a process holds their descriptor; open it with ksm_partition_open() in "
+				"the process that merges",
+				op_verb[(flags & KSM_CREAT) ? OP_CREATE : OP_OPEN], name);
+
 	part = calloc(1, sizeof(*part));
 	if (!part)
 		return ksm_fail(-ENOMEM, "out of memory");
-	if (cfg > 0) {
+	if (cfg > 0 && !(flags & KSM_PERSIST)) {
 		/* ksm_open() has no mode: nothing could enforce one. */
 		if ((flags & KSM_CREAT) && mode != 0) {
 			free(part);

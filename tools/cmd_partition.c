@@ -211,17 +211,8 @@ static int sub_create(struct ksm_ctx *ctx, int argc, char **argv)
 	 * that made it, which ends with this process: it cannot be created
 	 * from here for later use.
 	 */
-	r = ksm_partition_backends(ctx);
-	if (r < 0)
-		return fail(r);
-	if (r & KSM_PARTITION_SYSCALL) {
-		error("cannot create partition '%s' from ksmctl: the configured partition syscalls "
-		      "make partitions that exist only while a process holds them open; open it with "
-		      "ksm_partition_open() in the process that merges", name);
-		return EXIT_FAILURE;
-	}
-
-	r = ksm_partition_open(ctx, name, KSM_CREAT | (o.exclusive ? KSM_EXCL : 0), o.mode, &part);
+	r = ksm_partition_open(ctx, name, KSM_PERSIST | KSM_CREAT | (o.exclusive ? KSM_EXCL : 0),
+			       o.mode, &part);
 	if (r < 0)
 		return fail(r);
 	ksm_partition_unref(part);

@@ -118,27 +118,38 @@ END_TEST
 
 /*
  * With partition syscalls configured, ksm_partition_open() makes partitions
- * that live only as long as their descriptor: ksmctl cannot create one for
- * later. A malformed setting is reported by the library.
+ * that live only as long as their descriptor; ksmctl asks for a partition
+ * that outlasts it (KSM_PERSIST), so it uses the sysfs layout where the
+ * kernel has one and refuses where only the syscalls are. A malformed
+ * setting is reported by the library.
  */
 START_TEST(create_syscall_backend)
 {
 	const char *syscalls[] = { "LIBKSM_SKSM_SYSCALLS=467,468", NULL };
 	const char *bogus[] = { "LIBKSM_SKSM_SYSCALLS=bogus", NULL };
+	char *plain = tu_sysroot_copy("6.18"), opt[4200];
 	struct result r;
 
 	r = ksmctl_env(syscalls, -1, sysroot_opt, "partition", "create", "vm2", NULL);
-	ck_assert_int_eq(r.status, 1);
-	ck_assert_str_eq(r.out, "");
-	ck_assert_ptr_nonnull(strstr(r.err, "cannot create partition 'vm2'"));
-	ck_assert_ptr_nonnull(strstr(r.err, "only while a process holds them open"));
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	assert_file("control/add_partition", "vm2\n");
 	result_free(&r);
 
-	r = ksmctl_env(bogus, -1, sysroot_opt, "partition", "create", "vm2", NULL);
+	snprintf(opt, sizeof(opt), "--sysroot=%s", plain);
+	r = ksmctl_env(syscalls, -1, opt, "partition", "create", "vm3", NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_ptr_nonnull(strstr(r.err, "cannot create partition 'vm3' to outlast this process"));
+	ck_assert_ptr_nonnull(strstr(r.err, "only while a process holds their descriptor"));
+	result_free(&r);
+	tu_rmtree(plain);
+	free(plain);
+
+	r = ksmctl_env(bogus, -1, sysroot_opt, "partition", "create", "vm4", NULL);
 	ck_assert_int_eq(r.status, 1);
 	ck_assert_ptr_nonnull(strstr(r.err, "LIBKSM_SKSM_SYSCALLS"));
 	result_free(&r);
-	assert_file("control/add_partition", "");
+	assert_file("control/add_partition", "vm2\n");
 }
 END_TEST
 
