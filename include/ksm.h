@@ -468,6 +468,37 @@ int ksm_stats_read(struct ksm_ctx *ctx, struct ksm_stats *st, size_t size);
  */
 int ksm_stats_value(const struct ksm_stats *st, enum ksm_knob knob, int64_t *value);
 
+/* What unmerging everything (run=2) would cost, ksm_unmerge_estimate(). */
+struct ksm_unmerge_cost {
+	int64_t pages;           /* pages unmerging copies back: pages_sharing + ksm_zero_pages */
+	int64_t need_bytes;      /* pages * page size: the memory use can grow by that much */
+	int64_t available_bytes; /* MemAvailable of <sysroot>/proc/meminfo in bytes; -1 if unknown */
+	/* Fields added in later versions go here. */
+};
+
+/**
+ * ksm_unmerge_estimate() - what unmerging every page would cost, against the
+ * memory available, before ksm_unmerge_all() or a transaction that unmerges.
+ * @cost: filled; needs no initialisation.
+ * @size: sizeof(*cost) as the caller knows it, with the rules of
+ *        ksm_stats_read().
+ *
+ * Unmerging gives every mapping of a KSM page (pages_sharing) and every KSM
+ * zero page (ksm_zero_pages) a page of its own, at once. That need is
+ * compared with MemAvailable of <sysroot>/proc/meminfo, the kernel's own
+ * estimate of the memory that can be had without swapping. Where the file or
+ * the line is missing (kernels before 3.14), available_bytes is -1 and the
+ * call returns 0.
+ *
+ * Return: 0 when the unmerge fits, or when it cannot be told;
+ * -ENOMEM when it clearly does not fit (need_bytes > available_bytes; *@cost
+ * is filled and ksm_strerror() says by how much); -ENOENT without KSM;
+ * -EBADMSG if a KSM file or the MemAvailable line cannot be parsed; -EINVAL
+ * for a @size that cannot hold .pages; another -errno from the reads.
+ * Since: 0.2
+ */
+int ksm_unmerge_estimate(struct ksm_ctx *ctx, struct ksm_unmerge_cost *cost, size_t size);
+
 /* ------------------------------------------------------------------------ */
 /* Features                                                                  */
 /* ------------------------------------------------------------------------ */
@@ -664,6 +695,41 @@ int ksm_proc_foreach(struct ksm_ctx *ctx, int (*fn)(const struct ksm_proc *proc,
 		     void *data);
 
 /* ------------------------------------------------------------------------ */
+/* Other programs that control KSM                                           */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A program other than libksm that changes the KSM knobs on its own, as
+ * handed to a ksm_controller_foreach() callback. The library owns it; fields
+ * may be appended.
+ */
+struct ksm_controller {
+	const char *name;    /* its command name, e.g. "ksmtuned" */
+	int pid;             /* a process of it, or 0 if only its unit is active */
+	const char *unit;    /* its systemd unit, e.g. "ksmtuned.service" */
+	const char *changes; /* what it does to the knobs, for people */
+	const char *advice;  /* what to do about it, for people */
+};
+
+/**
+ * ksm_controller_foreach() - call @fn for every other program that controls
+ * KSM and is running: a process with its command name in <sysroot>/proc, or
+ * its systemd unit active (<sysroot>/run/systemd/units/invocation:<unit>).
+ *
+ * The known programs: ksmtuned (also packaged as ksm-control-daemon), which
+ * rewrites run, pages_to_scan and sleep_millisecs every 60 seconds and so
+ * silently undoes ksm_set() and transactions. The list grows with the
+ * library.
+ *
+ * Return: the number of programs reported; a non-zero value returned by @fn
+ * stops the walk, and a negative one is returned as the result; -EINVAL for
+ * a NULL @ctx or @fn. An unreadable /proc counts as no process.
+ * Since: 0.2
+ */
+int ksm_controller_foreach(struct ksm_ctx *ctx,
+			   int (*fn)(const struct ksm_controller *c, void *data), void *data);
+
+/* ------------------------------------------------------------------------ */
 /* Waiting for ksmd                                                          */
 /* ------------------------------------------------------------------------ */
 
@@ -746,6 +812,20 @@ int ksm_txn_set(struct ksm_txn *txn, enum ksm_knob knob, int64_t value);
  * Since: 0.2
  */
 int ksm_txn_set_text(struct ksm_txn *txn, enum ksm_knob knob, const char *text);
+
+/**
+ * ksm_txn_get() - does the transaction set @knob, and to what?
+ * @value: if not NULL and the knob is set, receives its value.
+ *
+ * For callers that complete a transaction, such as a profile, with defaults
+ * of their own ("start merging unless the profile sets run"), or that
+ * refuse a knob given twice.
+ *
+ * Return: 1 if the transaction sets @knob; 0 if it does not; -EINVAL for a
+ * NULL @txn or an unknown @knob.
+ * Since: 0.2
+ */
+int ksm_txn_get(const struct ksm_txn *txn, enum ksm_knob knob, int64_t *value);
 
 /**
  * ksm_txn_plan() - the writes ksm_txn_commit() would make now, in order.

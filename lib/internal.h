@@ -13,6 +13,7 @@
  *   ksm_profile.c  profiles: load into a transaction, write, save
  *   ksm_mem.c      the calling process's memory (madvise, prctl, smaps)
  *   ksm_proc.c     per-process statistics and the walk over /proc
+ *   ksm_controllers.c  other programs that control KSM (ksmtuned)
  *   ksm_wait.c     waiting for full scans
  *   ksm_boost.c    boosts, merge now, merge a range
  *   ksm_partition.c  Selective KSM partitions

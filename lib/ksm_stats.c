@@ -6,6 +6,7 @@
  * an older (smaller) or newer (larger) header work with this library.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "internal.h"
@@ -113,4 +114,86 @@ KSM_EXPORT int ksm_stats_value(const struct ksm_stats *st, enum ksm_knob knob, i
 		return -ENOENT;
 	*value = *field((struct ksm_stats *)st, (int)knob);
 	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* What an unmerge costs                                                     */
+
+/* MemAvailable of <sysroot>/proc/meminfo in bytes; -ENODATA if the kernel
+ * has no such line (before 3.14), -EBADMSG, or the -errno of the read. */
+static int mem_available(struct ksm_ctx *ctx, int64_t *bytes)
+{
+	static const char key[] = "MemAvailable:";
+	char buf[8192], *line;
+	int64_t kb = 0;
+	int r;
+
+	r = ksm_read_at(ctx->rootfd, "proc/meminfo", buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	for (line = buf; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		char *p, *end;
+
+		if (strncmp(line, key, sizeof(key) - 1) != 0)
+			continue;
+		p = line + sizeof(key) - 1;
+		p += strspn(p, " \t");
+		end = p + strspn(p, "0123456789");
+		if (end == p || strncmp(end, " kB", 3) != 0)
+			return -EBADMSG;
+		*end = '\0';
+		if (ksm_parse_int64(p, &kb) < 0 || kb > INT64_MAX / 1024)
+			return -EBADMSG;
+		*bytes = kb * 1024;
+		return 0;
+	}
+	return -ENODATA;
+}
+
+static double mib(int64_t bytes)
+{
+	return (double)bytes / (1024.0 * 1024.0);
+}
+
+KSM_EXPORT int ksm_unmerge_estimate(struct ksm_ctx *ctx, struct ksm_unmerge_cost *cost, size_t size)
+{
+	struct ksm_unmerge_cost c;
+	struct ksm_stats st;
+	int r;
+
+	ksm_fail_clear();
+	if (!ctx || !cost || size < sizeof(cost->pages))
+		return -EINVAL;
+	r = ksm_stats_read_at(ctx, ctx->ksmfd, &st, sizeof(st));
+	if (r < 0)
+		return r;
+	memset(&c, 0, sizeof(c));
+	c.pages = st.saved_pages;
+	c.need_bytes = st.saved_bytes;
+	c.available_bytes = -1;
+	r = mem_available(ctx, &c.available_bytes);
+	if (r == -ENOENT || r == -ENODATA)
+		r = 0; /* no /proc/meminfo or no MemAvailable: the cost cannot be compared */
+	if (r < 0) {
+		size_t len = strlen(ctx->sysroot);
+
+		while (len > 0 && ctx->sysroot[len - 1] == '/')
+			len--;
+		if (r == -EBADMSG)
+			r = ksm_fail(r, "cannot tell the memory available: the MemAvailable line of "
+					"%.*s/proc/meminfo is not \"MemAvailable: <number> kB\"",
+				     (int)len, ctx->sysroot);
+		else
+			r = ksm_fail(r, "cannot read %.*s/proc/meminfo: %s", (int)len, ctx->sysroot,
+				     strerror(-r));
+	}
+	if (r == 0 && c.available_bytes >= 0 && c.need_bytes > c.available_bytes)
+		r = ksm_fail(-ENOMEM, "unmerging would copy back %lld pages (%.1f MiB), more than the "
+				      "%.1f MiB of memory available: the system could run out of "
+				      "memory; free memory first, or force it",
+			     (long long)c.pages, mib(c.need_bytes), mib(c.available_bytes));
+	memcpy(cost, &c, size < sizeof(c) ? size : sizeof(c));
+	if (size > sizeof(c))
+		memset((char *)cost + sizeof(c), 0, size - sizeof(c));
+	return r;
 }

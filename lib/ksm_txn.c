@@ -84,6 +84,17 @@ KSM_EXPORT int ksm_txn_set_text(struct ksm_txn *txn, enum ksm_knob knob, const c
 	return ksm_txn_set(txn, knob, value);
 }
 
+KSM_EXPORT int ksm_txn_get(const struct ksm_txn *txn, enum ksm_knob knob, int64_t *value)
+{
+	if (!txn || !ksm_table_get((int)knob))
+		return -EINVAL;
+	if (!(txn->set & BIT(knob)))
+		return 0;
+	if (value)
+		*value = txn->want[knob];
+	return 1;
+}
+
 /* ------------------------------------------------------------------------ */
 
 struct state {

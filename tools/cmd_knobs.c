@@ -150,10 +150,10 @@ int cmd_get(struct ksm_ctx *ctx, int argc, char **argv)
 int cmd_set(struct ksm_ctx *ctx, int argc, char **argv)
 {
 	struct ksm_txn *txn;
-	bool allow_unmerge = false, dry_run = false;
+	bool allow_unmerge = false, dry_run = false, force = false;
 	int r;
 
-	r = parse_txn_options(argc, argv, "set", &allow_unmerge, &dry_run, NULL);
+	r = parse_txn_options_ex(argc, argv, "set", &allow_unmerge, &dry_run, NULL, &force, NULL);
 	if (r >= 0)
 		return r;
 	argc -= optind;
@@ -185,7 +185,9 @@ int cmd_set(struct ksm_ctx *ctx, int argc, char **argv)
 			return r;
 		}
 	}
-	r = commit_txn(txn, allow_unmerge, dry_run);
+	if (!dry_run)
+		warn_controllers(ctx);
+	r = commit_txn_checked(ctx, txn, allow_unmerge, dry_run, force);
 	ksm_txn_unref(txn);
 	return r;
 }
@@ -218,6 +220,7 @@ int cmd_run(struct ksm_ctx *ctx, int argc, char **argv)
 	if (getenv("KSM_MAX_KERNEL_PAGES") && ksm_knob_lookup("max_kernel_pages") < 0)
 		fprintf(stderr, "%s: notice: KSM_MAX_KERNEL_PAGES is ignored: there is no "
 				"max_kernel_pages knob (see 'ksmctl knobs')\n", progname);
+	warn_controllers(ctx);
 	r = ksm_start(ctx);
 	if (r < 0)
 		return fail(r);
@@ -236,15 +239,77 @@ int cmd_stop(struct ksm_ctx *ctx, int argc, char **argv)
 	return EXIT_SUCCESS;
 }
 
+static void print_unmerge_cost(const struct ksm_unmerge_cost *c)
+{
+	char need[32], avail[32];
+
+	format_bytes(c->need_bytes, need, sizeof(need));
+	if (c->available_bytes < 0) {
+		printf("Unmerging will copy back %" PRId64 " pages (%s); the memory available is "
+		       "unknown.\n", c->pages, need);
+		return;
+	}
+	format_bytes(c->available_bytes, avail, sizeof(avail));
+	printf("Unmerging will copy back %" PRId64 " pages (%s); %s of memory is available.\n",
+	       c->pages, need, avail);
+}
+
+int unmerge_check(struct ksm_ctx *ctx, bool force, struct ksm_unmerge_cost *c)
+{
+	int r = ksm_unmerge_estimate(ctx, c, sizeof(*c));
+
+	if (r < 0 && r != -ENOMEM)
+		return fail(r);
+	print_unmerge_cost(c);
+	fflush(stdout);
+	if (r == -ENOMEM && !force) {
+		error("%s", ksm_strerror(r));
+		error("nothing was unmerged; --force unmerges all the same");
+		return EXIT_FAILURE;
+	}
+	return -1;
+}
+
+void unmerge_done(const struct ksm_unmerge_cost *c)
+{
+	char need[32];
+
+	format_bytes(c->need_bytes, need, sizeof(need));
+	printf("Unmerged %" PRId64 " pages (%s).\n", c->pages, need);
+}
+
 int cmd_unmerge(struct ksm_ctx *ctx, int argc, char **argv)
 {
-	int r = no_args(argc, argv, "unmerge");
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct ksm_unmerge_cost cost;
+	bool force = false;
+	int c, r;
 
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			force = true;
+			break;
+		case 'h':
+			return cmd_help(NULL, 2, (char *[]){ "help", "unmerge", NULL });
+		default:
+			return usage_error("invalid option for 'unmerge'");
+		}
+	}
+	if (optind < argc)
+		return usage_error("'unmerge' takes no arguments");
+	r = unmerge_check(ctx, force, &cost);
 	if (r >= 0)
 		return r;
 	r = ksm_unmerge_all(ctx);
 	if (r < 0)
 		return fail(r);
+	unmerge_done(&cost);
 	return EXIT_SUCCESS;
 }
 
@@ -349,4 +414,23 @@ int cmd_knobs(struct ksm_ctx *ctx, int argc, char **argv)
 	if (json)
 		printf("\n]\n");
 	return EXIT_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Other programs that control KSM                                           */
+
+static int warn_one(const struct ksm_controller *c, void *data)
+{
+	if (c->pid > 0)
+		fprintf(stderr, "%s: warning: %s (pid %d) is running: %s; %s\n", progname, c->name,
+			c->pid, c->changes, c->advice);
+	else
+		fprintf(stderr, "%s: warning: %s is active: %s; %s\n", progname, c->unit, c->changes,
+			c->advice);
+	return 0;
+}
+
+void warn_controllers(struct ksm_ctx *ctx)
+{
+	(void)ksm_controller_foreach(ctx, warn_one, NULL);
 }

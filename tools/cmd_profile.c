@@ -35,15 +35,46 @@ int commit_txn(struct ksm_txn *txn, bool allow_unmerge, bool dry_run)
 	return EXIT_SUCCESS;
 }
 
+int commit_txn_checked(struct ksm_ctx *ctx, struct ksm_txn *txn, bool allow_unmerge, bool dry_run,
+		       bool force)
+{
+	unsigned int flags = allow_unmerge ? KSM_TXN_ALLOW_UNMERGE : 0;
+	struct ksm_txn_step steps[64];
+	struct ksm_unmerge_cost cost;
+	bool unmerges = false;
+	int n, r;
+
+	if (dry_run)
+		return commit_txn(txn, allow_unmerge, dry_run);
+	/* Say what an unmerge in the plan costs, and refuse one that cannot fit. */
+	n = ksm_txn_plan(txn, flags, steps, sizeof(steps) / sizeof(steps[0]), NULL);
+	if (n < 0)
+		return fail(n);
+	for (int i = 0; i < n && i < (int)(sizeof(steps) / sizeof(steps[0])); i++)
+		if (steps[i].knob == KSM_KNOB_RUN && steps[i].value == KSM_RUN_UNMERGE)
+			unmerges = true;
+	if (unmerges) {
+		r = unmerge_check(ctx, force, &cost);
+		if (r >= 0)
+			return r;
+	}
+	r = commit_txn(txn, allow_unmerge, false);
+	if (r == EXIT_SUCCESS && unmerges)
+		unmerge_done(&cost);
+	return r;
+}
+
 int cmd_apply(struct ksm_ctx *ctx, int argc, char **argv)
 {
-	bool allow_unmerge = false, dry_run = false, if_exists = false;
+	bool allow_unmerge = false, dry_run = false, if_exists = false, force = false, start = false;
 	const char *path = NULL; /* the default profile, below the system root */
 	struct ksm_txn *txn;
 	unsigned int line = 0;
+	int64_t run;
 	int r;
 
-	r = parse_txn_options(argc, argv, "apply", &allow_unmerge, &dry_run, &if_exists);
+	r = parse_txn_options_ex(argc, argv, "apply", &allow_unmerge, &dry_run, &if_exists, &force,
+				 &start);
 	if (r >= 0)
 		return r;
 	if (argc - optind > 1)
@@ -56,15 +87,29 @@ int cmd_apply(struct ksm_ctx *ctx, int argc, char **argv)
 		return fail(r);
 	r = ksm_profile_load(txn, path, &line);
 	if (r == -ENOENT && line == 0 && if_exists) {
-		ksm_txn_unref(txn);
-		return EXIT_SUCCESS;
+		if (!start) {
+			ksm_txn_unref(txn);
+			return EXIT_SUCCESS;
+		}
+		r = 0; /* no profile: nothing to apply, but --start still starts */
 	}
 	if (r < 0) {
 		r = fail(r);
 		ksm_txn_unref(txn);
 		return r;
 	}
-	r = commit_txn(txn, allow_unmerge, dry_run);
+	/* --start: merging starts unless the profile decides run itself. */
+	if (start && ksm_txn_get(txn, KSM_KNOB_RUN, &run) == 0) {
+		r = ksm_txn_set(txn, KSM_KNOB_RUN, KSM_RUN_MERGE);
+		if (r < 0) {
+			r = fail(r);
+			ksm_txn_unref(txn);
+			return r;
+		}
+	}
+	if (!dry_run)
+		warn_controllers(ctx);
+	r = commit_txn_checked(ctx, txn, allow_unmerge, dry_run, force);
 	ksm_txn_unref(txn);
 	return r;
 }

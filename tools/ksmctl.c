@@ -34,9 +34,10 @@ static const struct command commands[] = {
 	  "               profit_bytes, sharing_ratio and effectiveness\n" },
 	{ "get", cmd_get, "[--json] KNOB...", "Print knobs as KNOB=VALUE.",
 	  "\nOptions:\n  -j, --json   print one JSON object\n" },
-	{ "set", cmd_set, "[--allow-unmerge] [--dry-run] KNOB=VALUE...",
+	{ "set", cmd_set, "[--allow-unmerge [--force]] [--dry-run] KNOB=VALUE...",
 	  "Change knobs as one transaction: all or nothing.",
 	  "\nOptions:\n  -u, --allow-unmerge  unmerge all pages first if a knob needs it\n"
+	  "  -f, --force          unmerge even if the memory available seems too small\n"
 	  "  -n, --dry-run        print the writes in the order they would happen\n"
 	  "\nNothing is written unless every value is valid. The writes are ordered so\n"
 	  "that the kernel accepts them; if one fails, every knob already changed is\n"
@@ -44,9 +45,11 @@ static const struct command commands[] = {
 	{ "run", cmd_run, "", "Start merging (run=1).", "" },
 	{ "start", cmd_run, "", "Alias of 'run', for ksm.service units (KSM_MAX_KERNEL_PAGES is ignored).", "" },
 	{ "stop", cmd_stop, "", "Stop merging; merged pages stay merged (run=0).", "" },
-	{ "unmerge", cmd_unmerge, "", "Stop merging and unmerge every page (run=2).",
+	{ "unmerge", cmd_unmerge, "[--force]", "Stop merging and unmerge every page (run=2).",
+	  "\nOptions:\n  -f, --force   unmerge even if the memory available seems too small\n"
 	  "\nUnmerging copies every shared page back: memory use can grow by the\n"
-	  "pages_sharing count at once.\n" },
+	  "pages_sharing count at once. ksmctl first prints that cost and the memory\n"
+	  "available, and refuses when the cost is larger, unless --force is given.\n" },
 	{ "features", cmd_features, "[--json]", "Show what this kernel offers, detected by files and errno.",
 	  "\nOptions:\n  -j, --json   print one JSON object of booleans\n" },
 	{ "knobs", cmd_knobs, "[--json]", "List every knob libksm knows: kind, type, range, prerequisites.",
@@ -65,11 +68,13 @@ static const struct command commands[] = {
 	  "\nExit status: 0 done, 3 timed out, 4 ksmd not running, 5 nothing registered\n"
 	  "for merging (ksmd would never scan; reported at once, also with --timeout),\n"
 	  "1 other failure, 2 usage error.\n" },
-	{ "apply", cmd_apply, "[--allow-unmerge] [--dry-run] [--if-exists] [FILE]",
+	{ "apply", cmd_apply, "[-u [-f]] [-n] [--if-exists] [--start] [FILE]",
 	  "Apply a profile (default " DEFAULT_PROFILE ") all or nothing.",
 	  "\nOptions:\n  -u, --allow-unmerge  unmerge all pages first if a knob needs it\n"
+	  "  -f, --force          unmerge even if the memory available seems too small\n"
 	  "  -n, --dry-run        print the writes in the order they would happen\n"
 	  "  -e, --if-exists      succeed without doing anything if FILE does not exist\n"
+	  "  -s, --start          start merging (run=1) unless the profile sets run\n"
 	  "\nWithout FILE, the profile is " DEFAULT_PROFILE " below the system root\n"
 	  "(--sysroot or $KSM_SYSROOT, else /).\n"
 	  "The writes are ordered so that the kernel accepts them; if one fails,\n"

@@ -59,6 +59,10 @@ int parse_scan_options(int argc, char **argv, const char *cmd, unsigned long *sc
  * NULL): -1 to go on (optind is the first argument), else an exit status. */
 int parse_txn_options(int argc, char **argv, const char *cmd, bool *allow_unmerge, bool *dry_run,
 		      bool *if_exists);
+/* parse_txn_options() with --force (-f) too, and for 'apply' --start (-s)
+ * where @start is not NULL. */
+int parse_txn_options_ex(int argc, char **argv, const char *cmd, bool *allow_unmerge, bool *dry_run,
+			 bool *if_exists, bool *force, bool *start);
 
 #define PARSE_OPTIONS(argc, argv, json, name)                                \
 	do {                                                                 \
@@ -83,10 +87,21 @@ int cmd_stop(struct ksm_ctx *ctx, int argc, char **argv);
 int cmd_unmerge(struct ksm_ctx *ctx, int argc, char **argv);
 int cmd_features(struct ksm_ctx *ctx, int argc, char **argv);
 int cmd_knobs(struct ksm_ctx *ctx, int argc, char **argv);
+/* Print what unmerging costs; refuse (an exit status) when it cannot fit
+ * unless @force, else -1 to go on. */
+int unmerge_check(struct ksm_ctx *ctx, bool force, struct ksm_unmerge_cost *c);
+/* Warn on stderr about every other program that controls KSM (ksmtuned). */
+void warn_controllers(struct ksm_ctx *ctx);
+/* Print the one line of what an unmerge did. */
+void unmerge_done(const struct ksm_unmerge_cost *c);
 
 /* cmd_profile.c */
 /* Commit (or with @dry_run, print the plan of) a transaction; an exit status. */
 int commit_txn(struct ksm_txn *txn, bool allow_unmerge, bool dry_run);
+/* The same, and before an unmerge the plan contains, print its cost and
+ * refuse one that cannot fit unless @force; after it, what was done. */
+int commit_txn_checked(struct ksm_ctx *ctx, struct ksm_txn *txn, bool allow_unmerge, bool dry_run,
+		       bool force);
 int cmd_apply(struct ksm_ctx *ctx, int argc, char **argv);
 int cmd_save(struct ksm_ctx *ctx, int argc, char **argv);
 int cmd_merge_now(struct ksm_ctx *ctx, int argc, char **argv);

@@ -184,17 +184,25 @@ int parse_scan_options(int argc, char **argv, const char *cmd, unsigned long *sc
 int parse_txn_options(int argc, char **argv, const char *cmd, bool *allow_unmerge, bool *dry_run,
 		      bool *if_exists)
 {
+	return parse_txn_options_ex(argc, argv, cmd, allow_unmerge, dry_run, if_exists, NULL, NULL);
+}
+
+int parse_txn_options_ex(int argc, char **argv, const char *cmd, bool *allow_unmerge, bool *dry_run,
+			 bool *if_exists, bool *force, bool *start)
+{
 	static const struct option opts[] = {
 		{ "allow-unmerge", no_argument, NULL, 'u' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "if-exists", no_argument, NULL, 'e' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "start", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, if_exists ? "+uneh" : "+unh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "unefsh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
 			*allow_unmerge = true;
@@ -206,6 +214,16 @@ int parse_txn_options(int argc, char **argv, const char *cmd, bool *allow_unmerg
 			if (!if_exists)
 				return usage_error("invalid option for '%s'", cmd);
 			*if_exists = true;
+			break;
+		case 'f':
+			if (!force)
+				return usage_error("invalid option for '%s'", cmd);
+			*force = true;
+			break;
+		case 's':
+			if (!start)
+				return usage_error("invalid option for '%s'", cmd);
+			*start = true;
 			break;
 		case 'h':
 			return cmd_help(NULL, 2, (char *[]){ "help", (char *)cmd, NULL });

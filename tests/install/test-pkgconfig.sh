@@ -42,7 +42,7 @@ fi
 
 unit=$(find "$dest" -name ksm.service | head -n1)
 [ -n "$unit" ] || { echo "ksm.service not installed"; exit 1; }
-grep -q "^ExecStart=$prefix/sbin/ksmctl apply --if-exists $sysconfdir/ksm.conf$" "$unit" ||
+grep -q "^ExecStart=$prefix/sbin/ksmctl apply --if-exists --start $sysconfdir/ksm.conf$" "$unit" ||
 	{ echo "ksm.service does not apply $sysconfdir/ksm.conf with the installed ksmctl"; cat "$unit"; exit 1; }
 grep -q "^ExecStop=$prefix/sbin/ksmctl stop$" "$unit" || { echo "ksm.service: no ExecStop"; exit 1; }
 if [ -f "$builddir/ksm.conf.5" ]; then

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * ksmctl at the edges, as a new user meets it: the cost of unmerging, the
+ * boot unit's choices, other KSM controllers, option order, the value
+ * grammar, messages that name the file, help texts. Fake sysroots only.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ksm.h"
+#include "testutil.h"
+#include "cli.h"
+
+static char *knob(const char *name)
+{
+	char rel[256];
+
+	snprintf(rel, sizeof(rel), "sys/kernel/mm/ksm/%s", name);
+	return tu_read(root, rel);
+}
+
+#define assert_knob(name, expected)                                          \
+	do {                                                                 \
+		char *_c = knob(name);                                       \
+		ck_assert_str_eq(_c, expected);                              \
+		free(_c);                                                    \
+	} while (0)
+
+/* tu_write() with the missing directories of @rel created first. */
+static void put(const char *rel, const char *text)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	for (char *p = path + strlen(root) + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		ck_assert_msg(mkdir(path, 0755) == 0 || errno == EEXIST, "mkdir %s", path);
+		*p = '/';
+	}
+	tu_write(root, rel, text);
+}
+
+static void rm(const char *rel)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	ck_assert_msg(unlink(path) == 0, "unlink %s", path);
+}
+
+#define assert_ok(r)                                                              \
+	ck_assert_msg((r).status == 0, "exit status %d, stdout: %s, stderr: %s", (r).status, \
+		      (r).out, (r).err)
+
+#define assert_has(text, needle) \
+	ck_assert_msg(strstr(text, needle) != NULL, "'%s' not in:\n%s", needle, text)
+
+/* ------------------------------------------------------------------------ */
+/* 1. The cost of unmerging                                                  */
+
+START_TEST(unmerge_says_what_it_costs)
+{
+	struct result r;
+
+	use_tree("6.18-merged"); /* 996 pages sharing, MemAvailable 7355544 kB */
+	r = ksmctl(sysroot_opt, "unmerge");
+	assert_ok(r);
+	assert_has(r.out, "Unmerging will copy back 996 pages (3.9 MiB); 7.0 GiB of memory is available.\n");
+	assert_has(r.out, "Unmerged 996 pages (3.9 MiB).\n");
+	assert_knob("run", "2\n");
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(unmerge_refuses_what_cannot_fit)
+{
+	struct result r;
+
+	use_tree("6.18-merged");
+	tu_write(root, "proc/meminfo", "MemTotal: 8029308 kB\nMemFree: 1000 kB\nMemAvailable:    2048 kB\n");
+	r = ksmctl(sysroot_opt, "unmerge");
+	ck_assert_int_eq(r.status, 1);
+	assert_has(r.out, "996 pages (3.9 MiB); 2.0 MiB of memory is available.");
+	assert_has(r.err, "more than the 2.0 MiB of memory available");
+	assert_has(r.err, "--force");
+	assert_knob("run", "1\n");
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "unmerge", "--force");
+	assert_ok(r);
+	assert_has(r.out, "Unmerged 996 pages");
+	assert_knob("run", "2\n");
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(unmerge_without_memavailable)
+{
+	struct result r;
+
+	use_tree("2.6.32"); /* meminfo predates MemAvailable */
+	r = ksmctl(sysroot_opt, "unmerge");
+	assert_ok(r);
+	assert_has(r.out, "the memory available is unknown");
+	assert_knob("run", "2\n");
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(set_allow_unmerge_costs)
+{
+	struct result r;
+
+	use_tree("6.18-merged");
+	tu_write(root, "proc/meminfo", "MemAvailable: 1024 kB\n");
+	r = ksmctl(sysroot_opt, "set", "--allow-unmerge", "merge_across_nodes=0");
+	ck_assert_int_eq(r.status, 1);
+	assert_has(r.out, "Unmerging will copy back 996 pages");
+	assert_knob("merge_across_nodes", "1\n");
+	assert_knob("run", "1\n");
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "set", "--allow-unmerge", "--force", "merge_across_nodes=0");
+	assert_ok(r);
+	assert_has(r.out, "Unmerged 996 pages (3.9 MiB).\n");
+	assert_knob("merge_across_nodes", "0\n");
+	result_free(&r);
+
+	/* No unmerge in the plan: no word of it. */
+	r = ksmctl(sysroot_opt, "set", "sleep_millisecs=30");
+	assert_ok(r);
+	ck_assert_str_eq(r.out, "");
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(apply_allow_unmerge_costs)
+{
+	struct result r;
+
+	use_tree("6.18-merged");
+	put("etc/ksm.conf", "max_page_sharing = 512\n");
+	tu_write(root, "proc/meminfo", "MemAvailable: 1024 kB\n");
+	r = ksmctl(sysroot_opt, "apply", "--allow-unmerge");
+	ck_assert_int_eq(r.status, 1);
+	assert_has(r.out, "Unmerging will copy back 996 pages");
+	assert_knob("max_page_sharing", "256\n");
+	result_free(&r);
+	r = ksmctl(sysroot_opt, "apply", "--allow-unmerge", "--force");
+	assert_ok(r);
+	assert_has(r.out, "Unmerged 996 pages");
+	assert_knob("max_page_sharing", "512\n");
+	result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* 2. apply --start, other controllers                                       */
+
+START_TEST(apply_start_honours_run)
+{
+	struct result r;
+
+	use_tree("6.18"); /* run 0 */
+	put("etc/ksm.conf", "pages_to_scan = 300\n");
+	r = ksmctl(sysroot_opt, "apply", "--start");
+	assert_ok(r);
+	assert_knob("run", "1\n");
+	assert_knob("pages_to_scan", "300\n");
+	result_free(&r);
+
+	/* A profile that keeps KSM off. */
+	tu_write(root, "sys/kernel/mm/ksm/run", "0\n");
+	put("etc/ksm.conf", "pages_to_scan = 400\nrun = 0\n");
+	r = ksmctl(sysroot_opt, "apply", "--start");
+	assert_ok(r);
+	assert_knob("run", "0\n");
+	assert_knob("pages_to_scan", "400\n");
+	result_free(&r);
+
+	/* No profile at all: merging starts as before. */
+	rm("etc/ksm.conf");
+	r = ksmctl(sysroot_opt, "apply", "--if-exists", "--start");
+	assert_ok(r);
+	assert_knob("run", "1\n");
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(ksmtuned_is_named)
+{
+	struct result r;
+
+	use_tree("6.18");
+	r = ksmctl(sysroot_opt, "set", "pages_to_scan=200");
+	assert_ok(r);
+	ck_assert_str_eq(r.err, "");
+	result_free(&r);
+
+	put("proc/777/comm", "ksmtuned\n");
+	r = ksmctl(sysroot_opt, "set", "pages_to_scan=300");
+	assert_ok(r);
+	assert_has(r.err, "warning: ksmtuned (pid 777) is running");
+	assert_has(r.err, "every 60 s");
+	result_free(&r);
+	r = ksmctl(sysroot_opt, "run");
+	assert_ok(r);
+	assert_has(r.err, "ksmtuned (pid 777)");
+	result_free(&r);
+	put("etc/ksm.conf", "pages_to_scan = 100\n");
+	r = ksmctl(sysroot_opt, "apply");
+	assert_ok(r);
+	assert_has(r.err, "ksmtuned (pid 777)");
+	result_free(&r);
+	/* Reading is not warned about. */
+	r = ksmctl(sysroot_opt, "get", "run");
+	assert_ok(r);
+	ck_assert_str_eq(r.err, "");
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(ksmtuned_unit_is_named)
+{
+	struct result r;
+
+	use_tree("6.18");
+	put("run/systemd/units/invocation:ksmtuned.service", "x");
+	r = ksmctl(sysroot_opt, "start");
+	assert_ok(r);
+	assert_has(r.err, "warning: ksmtuned.service is active");
+	result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+
+static Suite *edges_suite(void)
+{
+	Suite *s = suite_create("cli-edges");
+	TCase *t = tcase_create("fake-sysroots");
+
+	tcase_add_checked_fixture(t, NULL, teardown);
+	tcase_add_test(t, unmerge_says_what_it_costs);
+	tcase_add_test(t, unmerge_refuses_what_cannot_fit);
+	tcase_add_test(t, unmerge_without_memavailable);
+	tcase_add_test(t, set_allow_unmerge_costs);
+	tcase_add_test(t, apply_allow_unmerge_costs);
+	tcase_add_test(t, apply_start_honours_run);
+	tcase_add_test(t, ksmtuned_is_named);
+	tcase_add_test(t, ksmtuned_unit_is_named);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run_suite(edges_suite());
+}
