@@ -106,12 +106,36 @@ static int lookup_or_usage(const char *name, int *knob)
 
 int cmd_get(struct ksm_ctx *ctx, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "value", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
 	int knobs[64];
-	bool json = false;
-	int status = EXIT_SUCCESS;
+	bool json = false, values_only = false;
+	int c, status = EXIT_SUCCESS;
 	const char *sep = "";
 
-	PARSE_OPTIONS(argc, argv, &json, "get");
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":jnh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'n':
+			values_only = true;
+			break;
+		case 'h':
+			return cmd_help(NULL, 2, (char *[]){ "help", "get", NULL });
+		default:
+			return option_error("get", c, argv);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (json && values_only)
+		return usage_error("'get' takes --json or --value, not both");
 	if (argc == 0)
 		return usage_error("'get' needs at least one knob");
 	if (argc > (int)(sizeof(knobs) / sizeof(knobs[0])))
@@ -138,6 +162,8 @@ int cmd_get(struct ksm_ctx *ctx, int argc, char **argv)
 			printf("%s\n  \"%s\": ", sep, k->name);
 			json_value(value);
 			sep = ",";
+		} else if (values_only) {
+			printf("%s\n", value);
 		} else {
 			printf("%s=%s\n", k->name, value);
 		}
@@ -290,7 +316,7 @@ int cmd_unmerge(struct ksm_ctx *ctx, int argc, char **argv)
 	int c, r;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "fh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":fh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			force = true;
@@ -298,7 +324,7 @@ int cmd_unmerge(struct ksm_ctx *ctx, int argc, char **argv)
 		case 'h':
 			return cmd_help(NULL, 2, (char *[]){ "help", "unmerge", NULL });
 		default:
-			return usage_error("invalid option for 'unmerge'");
+			return option_error("unmerge", c, argv);
 		}
 	}
 	if (optind < argc)

@@ -23,7 +23,13 @@ static int parse_sub_options(int argc, char **argv, const char *shortopts, const
 	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		if (c == 'h')
 			return cmd_help(NULL, 2, (char *[]){ "help", "partition", NULL });
-		if (c == '?' || (r = handle(c, data)) < 0)
+		if (c == '?' || c == ':') {
+			char cmd[64];
+
+			snprintf(cmd, sizeof(cmd), "partition %s", argv[0]);
+			return option_error(cmd, c, argv);
+		}
+		if ((r = handle(c, data)) < 0)
 			return usage_error("invalid option for 'partition %s'", argv[0]);
 		if (r > 0)
 			return r;
@@ -124,7 +130,7 @@ static int sub_list(struct ksm_ctx *ctx, int argc, char **argv)
 	struct list_state ls = { 0 };
 	int r;
 
-	r = parse_sub_options(argc, argv, "jh", json_opts, handle_json, &ls.json);
+	r = parse_sub_options(argc, argv, ":jh", json_opts, handle_json, &ls.json);
 	if (r >= 0)
 		return r;
 	if (optind < argc)
@@ -198,7 +204,7 @@ static int sub_create(struct ksm_ctx *ctx, int argc, char **argv)
 	const char *name;
 	int r;
 
-	r = parse_sub_options(argc, argv, "m:xh", opts, handle_create, &o);
+	r = parse_sub_options(argc, argv, ":m:xh", opts, handle_create, &o);
 	if (r >= 0)
 		return r;
 	if (argc - optind != 1)
@@ -238,7 +244,7 @@ static int sub_remove(struct ksm_ctx *ctx, int argc, char **argv)
 	const char *name;
 	int r;
 
-	r = parse_sub_options(argc, argv, "uh", opts, handle_remove, &allow_unmerge);
+	r = parse_sub_options(argc, argv, ":uh", opts, handle_remove, &allow_unmerge);
 	if (r >= 0)
 		return r;
 	if (argc - optind != 1)
@@ -282,7 +288,7 @@ static int sub_merge(struct ksm_ctx *ctx, int argc, char **argv)
 	const char *name;
 	int pid, r;
 
-	r = parse_sub_options(argc, argv, "h", help_opts, no_options, NULL);
+	r = parse_sub_options(argc, argv, ":h", help_opts, no_options, NULL);
 	if (r >= 0)
 		return r;
 	if (argc - optind != 4)
@@ -309,7 +315,7 @@ static int sub_unmerge(struct ksm_ctx *ctx, int argc, char **argv)
 	const char *name;
 	int pid, r;
 
-	r = parse_sub_options(argc, argv, "h", help_opts, no_options, NULL);
+	r = parse_sub_options(argc, argv, ":h", help_opts, no_options, NULL);
 	if (r >= 0)
 		return r;
 	if (argc - optind != 2 && argc - optind != 4)
@@ -346,7 +352,7 @@ static int sub_status(struct ksm_ctx *ctx, int argc, char **argv)
 	bool json = false;
 	int r;
 
-	r = parse_sub_options(argc, argv, "jh", json_opts, handle_json, &json);
+	r = parse_sub_options(argc, argv, ":jh", json_opts, handle_json, &json);
 	if (r >= 0)
 		return r;
 	if (argc - optind != 1)

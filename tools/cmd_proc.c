@@ -164,7 +164,7 @@ int cmd_ps(struct ksm_ctx *ctx, int argc, char **argv)
 
 	ps_sort_key = SORT_PROFIT;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+js:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":js:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
@@ -183,7 +183,7 @@ int cmd_ps(struct ksm_ctx *ctx, int argc, char **argv)
 		case 'h':
 			return cmd_help(NULL, 2, (char *[]){ "help", "ps", NULL });
 		default:
-			return usage_error("invalid option for 'ps'");
+			return option_error("ps", c, argv);
 		}
 	}
 

@@ -32,8 +32,9 @@ static const struct command commands[] = {
 	  "\nOptions:\n  -j, --json   print one JSON object; keys are the sysfs file names,\n"
 	  "               plus \"derived\" with page_size, saved_pages, saved_bytes,\n"
 	  "               profit_bytes, sharing_ratio and effectiveness\n" },
-	{ "get", cmd_get, "[--json] KNOB...", "Print knobs as KNOB=VALUE.",
-	  "\nOptions:\n  -j, --json   print one JSON object\n" },
+	{ "get", cmd_get, "[--json|--value] KNOB...", "Print knobs as KNOB=VALUE.",
+	  "\nOptions:\n  -j, --json    print one JSON object\n"
+	  "  -n, --value   print the values only, one a line, for scripts\n" },
 	{ "set", cmd_set, "[--allow-unmerge [--force]] [--dry-run] KNOB=VALUE...",
 	  "Change knobs as one transaction: all or nothing.",
 	  "\nOptions:\n  -u, --allow-unmerge  unmerge all pages first if a knob needs it\n"
@@ -152,8 +153,10 @@ int cmd_help(struct ksm_ctx *ctx, int argc, char **argv)
 	if (argc > 2)
 		return usage_error("'help' takes at most one command");
 	cmd = find_command(argv[1]);
-	if (!cmd)
+	if (!cmd) {
+		usage_command = NULL;
 		return usage_error("unknown command '%s'", argv[1]);
+	}
 	printf("Usage: %s %s %s\n\n%s\n%s", progname, cmd->name, cmd->args, cmd->summary, cmd->help);
 	return EXIT_SUCCESS;
 }
@@ -171,7 +174,8 @@ int main(int argc, char **argv)
 	struct ksm_ctx *ctx = NULL;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
+	opterr = 0; /* one message per error: ours */
+	while ((c = getopt_long(argc, argv, "+:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'S':
 			sysroot = optarg;
@@ -183,8 +187,11 @@ int main(int argc, char **argv)
 			printf("ksmctl (libksm) %s\n", PACKAGE_VERSION);
 			return EXIT_SUCCESS;
 		default:
-			fprintf(stderr, "Try '%s --help' for more information.\n", progname);
-			return EXIT_USAGE;
+			if (c == ':')
+				return usage_error("option '%s' needs a value", argv[optind - 1]);
+			if (optopt)
+				return usage_error("unknown option '-%c'", optopt);
+			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
@@ -192,6 +199,7 @@ int main(int argc, char **argv)
 	cmd = find_command(argv[optind]);
 	if (!cmd)
 		return usage_error("unknown command '%s'", argv[optind]);
+	usage_command = cmd->name;
 	/* These read only the library's own tables. */
 	if (cmd->run == cmd_help || cmd->run == cmd_knobs || cmd->run == cmd_exec)
 		return cmd->run(NULL, argc - optind, argv + optind);

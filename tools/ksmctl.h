@@ -33,8 +33,13 @@ int cmd_help(struct ksm_ctx *ctx, int argc, char **argv);
 
 /* output.c: messages on stderr */
 __attribute__((format(printf, 1, 2))) void error(const char *fmt, ...);
-/* Print the message and the --help hint; returns EXIT_USAGE. */
+/* The command being run, for the hint of usage_error(); NULL before one is found. */
+extern const char *usage_command;
+/* Print the message and the hint ('ksmctl help COMMAND', or 'ksmctl --help'
+ * before a command is known); returns EXIT_USAGE. */
 __attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ...);
+/* The usage error for what getopt_long() returned as @c ('?' or ':'). */
+int option_error(const char *cmd, int c, char **argv);
 /* The exit status for a library call that returned @err (0 or -errno). */
 int exit_status(int err);
 /*
@@ -70,7 +75,7 @@ int parse_txn_options_ex(int argc, char **argv, const char *cmd, bool *allow_unm
 		if (_i == -1)                                                \
 			return EXIT_SUCCESS;                                 \
 		if (_i < 0)                                                  \
-			return usage_error("invalid option for '%s'", name); \
+			return -_i;                                          \
 		argc -= _i;                                                  \
 		argv += _i;                                                  \
 	} while (0)

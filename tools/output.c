@@ -24,6 +24,8 @@ void error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+const char *usage_command;
+
 __attribute__((format(printf, 1, 2)))
 int usage_error(const char *fmt, ...)
 {
@@ -33,8 +35,28 @@ int usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help' for more information.\n", progname);
+	if (usage_command)
+		fprintf(stderr, "\nTry '%s help %s' for more information.\n", progname, usage_command);
+	else
+		fprintf(stderr, "\nTry '%s --help' for more information.\n", progname);
 	return EXIT_USAGE;
+}
+
+int option_error(const char *cmd, int c, char **argv)
+{
+	char text[64];
+
+	/* getopt_long() itself is silent (opterr is 0): one message per error. */
+	if (c != ':' && optopt && optopt != '?')
+		snprintf(text, sizeof(text), "-%c", optopt);
+	else if (optind > 0)
+		snprintf(text, sizeof(text), "%.*s", (int)strcspn(argv[optind - 1], "="),
+			 argv[optind - 1]);
+	else
+		snprintf(text, sizeof(text), "?");
+	if (c == ':')
+		return usage_error("option '%s' of '%s' needs a value", text, cmd);
+	return usage_error("'%s' has no option '%s'", cmd, text);
 }
 
 int exit_status(int err)
@@ -125,7 +147,7 @@ int parse_json_option(int argc, char **argv, bool *json, const struct command *c
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			*json = true;
@@ -135,7 +157,7 @@ int parse_json_option(int argc, char **argv, bool *json, const struct command *c
 			       cmd->summary, cmd->help);
 			return -1;
 		default:
-			return -EXIT_USAGE;
+			return -option_error(cmd->name, c, argv);
 		}
 	}
 	return optind;
@@ -154,7 +176,7 @@ int parse_scan_options(int argc, char **argv, const char *cmd, unsigned long *sc
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+n:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":n:t:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			errno = 0;
@@ -173,7 +195,7 @@ int parse_scan_options(int argc, char **argv, const char *cmd, unsigned long *sc
 		case 'h':
 			return cmd_help(NULL, 2, (char *[]){ "help", (char *)cmd, NULL });
 		default:
-			return usage_error("invalid option for '%s'", cmd);
+			return option_error(cmd, c, argv);
 		}
 	}
 	if (optind < argc)
@@ -202,7 +224,7 @@ int parse_txn_options_ex(int argc, char **argv, const char *cmd, bool *allow_unm
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "unefsh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":unefsh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
 			*allow_unmerge = true;
@@ -212,23 +234,23 @@ int parse_txn_options_ex(int argc, char **argv, const char *cmd, bool *allow_unm
 			break;
 		case 'e':
 			if (!if_exists)
-				return usage_error("invalid option for '%s'", cmd);
+				return option_error(cmd, '?', argv);
 			*if_exists = true;
 			break;
 		case 'f':
 			if (!force)
-				return usage_error("invalid option for '%s'", cmd);
+				return option_error(cmd, '?', argv);
 			*force = true;
 			break;
 		case 's':
 			if (!start)
-				return usage_error("invalid option for '%s'", cmd);
+				return option_error(cmd, '?', argv);
 			*start = true;
 			break;
 		case 'h':
 			return cmd_help(NULL, 2, (char *[]){ "help", (char *)cmd, NULL });
 		default:
-			return usage_error("invalid option for '%s'", cmd);
+			return option_error(cmd, c, argv);
 		}
 	}
 	return -1;

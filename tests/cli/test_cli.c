@@ -181,7 +181,7 @@ START_TEST(get_errors)
 	r = ksmctl(sysroot_opt, "get", "foo");
 	ck_assert_int_eq(r.status, 2);
 	ck_assert_ptr_nonnull(strstr(r.err, "unknown knob 'foo'"));
-	ck_assert_ptr_nonnull(strstr(r.err, "Try 'ksmctl --help'"));
+	ck_assert_ptr_nonnull(strstr(r.err, "Try 'ksmctl help get'"));
 	result_free(&r);
 
 	r = ksmctl(sysroot_opt, "get", "run", "smart_scan");

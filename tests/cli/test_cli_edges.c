@@ -241,6 +241,105 @@ START_TEST(ksmtuned_unit_is_named)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------------ */
+/* 4, 5. get --value; options after operands; one message per usage error   */
+
+START_TEST(get_values_only)
+{
+	struct result r;
+
+	use_tree("6.18");
+	r = ksmctl(sysroot_opt, "get", "-n", "run", "pages_to_scan", "advisor_mode");
+	assert_ok(r);
+	ck_assert_str_eq(r.out, "0\n100\nnone\n");
+	result_free(&r);
+	r = ksmctl(sysroot_opt, "get", "sleep_millisecs", "--value");
+	assert_ok(r);
+	ck_assert_str_eq(r.out, "20\n");
+	result_free(&r);
+	r = ksmctl(sysroot_opt, "get", "--value", "--json", "run");
+	ck_assert_int_eq(r.status, 2);
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(options_after_operands)
+{
+	struct result r;
+
+	use_tree("6.18");
+	r = ksmctl(sysroot_opt, "get", "pages_to_scan", "--json");
+	assert_ok(r);
+	assert_json(r.out, "d['pages_to_scan']", "100");
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "ps", "2001", "--json", "2003", "--sort", "rmap");
+	assert_ok(r);
+	assert_json(r.out, "[p['pid'] for p in d]", "[2003, 2001]");
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "set", "pages_to_scan=7", "--dry-run");
+	assert_ok(r);
+	ck_assert_str_eq(r.out, "pages_to_scan=7\n");
+	assert_knob("pages_to_scan", "100\n");
+	result_free(&r);
+
+	put("etc/other.conf", "sleep_millisecs = 40\n");
+	{
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/etc/other.conf", root);
+		r = ksmctl(sysroot_opt, "apply", path, "--dry-run");
+		assert_ok(r);
+		ck_assert_str_eq(r.out, "sleep_millisecs=40\n");
+		assert_knob("sleep_millisecs", "20\n");
+		result_free(&r);
+	}
+
+	/* "--" ends the options; after exec everything is the command's. */
+	r = ksmctl(sysroot_opt, "get", "--", "--json");
+	ck_assert_int_eq(r.status, 2);
+	assert_has(r.err, "unknown knob '--json'");
+	result_free(&r);
+	r = ksmctl("exec", "--", "echo", "x", "--json");
+	if (r.status == 0) /* exec needs a kernel with the prctl */
+		ck_assert_str_eq(r.out, "x --json\n");
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(usage_error_once)
+{
+	static const char *const cases[][4] = {
+		{ "get", "--bogus", "run", "'get' has no option '--bogus'" },
+		{ "wait", "--timeout", NULL, "option '--timeout' of 'wait' needs a value" },
+		{ "status", "-x", NULL, "'status' has no option '-x'" },
+		{ "set", "nonsense", NULL, "expected KNOB=VALUE, got 'nonsense'" },
+	};
+	struct result r;
+
+	use_tree("6.18");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char want[256];
+
+		if (cases[i][2])
+			r = ksmctl(sysroot_opt, cases[i][0], cases[i][1], cases[i][2]);
+		else
+			r = ksmctl(sysroot_opt, cases[i][0], cases[i][1]);
+		ck_assert_int_eq(r.status, 2);
+		snprintf(want, sizeof(want), "ksmctl: %s\nTry 'ksmctl help %s' for more information.\n",
+			 cases[i][3], cases[i][0]);
+		ck_assert_str_eq(r.err, want);
+		result_free(&r);
+	}
+	r = ksmctl("--bogus");
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_str_eq(r.err, "ksmctl: unknown option '--bogus'\nTry 'ksmctl --help' for more information.\n");
+	result_free(&r);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 
 static Suite *edges_suite(void)
@@ -257,6 +356,9 @@ static Suite *edges_suite(void)
 	tcase_add_test(t, apply_start_honours_run);
 	tcase_add_test(t, ksmtuned_is_named);
 	tcase_add_test(t, ksmtuned_unit_is_named);
+	tcase_add_test(t, get_values_only);
+	tcase_add_test(t, options_after_operands);
+	tcase_add_test(t, usage_error_once);
 	suite_add_tcase(s, t);
 	return s;
 }

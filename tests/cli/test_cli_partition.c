@@ -268,7 +268,7 @@ START_TEST(usage)
 			argv[n++] = (char *)cases[i][j];
 		r = run_argv(argv, NULL, -1, NULL);
 		ck_assert_msg(r.status == 2, "case %zu: status %d, stderr %s", i, r.status, r.err);
-		ck_assert_msg(strstr(r.err, "Try 'ksmctl --help'"), "case %zu: %s", i, r.err);
+		ck_assert_msg(strstr(r.err, "Try 'ksmctl help partition'"), "case %zu: %s", i, r.err);
 		ck_assert_str_eq(r.out, "");
 		result_free(&r);
 	}

@@ -337,7 +337,7 @@ START_TEST(ps_usage)
 	ck_assert_int_eq(r.status, 2);
 	ck_assert_str_eq(r.out, "");
 	ck_assert_ptr_nonnull(strstr(r.err, "--sort takes profit, merging, zero or rmap, not 'bogus'"));
-	ck_assert_ptr_nonnull(strstr(r.err, "Try 'ksmctl --help'"));
+	ck_assert_ptr_nonnull(strstr(r.err, "Try 'ksmctl help ps'"));
 	result_free(&r);
 
 	r = ksmctl(sysroot_opt, "ps", "--bogus");
@@ -569,7 +569,7 @@ START_TEST(wait_usage)
 		r = ksmctl(sysroot_opt, "wait", bad[i][0], bad[i][1]);
 		ck_assert_msg(r.status == 2, "wait %s %s: status %d", bad[i][0], bad[i][1], r.status);
 		ck_assert_ptr_nonnull(strstr(r.err, bad[i][0]));
-		ck_assert_ptr_nonnull(strstr(r.err, "Try 'ksmctl --help'"));
+		ck_assert_ptr_nonnull(strstr(r.err, "Try 'ksmctl help wait'"));
 		result_free(&r);
 	}
 	r = ksmctl(sysroot_opt, "wait", "extra");
