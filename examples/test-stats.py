@@ -109,6 +109,11 @@ def check_json(tree, root, stats, ksmctl):
         if mine.returncode == 0 or theirs.returncode == 0:
             fail(tree, f"without KSM: example exit {mine.returncode}, ksmctl exit {theirs.returncode}")
         return 0
+    if not knobs:
+        # No global files (the Selective KSM layout): ksmctl status says so and fails.
+        if theirs.returncode != 1 or "Selective KSM" not in theirs.stderr:
+            fail(tree, f"without global files: ksmctl exit {theirs.returncode}, {theirs.stderr.strip()}")
+        return 0
     if mine.returncode != 0 or theirs.returncode != 0:
         fail(tree, f"example exit {mine.returncode} ({mine.stderr.strip()}), "
                    f"ksmctl exit {theirs.returncode} ({theirs.stderr.strip()})")

@@ -694,6 +694,33 @@ int ksm_proc_comm(struct ksm_ctx *ctx, int pid, char *buf, size_t size);
 int ksm_proc_foreach(struct ksm_ctx *ctx, int (*fn)(const struct ksm_proc *proc, void *data),
 		     void *data);
 
+/* What a walk over the processes saw (ksm_proc_foreach_counted()). */
+struct ksm_proc_counts {
+	int64_t listed; /* processes looked at */
+	int64_t denied; /* processes skipped: the caller may not read their figures */
+	/* Fields added in later versions go here. */
+};
+
+/**
+ * ksm_proc_foreach_counted() - ksm_proc_foreach(), and tell what the walk
+ * could not see.
+ * @counts: filled, also when the walk fails; needs no initialisation.
+ * @size: sizeof(*counts) as the caller knows it, with the rules of
+ *        ksm_stats_read().
+ *
+ * The kernel makes /proc/PID/ksm_stat readable by the process's owner and
+ * root only, so a caller without privileges sees only its own processes;
+ * .denied says how many others were skipped, so that a listing can say it
+ * is incomplete.
+ *
+ * Return: as ksm_proc_foreach(); -EINVAL also for a @size that cannot hold
+ * .listed.
+ * Since: 0.2
+ */
+int ksm_proc_foreach_counted(struct ksm_ctx *ctx,
+			     int (*fn)(const struct ksm_proc *proc, void *data), void *data,
+			     struct ksm_proc_counts *counts, size_t size);
+
 /* ------------------------------------------------------------------------ */
 /* Other programs that control KSM                                           */
 /* ------------------------------------------------------------------------ */

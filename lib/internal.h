@@ -39,6 +39,9 @@
 /* sizeof(struct ksm_rmap_item) in the kernel: 64 bytes on 64-bit, 32 on 32-bit. */
 #define RMAP_ITEM_SIZE ((int64_t)(sizeof(void *) * 8))
 
+/* The KSM directory below the system root. */
+#define KSM_DIR "sys/kernel/mm/ksm"
+
 /* Largest text a knob file holds ("[none] scan-time\n" is the longest). */
 #define KSM_VALUE_MAX 64
 
@@ -83,6 +86,8 @@ void ksm_fail_clear(void);
 const char *ksm_fail_message(int err);
 /* Record and return -ENOENT, "KSM is not available" with the path concerned. */
 int ksm_fail_no_ksm(const struct ksm_ctx *ctx);
+/* "<sysroot>/sys/kernel/mm/ksm/<name>" in @buf, for messages. */
+const char *ksm_knob_path(const struct ksm_ctx *ctx, const char *name, char *buf, size_t size);
 
 /* ------------------------------------------------------------------------ */
 /* ksm_sysfs.c: the knob table, value parsing, I/O relative to a directory   */
@@ -118,6 +123,13 @@ const struct ksm_knob_info *ksm_table_get(int knob);
 int ksm_knob_check(int knob, int64_t value);
 /* Parse the kernel's text of @knob (as read from sysfs) into @value. */
 int ksm_parse_kernel(int knob, const char *text, int64_t *value);
+/*
+ * Record the message of a failed read of @knob and return @err: the file
+ * (below the KSM directory of @ctx, or @dir's @knob file when @dir is not
+ * NULL, e.g. a partition) and, for -EBADMSG, what was expected and the
+ * @text found there.
+ */
+int ksm_fail_read(const struct ksm_ctx *ctx, const char *dir, int knob, int err, const char *text);
 
 /* ksm_sysfs.c: I/O relative to a directory fd */
 /* Read a knob's text through the context's cached descriptor; NUL-terminates. */
@@ -134,6 +146,11 @@ int ksm_parse_int64(const char *text, int64_t *value);
 /* ksm_knob.c: format and write one knob, errors mapped (and recorded for
  * ksm_strerror()); no prerequisite checks */
 int ksm_write_knob(struct ksm_ctx *ctx, int knob, int64_t value);
+/* ksm_knob.c: does the KSM directory have the Selective KSM RFC's layout
+ * (partitions, no global files)? */
+bool ksm_selective_layout(const struct ksm_ctx *ctx);
+/* ksm_knob.c: record and return -EOPNOTSUPP, "cannot <what>: ... Selective KSM layout" */
+int ksm_fail_selective(const struct ksm_ctx *ctx, const char *what);
 /* ksm_knob.c: is the advisor on (1), off or absent (0), or -errno */
 int ksm_advisor_active(struct ksm_ctx *ctx);
 

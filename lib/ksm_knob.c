@@ -14,21 +14,57 @@
 #include "internal.h"
 #include "missing.h"
 
+/* Read and parse one knob; failures other than -ENOENT are recorded. */
 static int get_knob(struct ksm_ctx *ctx, int knob, int64_t *value)
 {
 	char buf[KSM_VALUE_MAX];
 	int r = ksm_read_knob(ctx, knob, buf, sizeof(buf));
 
-	if (r < 0)
+	if (r == -ENOENT)
 		return r;
-	return ksm_parse_kernel(knob, buf, value);
+	if (r < 0)
+		return ksm_fail_read(ctx, NULL, knob, r, NULL);
+	r = ksm_parse_kernel(knob, buf, value);
+	if (r < 0)
+		return ksm_fail_read(ctx, NULL, knob, r, buf);
+	return 0;
+}
+
+/* The RFC's layout: control/add_partition, and no global run file. */
+#define SKSM_CONTROL "control/add_partition"
+
+bool ksm_selective_layout(const struct ksm_ctx *ctx)
+{
+	int run = ksm_knob_of_role(KSM_ROLE_STATE);
+
+	return ctx->ksmfd >= 0 && faccessat(ctx->ksmfd, SKSM_CONTROL, F_OK, AT_EACCESS) == 0 &&
+	       faccessat(ctx->ksmfd, ksm_table_get(run)->name, F_OK, AT_EACCESS) < 0;
+}
+
+int ksm_fail_selective(const struct ksm_ctx *ctx, const char *what)
+{
+	char dir[4200];
+
+	ksm_knob_path(ctx, "", dir, sizeof(dir));
+	dir[strlen(dir) - 1] = '\0';
+	return ksm_fail(-EOPNOTSUPP,
+			"cannot %s: this kernel has the Selective KSM layout: %s holds partitions "
+			"(one merge space each), not the global KSM files; see the partitions "
+			"with 'ksmctl partition list' and 'ksmctl partition status NAME'",
+			what, dir);
 }
 
 /* The message for a knob this kernel lacks, with the release that added it. */
 static int fail_missing(struct ksm_ctx *ctx, const struct ksm_knob_info *k, const char *what)
 {
+	char doing[128];
+
 	if (ctx->ksmfd < 0)
 		return ksm_fail_no_ksm(ctx);
+	if (ksm_selective_layout(ctx)) {
+		snprintf(doing, sizeof(doing), "%s %s", what, k->name);
+		return ksm_fail_selective(ctx, doing);
+	}
 	return ksm_fail(-ENOENT, "cannot %s %s: this kernel has no such file (it appeared in Linux %s)",
 			what, k->name, k->since);
 }
@@ -46,11 +82,7 @@ KSM_EXPORT int ksm_get(struct ksm_ctx *ctx, enum ksm_knob knob, int64_t *value)
 	r = get_knob(ctx, (int)knob, value);
 	if (r == -ENOENT)
 		return fail_missing(ctx, k, "read");
-	if (r == -EBADMSG)
-		return ksm_fail(r, "cannot read %s: the kernel's text cannot be parsed", k->name);
-	if (r < 0)
-		return ksm_fail(r, "cannot read %s: %s", k->name, strerror(-r));
-	return 0;
+	return r;
 }
 
 int ksm_advisor_active(struct ksm_ctx *ctx)
@@ -63,7 +95,7 @@ int ksm_advisor_active(struct ksm_ctx *ctx)
 		return 0;
 	r = get_knob(ctx, advisor, &mode);
 	if (r == -ENOENT)
-		return 0;
+		return 0; /* no advisor: off */
 	if (r < 0)
 		return r;
 	return mode != KSM_ADVISOR_NONE;
@@ -90,13 +122,14 @@ static int check_requirements(struct ksm_ctx *ctx, const struct ksm_knob_info *k
 
 		/* Writing the current value always succeeds in the kernel. */
 		r = get_knob(ctx, knob, &cur);
+		if (r == -ENOENT)
+			return fail_missing(ctx, k, "read");
 		if (r < 0)
-			return ksm_fail(r, "cannot read %s: %s", k->name, strerror(-r));
+			return r;
 		if (cur != value && merged >= 0) {
 			r = get_knob(ctx, merged, &shared);
 			if (r < 0 && r != -ENOENT)
-				return ksm_fail(r, "cannot read %s: %s", ksm_table_get(merged)->name,
-						strerror(-r));
+				return r;
 			if (r == 0 && shared > 0)
 				return ksm_fail(-EBUSY,
 						"cannot set %s: %lld KSM pages are still merged, and the "
@@ -109,7 +142,7 @@ static int check_requirements(struct ksm_ctx *ctx, const struct ksm_knob_info *k
 	if (k->requires & KSM_REQUIRES_ADVISOR_NONE) {
 		r = ksm_advisor_active(ctx);
 		if (r < 0)
-			return ksm_fail(r, "cannot read the advisor's mode: %s", strerror(-r));
+			return r;
 		if (r > 0)
 			return fail_advisor(k);
 	}
@@ -275,7 +308,7 @@ KSM_EXPORT int ksm_probe_features(struct ksm_ctx *ctx, uint64_t *features)
 			if (k->feature && !(f & k->feature) && exists_at(ctx->ksmfd, k->name))
 				f |= k->feature;
 		}
-		if (exists_at(ctx->ksmfd, "control/add_partition"))
+		if (exists_at(ctx->ksmfd, SKSM_CONTROL))
 			f |= KSM_FEATURE_SELECTIVE_KSM;
 	}
 	if (exists_at(ctx->rootfd, "proc/self/ksm_stat"))

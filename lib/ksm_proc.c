@@ -351,7 +351,7 @@ struct walk_job {
 	size_t listed;    /* pids listed so far (release/acquire) */
 	bool complete;    /* listing finished (release/acquire) */
 	size_t next;      /* next unclaimed index */
-	bool denied;      /* some process could not be inspected (relaxed) */
+	size_t denied;    /* processes that could not be inspected (relaxed) */
 	pthread_t threads[WALK_MAX_THREADS];
 	int nthreads;
 };
@@ -369,7 +369,7 @@ static void read_one(struct walk_job *job, size_t i)
 	/* Gone, not ours to see, or nothing to report: not active. */
 	r = read_proc(job->procfd, name, job->src, &slot->proc.stats, NULL);
 	if (r == -EACCES)
-		__atomic_store_n(&job->denied, true, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&job->denied, 1, __ATOMIC_RELAXED);
 	if (r < 0 || !active(&slot->proc.stats))
 		return;
 	derive(&slot->proc.stats, job->page_size);
@@ -476,15 +476,17 @@ static void start_threads(struct walk_job *job)
 
 /*
  * @fn gets each active process; non-zero from @fn stops the walk. *denied,
- * if not NULL, tells whether a process was skipped because the caller may
- * not read its figures.
+ * if not NULL, receives the number of processes skipped because the caller
+ * may not read their figures, *listed the number of processes looked at.
  */
 static int walk(struct ksm_ctx *ctx, int (*fn)(const struct ksm_proc *, void *), void *data,
-		bool want_comm, bool *denied)
+		bool want_comm, size_t *denied, size_t *listed)
 {
 	struct walk_job *job;
 	int count = 0, r, r2 = 0;
 
+	if (ctx->ksmfd < 0)
+		return ksm_fail_no_ksm(ctx); /* no KSM, no per-process figures either */
 	job = calloc(1, sizeof(*job));
 	if (!job)
 		return ksm_fail(-ENOMEM, "out of memory");
@@ -500,6 +502,8 @@ static int walk(struct ksm_ctx *ctx, int (*fn)(const struct ksm_proc *, void *),
 	if (job->src == SRC_NONE) {
 		close(job->procfd);
 		free(job);
+		if (ksm_selective_layout(ctx))
+			return ksm_fail_selective(ctx, "list the KSM figures of processes");
 		return fail_no_proc_files(ctx, "list the KSM figures of processes");
 	}
 
@@ -510,6 +514,8 @@ static int walk(struct ksm_ctx *ctx, int (*fn)(const struct ksm_proc *, void *),
 
 	if (denied)
 		*denied = job->denied;
+	if (listed)
+		*listed = job->listed;
 	for (size_t i = 0; r == 0 && r2 == 0 && i < job->listed; i++) {
 		if (!SLOT_AT(job, i)->active)
 			continue;
@@ -537,7 +543,28 @@ KSM_EXPORT int ksm_proc_foreach(struct ksm_ctx *ctx, int (*fn)(const struct ksm_
 	ksm_fail_clear();
 	if (!ctx || !fn)
 		return -EINVAL;
-	return walk(ctx, fn, data, true, NULL);
+	return walk(ctx, fn, data, true, NULL, NULL);
+}
+
+KSM_EXPORT int ksm_proc_foreach_counted(struct ksm_ctx *ctx,
+					int (*fn)(const struct ksm_proc *proc, void *data), void *data,
+					struct ksm_proc_counts *counts, size_t size)
+{
+	struct ksm_proc_counts c;
+	size_t denied = 0, listed = 0;
+	int r;
+
+	ksm_fail_clear();
+	if (!ctx || !fn || !counts || size < sizeof(counts->listed))
+		return -EINVAL;
+	r = walk(ctx, fn, data, true, &denied, &listed);
+	memset(&c, 0, sizeof(c));
+	c.listed = (int64_t)listed;
+	c.denied = (int64_t)denied;
+	memcpy(counts, &c, size < sizeof(c) ? size : sizeof(c));
+	if (size > sizeof(c))
+		memset((char *)counts + sizeof(c), 0, size - sizeof(c));
+	return r;
 }
 
 static int stop_if_registered(const struct ksm_proc *p, void *data)
@@ -555,8 +582,9 @@ static int stop_if_registered(const struct ksm_proc *p, void *data)
 
 int ksm_proc_any_registered(struct ksm_ctx *ctx)
 {
-	bool found = false, denied = false;
-	int r = walk(ctx, stop_if_registered, &found, false, &denied);
+	bool found = false;
+	size_t denied = 0;
+	int r = walk(ctx, stop_if_registered, &found, false, &denied, NULL);
 
 	/* A process the caller may not inspect may have registered memory. */
 	return r < 0 ? r : found || denied;

@@ -136,7 +136,7 @@ KSM_EXPORT int ksm_profile_write(struct ksm_ctx *ctx, int fd)
 		return r;
 	r = ksm_advisor_active(ctx);
 	if (r < 0)
-		return ksm_fail(r, "cannot read the advisor's mode: %s", strerror(-r));
+		return r;
 	advisor_on = r > 0;
 	r = write_all(fd, "# KSM tunables, one \"knob = value\" per line (ksm.conf(5)).\n"
 			  "# Apply with: ksmctl apply FILE\n");

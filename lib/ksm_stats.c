@@ -86,10 +86,10 @@ int ksm_stats_read_at(struct ksm_ctx *ctx, int dirfd, struct ksm_stats *st, size
 		if (r == -ENOENT)
 			continue;
 		if (r < 0)
-			return ksm_fail(r, "cannot read %s: %s", name, strerror(-r));
+			return ksm_fail_read(ctx, dirfd == ctx->ksmfd ? NULL : "", i, r, NULL);
 		r = ksm_parse_kernel(i, buf, field(&s, i));
 		if (r < 0)
-			return ksm_fail(r, "cannot read %s: the kernel's text cannot be parsed", name);
+			return ksm_fail_read(ctx, dirfd == ctx->ksmfd ? NULL : "", i, r, buf);
 		s.present |= BIT(i);
 	}
 	derive(&s, ctx->page_size);

@@ -380,6 +380,36 @@ int ksm_parse_kernel(int knob, const char *text, int64_t *value)
 	return 0;
 }
 
+int ksm_fail_read(const struct ksm_ctx *ctx, const char *dir, int knob, int err, const char *text)
+{
+	const struct ksm_knob_info *k = ksm_table_get(knob);
+	char path[4200], found[48];
+	size_t n = 0;
+
+	if (!k)
+		return err;
+	if (dir)
+		snprintf(path, sizeof(path), "%s%s%s", dir, *dir ? "/" : "", k->name);
+	else
+		ksm_knob_path(ctx, k->name, path, sizeof(path));
+	if (err != -EBADMSG)
+		return ksm_fail(err, "cannot read %s: %s", path, strerror(-err));
+	/* What was there, printable and short. */
+	for (const char *p = text ? text : ""; *p && n < sizeof(found) - 4; p++) {
+		if (*p == '\n' && p[1] == '\0')
+			break;
+		found[n++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
+	}
+	if (text && strlen(text) > n + 1)
+		n += (size_t)snprintf(found + n, sizeof(found) - n, "...");
+	found[n] = '\0';
+	return ksm_fail(err, "cannot read %s: expected %s, found '%s'", path,
+			table[knob].names_only ? "the modes with the selected one in brackets "
+						 "(\"[none] scan-time\")"
+					       : "a decimal number and a newline",
+			found);
+}
+
 /* ------------------------------------------------------------------------ */
 
 int ksm_pread_text(int fd, char *buf, size_t size)

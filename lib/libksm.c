@@ -15,7 +15,6 @@
 #include "config.h"
 #include "internal.h"
 
-#define KSM_DIR "sys/kernel/mm/ksm"
 
 /* ------------------------------------------------------------------------ */
 /* The log                                                                   */
@@ -288,4 +287,16 @@ int ksm_fail_no_ksm(const struct ksm_ctx *ctx)
 			"without CONFIG_KSM%s)",
 			root, slash ? "" : "/",
 			strcmp(root, "/") == 0 ? ", or /sys is not mounted" : ", or not a system root");
+}
+
+/* "<sysroot>/sys/kernel/mm/ksm/<name>" without a doubled slash, for messages. */
+const char *ksm_knob_path(const struct ksm_ctx *ctx, const char *name, char *buf, size_t size)
+{
+	const char *root = ctx ? ctx->sysroot : "/";
+	size_t len = strlen(root);
+
+	while (len > 0 && root[len - 1] == '/')
+		len--;
+	snprintf(buf, size, "%.*s/" KSM_DIR "/%s", (int)len, root, name);
+	return buf;
 }

@@ -76,6 +76,7 @@ void print_status_json(const struct ksm_stats *st)
 int cmd_status(struct ksm_ctx *ctx, int argc, char **argv)
 {
 	struct ksm_stats st;
+	uint64_t features;
 	bool json = false;
 	int r;
 
@@ -86,6 +87,13 @@ int cmd_status(struct ksm_ctx *ctx, int argc, char **argv)
 	r = ksm_stats_read(ctx, &st, sizeof(st));
 	if (r < 0)
 		return fail(r);
+	if (st.present == 0 && ksm_probe_features(ctx, &features) == 0 &&
+	    (features & KSM_FEATURE_SELECTIVE_KSM)) {
+		error("this kernel has Selective KSM: its KSM directory holds partitions, each "
+		      "with a status of its own, instead of the global files; see 'ksmctl "
+		      "partition list' and 'ksmctl partition status NAME'");
+		return EXIT_FAILURE;
+	}
 	if (json)
 		print_status_json(&st);
 	else

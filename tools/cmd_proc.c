@@ -212,12 +212,18 @@ int cmd_ps(struct ksm_ctx *ctx, int argc, char **argv)
 				break;
 		}
 	} else {
-		r = ksm_proc_foreach(ctx, ps_collect, &l);
+		struct ksm_proc_counts counts;
+
+		r = ksm_proc_foreach_counted(ctx, ps_collect, &l, &counts, sizeof(counts));
 		if (r < 0) {
 			r = fail(r);
 			free(l.procs);
 			return r;
 		}
+		if (counts.denied > 0)
+			error("%" PRId64 " of %" PRId64 " processes could not be read and are left "
+			      "out: their KSM figures are readable by their owner and root only",
+			      counts.denied, counts.listed);
 	}
 	if (l.n > 1) /* qsort() takes no NULL array, even empty */
 		qsort(l.procs, l.n, sizeof(*l.procs), ps_compare);

@@ -341,6 +341,143 @@ START_TEST(usage_error_once)
 END_TEST
 
 /* ------------------------------------------------------------------------ */
+/* 7. Errors name the file and what was found                                */
+
+START_TEST(errors_name_the_file)
+{
+	struct result r;
+	char want[4300];
+
+	use_tree("6.18");
+	tu_write(root, "sys/kernel/mm/ksm/pages_shared", "garbage\n");
+	snprintf(want, sizeof(want), "ksmctl: cannot read %s/sys/kernel/mm/ksm/pages_shared: expected a "
+		 "decimal number and a newline, found 'garbage'\n", root);
+	r = ksmctl(sysroot_opt, "status");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, want);
+	result_free(&r);
+	r = ksmctl(sysroot_opt, "set", "merge_across_nodes=0");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, want);
+	result_free(&r);
+
+	tu_write(root, "sys/kernel/mm/ksm/pages_shared", "0\n");
+	rm("sys/kernel/mm/ksm/sleep_millisecs");
+	put("sys/kernel/mm/ksm/sleep_millisecs/x", "");
+	snprintf(want, sizeof(want), "ksmctl: cannot read %s/sys/kernel/mm/ksm/sleep_millisecs: Is a "
+		 "directory\n", root);
+	r = ksmctl(sysroot_opt, "set", "pages_to_scan=5");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, want);
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(no_ksm_same_word)
+{
+	static const char *const cmds[][3] = {
+		{ "status" }, { "get", "run" }, { "get", "-n", "pages_to_scan" }, { "set", "pages_to_scan=5" },
+		{ "run" }, { "start" }, { "stop" }, { "unmerge" }, { "save", "-" }, { "merge-now" },
+		{ "wait" }, { "ps" },
+	};
+	struct result r;
+	char want[4300];
+
+	use_tree("noksm");
+	snprintf(want, sizeof(want), "ksmctl: KSM is not available: %s/sys/kernel/mm/ksm does not exist",
+		 root);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		r = ksmctl_env(NULL, -1, sysroot_opt, cmds[i][0], cmds[i][1], cmds[i][2], NULL);
+		ck_assert_msg(r.status == 1, "%s: exit %d", cmds[i][0], r.status);
+		ck_assert_msg(strncmp(r.err, want, strlen(want)) == 0, "%s: %s", cmds[i][0], r.err);
+		ck_assert_msg(strchr(r.err, '\n') == r.err + strlen(r.err) - 1, "%s: %s", cmds[i][0], r.err);
+		result_free(&r);
+	}
+}
+END_TEST
+
+START_TEST(selective_ksm_said)
+{
+	struct result r;
+
+	use_tree("sksm-rfc");
+	r = ksmctl(sysroot_opt, "status");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.out, "");
+	assert_has(r.err, "Selective KSM");
+	result_free(&r);
+	r = ksmctl(sysroot_opt, "ps");
+	ck_assert_int_eq(r.status, 1);
+	assert_has(r.err, "Selective KSM layout");
+	assert_has(r.err, "ksmctl partition list");
+	result_free(&r);
+	r = ksmctl(sysroot_opt, "get", "run");
+	ck_assert_int_eq(r.status, 1);
+	assert_has(r.err, "Selective KSM layout");
+	result_free(&r);
+}
+END_TEST
+
+/* Let uid 65534 reach the copy. */
+static void traversable(void)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s", root);
+	for (char *p = path + strlen(path);; p = strrchr(path, '/')) {
+		struct stat st;
+
+		*p = '\0';
+		if (stat(path[0] ? path : "/", &st) == 0 && !(st.st_mode & S_IXOTH))
+			chmod(path, st.st_mode | S_IXOTH);
+		if (p == path || !strchr(path, '/'))
+			break;
+	}
+	chmod(root, 0755);
+}
+
+START_TEST(ps_counts_what_it_could_not_read)
+{
+	struct result r;
+	char path[4200];
+
+	if (geteuid() != 0)
+		return; /* needs root to switch users */
+	use_tree("6.18");
+	traversable();
+	for (const char *const *pid = (const char *const[]){ "2001", "2003", NULL }; *pid; pid++) {
+		snprintf(path, sizeof(path), "%s/proc/%s/ksm_stat", root, *pid);
+		ck_assert_int_eq(chmod(path, 0400), 0);
+	}
+	r = ksmctl_env(NULL, 65534, sysroot_opt, "ps", NULL);
+	assert_ok(r);
+	ck_assert_str_eq(r.err, "ksmctl: 2 of 7 processes could not be read and are left out: their "
+				"KSM figures are readable by their owner and root only\n");
+	assert_has(r.out, "2004 qemu-system-aar");
+	ck_assert_ptr_null(strstr(r.out, "2001"));
+	result_free(&r);
+
+	/* As root nothing is left out, and nothing is said. */
+	r = ksmctl(sysroot_opt, "ps");
+	assert_ok(r);
+	ck_assert_str_eq(r.err, "");
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(recover_says_nothing_to_do)
+{
+	struct result r;
+
+	use_tree("6.18");
+	r = ksmctl(sysroot_opt, "recover");
+	assert_ok(r);
+	ck_assert_str_eq(r.out, "nothing to recover\n");
+	result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
 
 static Suite *edges_suite(void)
 {
@@ -359,6 +496,11 @@ static Suite *edges_suite(void)
 	tcase_add_test(t, get_values_only);
 	tcase_add_test(t, options_after_operands);
 	tcase_add_test(t, usage_error_once);
+	tcase_add_test(t, errors_name_the_file);
+	tcase_add_test(t, no_ksm_same_word);
+	tcase_add_test(t, selective_ksm_said);
+	tcase_add_test(t, ps_counts_what_it_could_not_read);
+	tcase_add_test(t, recover_says_nothing_to_do);
 	suite_add_tcase(s, t);
 	return s;
 }
