@@ -276,10 +276,12 @@ int ksm_knob_lookup(const char *name);
 
 /**
  * ksm_knob_parse() - parse and validate a value given as text.
- * @text: a decimal number; for bool knobs also y/n, yes/no, on/off and
- *        true/false in any letter case; for run also stop/merge/unmerge.
- *        advisor_mode takes only its names, none or scan-time, as the
- *        kernel does. Surrounding blanks are ignored.
+ * @text: the one grammar of values (libksm(3) has it in full): blanks
+ *        around the text ignored; a decimal number with an optional '+' or
+ *        '-', as the kernel's kstrto*() take it in base 10 (no hexadecimal);
+ *        for bool knobs also y/n, yes/no, on/off and true/false, for run
+ *        also stop/merge/unmerge, names in any letter case. advisor_mode
+ *        takes only its names, none or scan-time, as the kernel does.
  * @value: receives the value.
  *
  * Return: 0; -EINVAL if the text is not a value of the knob's type or lies
@@ -933,10 +935,12 @@ const char *ksm_profile_path(const struct ksm_ctx *ctx);
  *
  * Format (ksm.conf(5)): one "knob = value" per line, blanks around tokens
  * ignored, "#" starts a comment, empty lines ignored. Values as
- * ksm_knob_parse() takes them. A knob named twice takes the later value.
+ * ksm_knob_parse() takes them. A UTF-8 byte order mark before the first
+ * line is ignored.
  *
  * Return: the number of settings read;
- *  -EBADMSG  line @line is not "knob = value";
+ *  -EBADMSG  line @line is not "knob = value", names a knob a second time,
+ *            holds a NUL byte or is longer than 4096 bytes;
  *  -ENOKEY   line @line names no knob;
  *  -EPERM    line @line names a counter;
  *  -EINVAL   line @line has a value outside the knob's range;

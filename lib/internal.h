@@ -116,6 +116,12 @@ struct ksm_knob_def {
 const struct ksm_knob_def *ksm_knob_defs(void);
 /* The knob that plays @role (the first in the table), or -1. */
 int ksm_knob_of_role(enum ksm_knob_role role);
+/* The rules between knobs (ksm_sysfs.c): with the values @vals (indexed by
+ * knob) of the knobs in @known, check every rule that involves a knob in
+ * @changed; 0, or -EINVAL with the message recorded. */
+int ksm_rules_check(uint64_t known, const int64_t *vals, uint64_t changed);
+/* The knobs a rule pairs with @knob, as bits. */
+uint64_t ksm_rules_partners(int knob);
 /* ksm_knob_parse() that records the message of ksm_strerror() on failure. */
 int ksm_parse_value(int knob, const char *text, int64_t *value);
 const struct ksm_knob_info *ksm_table_get(int knob);

@@ -149,6 +149,27 @@ static int check_requirements(struct ksm_ctx *ctx, const struct ksm_knob_info *k
 	return 0;
 }
 
+/* The rules between knobs (ksm_rules_check()), with the others as they are. */
+static int check_rules(struct ksm_ctx *ctx, int knob, int64_t value)
+{
+	uint64_t partners = ksm_rules_partners(knob), known = UINT64_C(1) << knob;
+	int64_t vals[KSM_KNOB_NR] = { 0 };
+	int r;
+
+	vals[knob] = value;
+	for (int k = 0; k < KSM_KNOB_NR; k++) {
+		if (!(partners & (UINT64_C(1) << k)))
+			continue;
+		r = get_knob(ctx, k, &vals[k]);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			return r;
+		known |= UINT64_C(1) << k;
+	}
+	return ksm_rules_check(known, vals, UINT64_C(1) << knob);
+}
+
 /* Format and write one knob; kernel errors mapped to their causes. */
 int ksm_write_knob(struct ksm_ctx *ctx, int knob, int64_t value)
 {
@@ -216,6 +237,9 @@ KSM_EXPORT int ksm_set(struct ksm_ctx *ctx, enum ksm_knob knob, int64_t value)
 		return ksm_fail(r, "cannot set %s: %s", k->name, strerror(-r));
 	}
 	r = check_requirements(ctx, k, (int)knob, value);
+	if (r < 0)
+		return r;
+	r = check_rules(ctx, (int)knob, value);
 	if (r < 0)
 		return r;
 	return ksm_write_knob(ctx, (int)knob, value);

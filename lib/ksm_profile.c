@@ -18,6 +18,9 @@
 
 #define BIT(k) (UINT64_C(1) << (k))
 
+/* The longest line a profile may have, newline included. */
+#define KSM_PROFILE_LINE_MAX 4096
+
 static char *strip(char *s)
 {
 	char *e;
@@ -31,8 +34,10 @@ static char *strip(char *s)
 
 KSM_EXPORT int ksm_profile_load(struct ksm_txn *txn, const char *path, unsigned int *line)
 {
+	unsigned int first_line[KSM_KNOB_NR] = { 0 };
 	char *buf = NULL;
 	size_t cap = 0;
+	ssize_t len;
 	unsigned int no = 0;
 	int count = 0, r = 0;
 	FILE *f;
@@ -50,15 +55,28 @@ KSM_EXPORT int ksm_profile_load(struct ksm_txn *txn, const char *path, unsigned 
 		return ksm_fail(r, "cannot read the profile %s: %s", path, strerror(-r));
 	}
 	errno = 0;
-	while (getline(&buf, &cap, f) >= 0) {
-		char *hash, *eq, *name, *value;
+	while ((len = getline(&buf, &cap, f)) >= 0) {
+		char *hash, *eq, *name, *value, *line_start = buf;
 		int knob;
 
 		no++;
-		hash = strchr(buf, '#');
+		if ((size_t)len > KSM_PROFILE_LINE_MAX) {
+			r = ksm_fail(-EBADMSG, "%s:%u: the line is longer than %d bytes", path, no,
+				     KSM_PROFILE_LINE_MAX);
+			break;
+		}
+		if (memchr(buf, '\0', (size_t)len)) {
+			r = ksm_fail(-EBADMSG, "%s:%u: the line holds a NUL byte (a profile is text)",
+				     path, no);
+			break;
+		}
+		/* A UTF-8 byte order mark, as some editors write, is no part of the text. */
+		if (no == 1 && strncmp(buf, "\xef\xbb\xbf", 3) == 0)
+			line_start += 3;
+		hash = strchr(line_start, '#');
 		if (hash)
 			*hash = '\0';
-		name = strip(buf);
+		name = strip(line_start);
 		if (!*name)
 			continue;
 		eq = strchr(name, '=');
@@ -78,6 +96,12 @@ KSM_EXPORT int ksm_profile_load(struct ksm_txn *txn, const char *path, unsigned 
 			r = ksm_fail(-ENOKEY, "%s:%u: unknown knob '%s'", path, no, name);
 			break;
 		}
+		if (first_line[knob]) {
+			r = ksm_fail(-EBADMSG, "%s:%u: %s is set twice (first on line %u)", path, no,
+				     name, first_line[knob]);
+			break;
+		}
+		first_line[knob] = no;
 		r = ksm_txn_set_text(txn, knob, value);
 		if (r < 0) {
 			char why[400];

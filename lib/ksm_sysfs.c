@@ -77,7 +77,8 @@ static const struct ksm_knob_def table[KSM_KNOB_NR] = {
 			  .description = "none, or scan-time to let the kernel tune pages_to_scan" },
 		FIELD(advisor_mode), .role = KSM_ROLE_ADVISOR, .names_only = true,
 	},
-	TUNABLE(KSM_KNOB_ADVISOR_MAX_CPU, advisor_max_cpu, KSM_TYPE_UNSIGNED, 0, UINT32_MAX, 0, KSM_FEATURE_ADVISOR,
+	/* A percentage: the kernel stores any u32, but above 100 means nothing. */
+	TUNABLE(KSM_KNOB_ADVISOR_MAX_CPU, advisor_max_cpu, KSM_TYPE_UNSIGNED, 0, 100, 0, KSM_FEATURE_ADVISOR,
 		"6.8", "CPU percent the advisor lets ksmd use at most"),
 	TUNABLE(KSM_KNOB_ADVISOR_MIN_PAGES_TO_SCAN, advisor_min_pages_to_scan, KSM_TYPE_UNSIGNED, 0, UINT32_MAX, 0, KSM_FEATURE_ADVISOR,
 		"6.8", "pages_to_scan the advisor starts from", .role = KSM_ROLE_ADVISOR_START),
@@ -106,6 +107,48 @@ static const struct ksm_knob_def table[KSM_KNOB_NR] = {
 const struct ksm_knob_def *ksm_knob_defs(void)
 {
 	return table;
+}
+
+/*
+ * Rules between knobs, checked before anything is written: the value of
+ * .lo must not exceed the value of .hi. The kernel takes each file on its
+ * own and would accept an advisor whose minimum lies above its maximum.
+ */
+static const struct {
+	int lo, hi;
+} rules[] = {
+	{ KSM_KNOB_ADVISOR_MIN_PAGES_TO_SCAN, KSM_KNOB_ADVISOR_MAX_PAGES_TO_SCAN },
+};
+
+uint64_t ksm_rules_partners(int knob)
+{
+	uint64_t partners = 0;
+
+	for (size_t i = 0; i < KSM_ARRAY_SIZE(rules); i++) {
+		if (rules[i].lo == knob)
+			partners |= UINT64_C(1) << rules[i].hi;
+		if (rules[i].hi == knob)
+			partners |= UINT64_C(1) << rules[i].lo;
+	}
+	return partners;
+}
+
+int ksm_rules_check(uint64_t known, const int64_t *vals, uint64_t changed)
+{
+	for (size_t i = 0; i < KSM_ARRAY_SIZE(rules); i++) {
+		uint64_t lo = UINT64_C(1) << rules[i].lo, hi = UINT64_C(1) << rules[i].hi;
+
+		if (!(changed & (lo | hi)) || !(known & lo) || !(known & hi))
+			continue;
+		if (vals[rules[i].lo] > vals[rules[i].hi])
+			return ksm_fail(-EINVAL, "%s (%lld%s) must not exceed %s (%lld%s); set both "
+						 "in one transaction to move them past each other",
+					table[rules[i].lo].info.name, (long long)vals[rules[i].lo],
+					changed & lo ? "" : ", its current value",
+					table[rules[i].hi].info.name, (long long)vals[rules[i].hi],
+					changed & hi ? "" : ", its current value");
+	}
+	return 0;
 }
 
 int ksm_knob_of_role(enum ksm_knob_role role)
@@ -241,13 +284,14 @@ KSM_EXPORT int ksm_knob_parse(enum ksm_knob knob, const char *text, int64_t *val
 	if (!text || !value || trim(text, buf, sizeof(buf)) < 0)
 		return -EINVAL;
 
-	if (ksm_parse_int64(buf, &v) < 0) {
+	/* A '+' before the digits, as the kernel's kstrto*() take it. */
+	if (ksm_parse_int64(buf[0] == '+' && buf[1] >= '0' && buf[1] <= '9' ? buf + 1 : buf, &v) < 0) {
 		bool found = false;
 
 		if (k->type == KSM_TYPE_BOOL && parse_bool_word(buf, &v) == 0)
 			found = true;
 		for (int i = 0; k->values && k->values[i] && !found; i++) {
-			if (strcmp(buf, k->values[i]) == 0) {
+			if (strcasecmp(buf, k->values[i]) == 0) {
 				v = i;
 				found = true;
 			}

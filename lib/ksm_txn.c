@@ -123,6 +123,16 @@ static int plan(const struct state *s, uint64_t set, const int64_t *want, unsign
 			failed);
 }
 
+/* The rules between knobs, on the values the transaction would leave. */
+static int check_rules(const struct state *s, uint64_t set, const int64_t *want)
+{
+	int64_t vals[KSM_KNOB_NR];
+
+	for (int k = 0; k < KSM_KNOB_NR; k++)
+		vals[k] = (set & BIT(k)) ? want[k] : s->cur[k];
+	return ksm_rules_check(s->present | set, vals, set);
+}
+
 /* The message of a plan that was refused. */
 static int fail_plan(struct ksm_ctx *ctx, const struct state *s, int r, int knob)
 {
@@ -166,6 +176,9 @@ KSM_EXPORT int ksm_txn_plan(struct ksm_txn *txn, unsigned int flags, struct ksm_
 	if (!txn)
 		return -EINVAL;
 	r = snapshot(txn->ctx, &s);
+	if (r < 0)
+		return r;
+	r = check_rules(&s, txn->set, txn->want);
 	if (r < 0)
 		return r;
 	r = plan(&s, txn->set, txn->want, flags, steps, steps ? max : 0, &failed);
@@ -275,6 +288,9 @@ int ksm_apply(struct ksm_ctx *ctx, uint64_t set, const int64_t *want, unsigned i
 	if (failed_knob)
 		*failed_knob = -1;
 	r = snapshot(ctx, &before);
+	if (r < 0)
+		return r;
+	r = check_rules(&before, set, want);
 	if (r < 0)
 		return r;
 	n = plan(&before, set, want, flags, steps, MAX_STEPS, &failed);

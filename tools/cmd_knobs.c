@@ -200,7 +200,7 @@ int cmd_set(struct ksm_ctx *ctx, int argc, char **argv)
 		return fail(r);
 	/* Parse and validate everything before the first write. */
 	for (int i = 0; i < argc; i++) {
-		char *eq = strchr(argv[i], '=');
+		char *eq = strchr(argv[i], '='), *name;
 		int knob;
 
 		if (!eq || eq == argv[i]) {
@@ -208,9 +208,17 @@ int cmd_set(struct ksm_ctx *ctx, int argc, char **argv)
 			return usage_error("expected KNOB=VALUE, got '%s'", argv[i]);
 		}
 		*eq = '\0';
-		if (lookup_or_usage(argv[i], &knob)) {
+		/* Blanks around the name are ignored, as in a profile (ksm.conf(5)). */
+		name = argv[i] + strspn(argv[i], " \t");
+		for (char *e = eq; e > name && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			e[-1] = '\0';
+		if (lookup_or_usage(name, &knob)) {
 			ksm_txn_unref(txn);
 			return EXIT_USAGE;
+		}
+		if (ksm_txn_get(txn, knob, NULL) == 1) {
+			ksm_txn_unref(txn);
+			return usage_error("%s is given twice", name);
 		}
 		r = ksm_txn_set_text(txn, knob, eq + 1);
 		if (r < 0) {

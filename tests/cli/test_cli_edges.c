@@ -478,6 +478,103 @@ START_TEST(recover_says_nothing_to_do)
 END_TEST
 
 /* ------------------------------------------------------------------------ */
+/* 6. One grammar for values; rules between knobs                            */
+
+START_TEST(set_grammar)
+{
+	struct result r;
+
+	use_tree("6.18");
+	r = ksmctl(sysroot_opt, "set", " pages_to_scan = +7 ", "use_zero_pages=Yes");
+	assert_ok(r);
+	assert_knob("pages_to_scan", "7\n");
+	assert_knob("use_zero_pages", "1\n");
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "set", "run=UNMERGE");
+	assert_ok(r);
+	assert_knob("run", "2\n");
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "set", "pages_to_scan=0x10");
+	ck_assert_int_eq(r.status, 1);
+	assert_has(r.err, "'0x10' is not a valid value of pages_to_scan");
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "set", "pages_to_scan=5", "sleep_millisecs=5", "pages_to_scan=6");
+	ck_assert_int_eq(r.status, 2);
+	assert_has(r.err, "pages_to_scan is given twice");
+	assert_knob("pages_to_scan", "7\n");
+	assert_knob("sleep_millisecs", "20\n");
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(set_rules_between_knobs)
+{
+	struct result r;
+	struct ksm_ctx *ctx;
+
+	use_tree("6.18"); /* advisor_min_pages_to_scan 500, advisor_max_pages_to_scan 30000 */
+	r = ksmctl(sysroot_opt, "set", "sleep_millisecs=30", "advisor_min_pages_to_scan=40000");
+	ck_assert_int_eq(r.status, 1);
+	assert_has(r.err, "advisor_min_pages_to_scan (40000) must not exceed advisor_max_pages_to_scan "
+			  "(30000, its current value)");
+	assert_knob("sleep_millisecs", "20\n");
+	assert_knob("advisor_min_pages_to_scan", "500\n");
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "set", "advisor_max_pages_to_scan=400", "--dry-run");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.out, "");
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "set", "advisor_min_pages_to_scan=40000", "advisor_max_pages_to_scan=50000");
+	assert_ok(r);
+	assert_knob("advisor_min_pages_to_scan", "40000\n");
+	assert_knob("advisor_max_pages_to_scan", "50000\n");
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "set", "advisor_max_cpu=101");
+	ck_assert_int_eq(r.status, 1);
+	assert_has(r.err, "accepted: 0 to 100");
+	assert_knob("advisor_max_cpu", "70\n");
+	result_free(&r);
+
+	/* One knob at a time, through the library: the same rule. */
+	ck_assert_int_eq(ksm_new_at(&ctx, root), 0);
+	ck_assert_int_eq(ksm_set(ctx, KSM_KNOB_ADVISOR_MAX_PAGES_TO_SCAN, 100), -EINVAL);
+	assert_has(ksm_strerror(-EINVAL), "must not exceed");
+	assert_knob("advisor_max_pages_to_scan", "50000\n");
+	ck_assert_int_eq(ksm_set(ctx, KSM_KNOB_ADVISOR_MAX_PAGES_TO_SCAN, 40000), 0);
+	assert_knob("advisor_max_pages_to_scan", "40000\n");
+	ksm_unref(ctx);
+}
+END_TEST
+
+START_TEST(profile_grammar)
+{
+	struct result r;
+	char want[4300];
+
+	use_tree("6.18");
+	put("etc/ksm.conf", "\xef\xbb\xbf# saved on Windows\nrun = STOP\npages_to_scan = +300\n");
+	r = ksmctl(sysroot_opt, "apply");
+	assert_ok(r);
+	assert_knob("pages_to_scan", "300\n");
+	result_free(&r);
+
+	put("etc/ksm.conf", "pages_to_scan = 300\nsleep_millisecs = 5\npages_to_scan = 400\n");
+	r = ksmctl(sysroot_opt, "apply");
+	ck_assert_int_eq(r.status, 1);
+	snprintf(want, sizeof(want), "ksmctl: %s/etc/ksm.conf:3: pages_to_scan is set twice (first on line 1)\n",
+		 root);
+	ck_assert_str_eq(r.err, want);
+	result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
 
 static Suite *edges_suite(void)
 {
@@ -501,6 +598,9 @@ static Suite *edges_suite(void)
 	tcase_add_test(t, selective_ksm_said);
 	tcase_add_test(t, ps_counts_what_it_could_not_read);
 	tcase_add_test(t, recover_says_nothing_to_do);
+	tcase_add_test(t, set_grammar);
+	tcase_add_test(t, set_rules_between_knobs);
+	tcase_add_test(t, profile_grammar);
 	suite_add_tcase(s, t);
 	return s;
 }

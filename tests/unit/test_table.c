@@ -263,7 +263,7 @@ START_TEST(test_parse_numbers)
 	ck_assert_int_eq(parse_ok(KSM_KNOB_SLEEP_MILLISECS, "20"), 20);
 	ck_assert_int_eq(parse_ok(KSM_KNOB_MAX_PAGE_SHARING, "256"), 256);
 	ck_assert_int_eq(parse_ok(KSM_KNOB_STABLE_NODE_CHAINS_PRUNE_MILLISECS, "2000"), 2000);
-	ck_assert_int_eq(parse_ok(KSM_KNOB_ADVISOR_MAX_CPU, "1000"), 1000);
+	ck_assert_int_eq(parse_ok(KSM_KNOB_ADVISOR_MAX_CPU, "100"), 100);
 	ck_assert_int_eq(parse_ok(KSM_KNOB_ADVISOR_TARGET_SCAN_TIME, "200"), 200);
 	ck_assert_int_eq(parse_ok(KSM_KNOB_RUN, "0"), 0);
 	ck_assert_int_eq(parse_ok(KSM_KNOB_RUN, "1"), 1);
@@ -273,6 +273,21 @@ START_TEST(test_parse_numbers)
 	/* Counters parse too (signed ones below zero). */
 	ck_assert_int_eq(parse_ok(KSM_KNOB_GENERAL_PROFIT, "-64768"), -64768);
 	ck_assert_int_eq(parse_ok(KSM_KNOB_PAGES_SHARING, "996"), 996);
+}
+END_TEST
+
+/* The grammar of ksm_knob_parse(3): a '+' as the kernel takes it, names in any case. */
+START_TEST(test_parse_grammar)
+{
+	ck_assert_int_eq(parse_ok(KSM_KNOB_PAGES_TO_SCAN, "+1"), 1);
+	ck_assert_int_eq(parse_ok(KSM_KNOB_PAGES_TO_SCAN, " +100\n"), 100);
+	ck_assert_int_eq(parse_ok(KSM_KNOB_USE_ZERO_PAGES, "+1"), 1);
+	ck_assert_int_eq(parse_ok(KSM_KNOB_RUN, "+2"), 2);
+	ck_assert_int_eq(parse_ok(KSM_KNOB_RUN, "UNMERGE"), KSM_RUN_UNMERGE);
+	ck_assert_int_eq(parse_ok(KSM_KNOB_RUN, "Merge"), KSM_RUN_MERGE);
+	ck_assert_int_eq(parse_ok(KSM_KNOB_ADVISOR_MODE, "SCAN-TIME"), KSM_ADVISOR_SCAN_TIME);
+	ck_assert_int_eq(parse_ok(KSM_KNOB_ADVISOR_MODE, " None "), KSM_ADVISOR_NONE);
+	parse_einval(KSM_KNOB_ADVISOR_MODE, "+1");
 }
 END_TEST
 
@@ -350,7 +365,15 @@ START_TEST(test_parse_invalid)
 	parse_einval(KSM_KNOB_PAGES_TO_SCAN, "4294967296");
 	parse_einval(KSM_KNOB_PAGES_TO_SCAN, "abc");
 	parse_einval(KSM_KNOB_PAGES_TO_SCAN, "0x1");
-	parse_einval(KSM_KNOB_PAGES_TO_SCAN, "+1");
+	parse_einval(KSM_KNOB_PAGES_TO_SCAN, "0X1");
+	parse_einval(KSM_KNOB_PAGES_TO_SCAN, "+");
+	parse_einval(KSM_KNOB_PAGES_TO_SCAN, "++1");
+	parse_einval(KSM_KNOB_PAGES_TO_SCAN, "+-1");
+	parse_einval(KSM_KNOB_PAGES_TO_SCAN, "-+1");
+	parse_einval(KSM_KNOB_PAGES_TO_SCAN, "+ 1");
+	parse_einval(KSM_KNOB_RUN, "+merge");
+	/* A percentage. */
+	parse_einval(KSM_KNOB_ADVISOR_MAX_CPU, "101");
 	parse_einval(KSM_KNOB_PAGES_TO_SCAN, "");
 	parse_einval(KSM_KNOB_PAGES_TO_SCAN, "   ");
 	parse_einval(KSM_KNOB_PAGES_TO_SCAN, "\n");
@@ -606,6 +629,7 @@ static Suite *table_suite(void)
 	tcase_add_test(tc, test_parse_bool_words);
 	tcase_add_test(tc, test_parse_enum_names);
 	tcase_add_test(tc, test_parse_invalid);
+	tcase_add_test(tc, test_parse_grammar);
 	tcase_add_test(tc, test_parse_boundaries);
 	tcase_add_test(tc, test_parse_format_range);
 	tcase_add_test(tc, test_parse_unknown_knob);

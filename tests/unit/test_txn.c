@@ -772,10 +772,18 @@ START_TEST(test_load)
 			  "# use_zero_pages = 1\n"
 			  "smart_scan = off\r\n"
 			  "\tadvisor_max_cpu\t=\t40\n"
-			  "sleep_millisecs = 6"); /* last line without newline, named twice */
+			  "max_page_sharing = 256"); /* last line without newline */
 	r = ksm_profile_load(txn, path, &line);
 	ck_assert_msg(r == 5 && line == 0, "load = %d, line %u", r, line);
-	ASSERT_PLAN(0, "sleep_millisecs=6 smart_scan=0 advisor_max_cpu=40 pages_to_scan=1234");
+	ASSERT_PLAN(0, "sleep_millisecs=5 smart_scan=0 advisor_max_cpu=40 pages_to_scan=1234");
+	free(path);
+	txn = ksm_txn_unref(txn);
+
+	/* A UTF-8 byte order mark before the first line is no part of it. */
+	ck_assert_int_eq(ksm_txn_new(ctx, &txn), 0);
+	path = write_file("bom.conf", "\xef\xbb\xbfsleep_millisecs = 7\n");
+	ck_assert_int_eq(ksm_profile_load(txn, path, &line), 1);
+	ASSERT_PLAN(0, "sleep_millisecs=7");
 	free(path);
 	txn = ksm_txn_unref(txn);
 
@@ -807,12 +815,66 @@ static const struct bad_profile {
 	{ "\n\n\n\nPAGES_TO_SCAN = 5\n", -ENOKEY, 5 },
 	{ "pages_to_scan = 5\n# counters\npages_shared = 1\n", -EPERM, 3 },
 	{ "\nfull_scans = 0\n", -EPERM, 2 },
-	{ "sleep_millisecs = 5\nsleep_millisecs = -1\n", -EINVAL, 2 },
+	{ "pages_to_scan = 5\nsleep_millisecs = -1\n", -EINVAL, 2 },
+	/* A knob named twice is an error, as in 'ksmctl set'. */
+	{ "sleep_millisecs = 5\n\nsleep_millisecs = 6\n", -EBADMSG, 3 },
+	/* A BOM counts only at the start of the file. */
+	{ "pages_to_scan = 5\n\xef\xbb\xbfsleep_millisecs = 5\n", -ENOKEY, 2 },
+	/* Hexadecimal is not taken, as by the kernel. */
+	{ "pages_to_scan = 0x10\n", -EINVAL, 1 },
 	{ "# mode by name only\nadvisor_mode = 1\n", -EINVAL, 2 },
 	{ "\n\n\nmax_page_sharing = 1\n", -EINVAL, 4 },
 	{ "run = 3\n", -EINVAL, 1 },
 	{ "use_zero_pages = maybe\n", -EINVAL, 1 },
 };
+
+/* A NUL byte and lines too long for any setting: errors on the right line. */
+START_TEST(test_load_nul_and_long_lines)
+{
+	static const char nul[] = "pages_to_scan = 5\nsleep_millisecs = 5\0garbage\n";
+	char long_comment[400], *overlong, *path, *text;
+	unsigned int line = 99;
+	int fd;
+
+	use("6.18");
+	ck_assert_int_ge(asprintf(&path, "%s/nul.conf", root), 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, nul, sizeof(nul) - 1), (ssize_t)(sizeof(nul) - 1));
+	close(fd);
+	ck_assert_int_eq(ksm_profile_load(txn, path, &line), -EBADMSG);
+	ck_assert_uint_eq(line, 2);
+	ck_assert_ptr_nonnull(strstr(ksm_strerror(-EBADMSG), ":2: the line holds a NUL byte"));
+	free(path);
+
+	/* After a 300-byte comment, the error is on the line that follows. */
+	memset(long_comment, 'x', sizeof(long_comment));
+	long_comment[0] = '#';
+	long_comment[300] = '\0';
+	ck_assert_int_ge(asprintf(&text, "%s\nbogus = 1\n", long_comment), 0);
+	path = write_file("long.conf", text);
+	ck_assert_int_eq(ksm_profile_load(txn, path, &line), -ENOKEY);
+	ck_assert_uint_eq(line, 2);
+	free(path);
+	free(text);
+
+	/* A line of more than 4096 bytes is refused as such. */
+	overlong = malloc(6000);
+	ck_assert_ptr_nonnull(overlong);
+	memset(overlong, ' ', 5999);
+	overlong[5999] = '\0';
+	memcpy(overlong + 5980, "pages_to_scan = 5", 17);
+	ck_assert_int_ge(asprintf(&text, "sleep_millisecs = 5\n%s\n", overlong), 0);
+	path = write_file("overlong.conf", text);
+	ck_assert_int_eq(ksm_profile_load(txn, path, &line), -EBADMSG);
+	ck_assert_uint_eq(line, 2);
+	ck_assert_ptr_nonnull(strstr(ksm_strerror(-EBADMSG), ":2: the line is longer than 4096 bytes"));
+	free(path);
+	free(text);
+	free(overlong);
+	assert_all_original("after failed loads");
+}
+END_TEST
 
 START_TEST(test_load_errors)
 {
@@ -1466,6 +1528,7 @@ static Suite *txn_suite(void)
 	tc = tcase_create("profile");
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_load);
+	tcase_add_test(tc, test_load_nul_and_long_lines);
 	tcase_add_loop_test(tc, test_load_errors, 0, (int)(sizeof(bad_profiles) / sizeof(bad_profiles[0])));
 	tcase_add_test(tc, test_load_missing);
 	tcase_add_test(tc, test_profile_write);
