@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Waiting for ksmd: full_scans has no change notification, so it is polled
- * with sleeps that grow from 1 ms to 2 ms; each poll costs two pread()s
- * (about 5 us), well under 1% of a CPU.
+ * with sleeps that grow from 1 ms to 2 ms; each poll costs two pread()s.
+ * Measured with getrusage() over a 10 s 'ksmctl wait': about 4800
+ * wake-ups and 0.2 s of CPU time, 2% of one CPU, the /proc check once a
+ * second included.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -17,7 +17,7 @@
 
 void print_status_human(const struct ksm_stats *st)
 {
-	char value[64], saved[32], profit[32];
+	char value[64], saved[32], profit[32], ratio[32];
 	int64_t v;
 
 	if (ksm_stats_value(st, KSM_KNOB_RUN, &v) == 0)
@@ -31,7 +31,9 @@ void print_status_human(const struct ksm_stats *st)
 	printf("Saved: %s (%" PRId64 " pages of %" PRId64 " B)\n", saved, st->saved_pages,
 	       st->page_size);
 	printf("Profit: %s (after KSM's own metadata)\n", profit);
-	printf("Sharing ratio: %.2f mappings per KSM page\n", st->sharing_ratio);
+	/* pages_sharing / pages_shared: each KSM page has one mapping more than this. */
+	format_double(st->sharing_ratio, false, ratio, sizeof(ratio));
+	printf("Sharing ratio: %s extra mappings per KSM page\n", ratio);
 	printf("Effectiveness: %.1f%% of the pages KSM tracks are saved\n", st->effectiveness * 100.0);
 
 	for (int kind = KSM_KIND_TUNABLE; kind <= KSM_KIND_COUNTER; kind++) {
@@ -49,10 +51,12 @@ void print_status_human(const struct ksm_stats *st)
 
 void print_status_json(const struct ksm_stats *st)
 {
-	char value[64];
+	char value[64], ratio[32], effectiveness[32];
 	const char *sep = "";
 	int64_t v;
 
+	format_double(st->sharing_ratio, true, ratio, sizeof(ratio));
+	format_double(st->effectiveness, true, effectiveness, sizeof(effectiveness));
 	printf("{");
 	for (int i = 0; i < ksm_knob_count(); i++) {
 		if (ksm_stats_value(st, i, &v) < 0 || ksm_knob_format(i, v, value, sizeof(value)) < 0)
@@ -66,11 +70,11 @@ void print_status_json(const struct ksm_stats *st)
 	       "    \"saved_pages\": %" PRId64 ",\n"
 	       "    \"saved_bytes\": %" PRId64 ",\n"
 	       "    \"profit_bytes\": %" PRId64 ",\n"
-	       "    \"sharing_ratio\": %.6f,\n"
-	       "    \"effectiveness\": %.6f\n"
+	       "    \"sharing_ratio\": %s,\n"
+	       "    \"effectiveness\": %s\n"
 	       "  }\n}\n",
 	       sep, st->page_size, st->saved_pages, st->saved_bytes, st->profit_bytes,
-	       st->sharing_ratio, st->effectiveness);
+	       ratio, effectiveness);
 }
 
 int cmd_status(struct ksm_ctx *ctx, int argc, char **argv)

@@ -98,9 +98,11 @@ static const struct command commands[] = {
 	  "\nSubcommands:\n"
 	  "  list [--json]                          the partitions, by name\n"
 	  "  create NAME [--mode MODE] [--exclusive]\n"
-	  "                                         create a partition (if it does not exist);\n"
-	  "                                         MODE (octal, default 0600) says who may merge\n"
-	  "  remove NAME [--allow-unmerge]          remove it; the kernel unmerges every page\n"
+	  "                                         create a partition (unless it\n"
+	  "                                         exists); MODE (octal, default\n"
+	  "                                         0600) says who may merge\n"
+	  "  remove NAME [--allow-unmerge]          remove it; the kernel unmerges\n"
+	  "                                         every page\n"
 	  "  merge NAME PID ADDR LEN                merge a range of process PID, now\n"
 	  "  unmerge NAME PID [ADDR LEN]            unmerge process PID (a range only where\n"
 	  "                                         the kernel can)\n"
@@ -120,6 +122,29 @@ const struct command *find_command(const char *name)
 	return NULL;
 }
 
+/* @text from column @col on, wrapped at 80 columns with lines indented to @col. */
+static void print_wrapped(const char *text, int col)
+{
+	int at = col;
+
+	while (*text) {
+		int len = (int)strcspn(text, " ");
+
+		if (at > col && at + 1 + len > 80) {
+			printf("\n%*s", col, "");
+			at = col;
+		} else if (at > col) {
+			putchar(' ');
+			at++;
+		}
+		printf("%.*s", len, text);
+		at += len;
+		text += len;
+		text += strspn(text, " ");
+	}
+	putchar('\n');
+}
+
 static void print_usage(void)
 {
 	printf("Usage: %s [--sysroot DIR] COMMAND [ARGS...]\n\n"
@@ -129,16 +154,18 @@ static void print_usage(void)
 		char head[80];
 		snprintf(head, sizeof(head), "%s %s", commands[i].name, commands[i].args);
 		if (strlen(head) > 26)
-			printf("  %s\n  %-26s %s\n", head, "", commands[i].summary);
+			printf("  %s\n  %-26s ", head, "");
 		else
-			printf("  %-26s %s\n", head, commands[i].summary);
+			printf("  %-26s ", head);
+		print_wrapped(commands[i].summary, 29);
 	}
 	printf("\nOptions:\n"
 	       "      --sysroot DIR  use DIR as the system root (default: $KSM_SYSROOT or /)\n"
 	       "  -h, --help         show this help\n"
 	       "  -V, --version      show the version\n\n"
 	       "Exit status: 0 success, 1 failure, 2 usage error; 'wait' and 'merge-now'\n"
-	       "have more.\n"
+	       "also 3 timed out, 4 ksmd not running, 5 nothing registered for merging;\n"
+	       "'exec' the command's status, 126 cannot run it, 127 not found.\n"
 	       "See ksmctl(8) for details.\n");
 }
 

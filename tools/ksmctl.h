@@ -52,6 +52,8 @@ int fail(int err);
 /* output.c: formatting on stdout */
 void format_bytes(int64_t bytes, char *buf, size_t size);
 bool is_number(const char *s);
+/* A fraction with up to six significant digits; @json keeps a decimal point. */
+void format_double(double v, bool json, char *buf, size_t size);
 void json_string(const char *s);
 /* A value formatted by ksm_knob_format(): a number, or a JSON string. */
 void json_value(const char *text);

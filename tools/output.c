@@ -100,6 +100,18 @@ void format_bytes(int64_t bytes, char *buf, size_t size)
 		snprintf(buf, size, "%s%.1f %s", bytes < 0 ? "-" : "", v, unit[u]);
 }
 
+/*
+ * A fraction as status prints it: up to six significant digits ("%.6g"),
+ * for people and JSON alike; with @json, always with a decimal point or an
+ * exponent, so that it reads as a floating-point number (249.0, not 249).
+ */
+void format_double(double v, bool json, char *buf, size_t size)
+{
+	snprintf(buf, size, "%.6g", v);
+	if (json && !strpbrk(buf, ".en"))
+		strncat(buf, ".0", size - strlen(buf) - 1);
+}
+
 /* A formatted value is either a decimal number or a name (advisor_mode). */
 bool is_number(const char *s)
 {

@@ -575,6 +575,91 @@ START_TEST(profile_grammar)
 END_TEST
 
 /* ------------------------------------------------------------------------ */
+/* 8. Texts                                                                  */
+
+static void assert_lines_fit(const char *what, const char *text)
+{
+	for (const char *line = text; *line;) {
+		size_t len = strcspn(line, "\n");
+
+		ck_assert_msg(len <= 80, "%s: a line of %zu columns: %.*s", what, len, (int)len, line);
+		line += len + (line[len] == '\n');
+	}
+}
+
+START_TEST(help_fits_80_columns)
+{
+	struct result r = ksmctl("--help"), c;
+	const char *p;
+	int n = 0;
+
+	assert_ok(r);
+	assert_lines_fit("--help", r.out);
+	/* Every exit status is named. */
+	assert_has(r.out, "2 usage error");
+	assert_has(r.out, "3 timed out");
+	assert_has(r.out, "4 ksmd not running");
+	assert_has(r.out, "5 nothing registered");
+	assert_has(r.out, "127 not found");
+	/* Each command's own help, from the list of commands. */
+	p = strstr(r.out, "Commands:\n");
+	ck_assert_ptr_nonnull(p);
+	for (p = strchr(p, '\n') + 1; *p && *p != '\n'; p = strchr(p, '\n') + 1) {
+		char name[32];
+
+		if (sscanf(p, "  %31[a-z-]", name) != 1 || p[2] == ' ')
+			continue;
+		c = ksmctl("help", name);
+		assert_ok(c);
+		assert_lines_fit(name, c.out);
+		result_free(&c);
+		n++;
+	}
+	ck_assert_int_ge(n, 18);
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(status_words)
+{
+	struct result r;
+
+	use_tree("6.18-merged"); /* 4 KSM pages, 996 more mappings */
+	r = ksmctl(sysroot_opt, "status");
+	assert_ok(r);
+	assert_has(r.out, "Sharing ratio: 249 extra mappings per KSM page\n");
+	assert_has(r.out, "Effectiveness: 98.4% of the pages KSM tracks are saved\n");
+	result_free(&r);
+	r = ksmctl(sysroot_opt, "status", "--json");
+	assert_ok(r);
+	assert_has(r.out, "\"sharing_ratio\": 249.0,\n");
+	assert_has(r.out, "\"effectiveness\": 0.98419\n");
+	result_free(&r);
+
+	tu_write(root, "sys/kernel/mm/ksm/run", "2\n");
+	r = ksmctl(sysroot_opt, "status");
+	assert_ok(r);
+	assert_has(r.out, "KSM: stopped, all pages unmerged (run=2)\n");
+	result_free(&r);
+}
+END_TEST
+
+START_TEST(missing_sysroot)
+{
+	struct result r = ksmctl("--sysroot", "/nonexistent/libksm", "get", "run");
+
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, "ksmctl: cannot open the system root /nonexistent/libksm: No such file "
+				"or directory\n");
+	result_free(&r);
+	/* What reads nothing below the system root does not need it. */
+	r = ksmctl("--sysroot", "/nonexistent/libksm", "knobs");
+	assert_ok(r);
+	result_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
 
 static Suite *edges_suite(void)
 {
@@ -601,6 +686,9 @@ static Suite *edges_suite(void)
 	tcase_add_test(t, set_grammar);
 	tcase_add_test(t, set_rules_between_knobs);
 	tcase_add_test(t, profile_grammar);
+	tcase_add_test(t, help_fits_80_columns);
+	tcase_add_test(t, status_words);
+	tcase_add_test(t, missing_sysroot);
 	suite_add_tcase(s, t);
 	return s;
 }
