@@ -19,37 +19,26 @@
 
 #include <ksm.h>
 
-/* JSON wants numbers bare and names ("none", "scan-time") quoted. */
-static bool is_number(const char *text)
-{
-	if (*text == '-')
-		text++;
-	if (*text == '\0')
-		return false;
-	for (; *text; text++)
-		if (*text < '0' || *text > '9')
-			return false;
-	return true;
-}
-
 static void print_json(const struct ksm_stats *st)
 {
 	const char *sep = "";
 
 	printf("{");
 	for (int i = 0; i < ksm_knob_count(); i++) {
-		char text[64];
+		const struct ksm_knob_info *k = ksm_knob_info(i);
 		int64_t value;
 
 		/* A knob this kernel lacks is not in the snapshot: -ENOENT. */
 		if (ksm_stats_value(st, i, &value) < 0)
 			continue;
-		if (ksm_knob_format(i, value, text, sizeof(text)) < 0)
-			continue;
-		printf(is_number(text) ? "%s\n  \"%s\": %s" : "%s\n  \"%s\": \"%s\"", sep, ksm_knob_info(i)->name,
-		       text);
+		/* Numbers throughout; an enum also by its name (ksmctl(8), JSON OUTPUT). */
+		printf("%s\n  \"%s\": %" PRId64, sep, k->name, value);
+		if (k->type == KSM_TYPE_ENUM && value >= k->min && value <= k->max)
+			printf(",\n  \"%s_name\": \"%s\"", k->name, k->values[value]);
 		sep = ",";
 	}
+	printf("%s\n  \"page_size\": %" PRId64 ",", sep, st->page_size);
+	sep = "";
 	printf("%s\n  \"derived\": {\n", sep);
 	printf("    \"page_size\": %" PRId64 ",\n", st->page_size);
 	printf("    \"saved_pages\": %" PRId64 ",\n", st->saved_pages);

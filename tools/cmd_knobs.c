@@ -51,7 +51,7 @@ void print_status_human(const struct ksm_stats *st)
 
 void print_status_json(const struct ksm_stats *st)
 {
-	char value[64], ratio[32], effectiveness[32];
+	char ratio[32], effectiveness[32];
 	const char *sep = "";
 	int64_t v;
 
@@ -59,13 +59,12 @@ void print_status_json(const struct ksm_stats *st)
 	format_double(st->effectiveness, true, effectiveness, sizeof(effectiveness));
 	printf("{");
 	for (int i = 0; i < ksm_knob_count(); i++) {
-		if (ksm_stats_value(st, i, &v) < 0 || ksm_knob_format(i, v, value, sizeof(value)) < 0)
+		if (ksm_stats_value(st, i, &v) < 0)
 			continue;
-		printf("%s\n  \"%s\": ", sep, ksm_knob_info(i)->name);
-		json_value(value);
+		json_knob(sep, i, v);
 		sep = ",";
 	}
-	printf("%s\n  \"derived\": {\n"
+	printf("%s\n  \"page_size\": %" PRId64 ",\n  \"derived\": {\n"
 	       "    \"page_size\": %" PRId64 ",\n"
 	       "    \"saved_pages\": %" PRId64 ",\n"
 	       "    \"saved_bytes\": %" PRId64 ",\n"
@@ -73,7 +72,7 @@ void print_status_json(const struct ksm_stats *st)
 	       "    \"sharing_ratio\": %s,\n"
 	       "    \"effectiveness\": %s\n"
 	       "  }\n}\n",
-	       sep, st->page_size, st->saved_pages, st->saved_bytes, st->profit_bytes,
+	       sep, st->page_size, st->page_size, st->saved_pages, st->saved_bytes, st->profit_bytes,
 	       ratio, effectiveness);
 }
 
@@ -171,8 +170,7 @@ int cmd_get(struct ksm_ctx *ctx, int argc, char **argv)
 			continue;
 		}
 		if (json) {
-			printf("%s\n  \"%s\": ", sep, k->name);
-			json_value(value);
+			json_knob(sep, knobs[i], v);
 			sep = ",";
 		} else if (values_only) {
 			printf("%s\n", value);
@@ -181,7 +179,7 @@ int cmd_get(struct ksm_ctx *ctx, int argc, char **argv)
 		}
 	}
 	if (json)
-		printf("\n}\n");
+		printf("%s\n  \"page_size\": %ld\n}\n", sep, ksm_get_page_size(ctx));
 	return status;
 }
 
@@ -382,8 +380,9 @@ int cmd_features(struct ksm_ctx *ctx, int argc, char **argv)
 
 		if (!name)
 			continue;
+		/* "has_": the knobs' own names hold numbers elsewhere. */
 		if (json)
-			printf("%s\n  \"%s\": %s", bit ? "," : "", name, on ? "true" : "false");
+			printf("%s\n  \"has_%s\": %s", bit ? "," : "", name, on ? "true" : "false");
 		else
 			printf("%-20s %s\n", name, on ? "yes" : "no");
 	}
@@ -446,8 +445,10 @@ int cmd_knobs(struct ksm_ctx *ctx, int argc, char **argv)
 					printf("%s\"%s\"", v ? ", " : "", k->values[v]);
 				printf("]");
 			}
-			printf(", \"requires\": %s%s%s, \"since\": \"%s\", \"description\": ",
-			       req ? "\"" : "", req ? req : "null", req ? "\"" : "", k->since);
+			/* Absent, not null, when there is nothing (ksmctl(8), JSON OUTPUT). */
+			if (req)
+				printf(", \"requires\": \"%s\"", req);
+			printf(", \"since\": \"%s\", \"description\": ", k->since);
 			json_string(k->description);
 			printf("}");
 		} else {

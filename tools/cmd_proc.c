@@ -111,6 +111,7 @@ static void ps_print(const struct ps_list *l, bool json, long page_size)
 
 			printf("%s\n  {\"pid\": %d, \"comm\": ", i ? "," : "", p->pid);
 			json_string(p->comm);
+			printf(", \"page_size\": %ld", page_size);
 			if (s->present & KSM_PROC_RMAP_ITEMS)
 				printf(", \"ksm_rmap_items\": %" PRId64, s->ksm_rmap_items);
 			if (s->present & KSM_PROC_ZERO_PAGES)

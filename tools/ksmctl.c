@@ -29,9 +29,10 @@ const char *progname = "ksmctl";
 
 static const struct command commands[] = {
 	{ "status", cmd_status, "[--json]", "Show whether KSM runs, every tunable and counter, and the savings.",
-	  "\nOptions:\n  -j, --json   print one JSON object; keys are the sysfs file names,\n"
-	  "               plus \"derived\" with page_size, saved_pages, saved_bytes,\n"
-	  "               profit_bytes, sharing_ratio and effectiveness\n" },
+	  "\nOptions:\n  -j, --json   print one JSON object; keys are the sysfs file names\n"
+	  "               (enums also as NAME_name), page_size, and \"derived\" with\n"
+	  "               saved_pages, saved_bytes, profit_bytes, sharing_ratio and\n"
+	  "               effectiveness; the schema is in ksmctl(8), JSON OUTPUT\n" },
 	{ "get", cmd_get, "[--json|--value] KNOB...", "Print knobs as KNOB=VALUE.",
 	  "\nOptions:\n  -j, --json    print one JSON object\n"
 	  "  -n, --value   print the values only, one a line, for scripts\n" },

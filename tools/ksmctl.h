@@ -57,6 +57,9 @@ void format_double(double v, bool json, char *buf, size_t size);
 void json_string(const char *s);
 /* A value formatted by ksm_knob_format(): a number, or a JSON string. */
 void json_value(const char *text);
+/* The JSON members of one knob's value after @sep: "knob": number, and for
+ * an enum knob also "knob_name": "its name". */
+void json_knob(const char *sep, int knob, int64_t value);
 /* Parse a command's options when it knows only --json and --help: the index
  * of the first argument, -1 after printing help, -EXIT_USAGE on bad options. */
 int parse_json_option(int argc, char **argv, bool *json, const struct command *cmd);

@@ -148,6 +148,18 @@ void json_value(const char *text)
 		json_string(text);
 }
 
+void json_knob(const char *sep, int knob, int64_t value)
+{
+	const struct ksm_knob_info *k = ksm_knob_info(knob);
+
+	/* Every knob as a number; an enum also by name (ksmctl(8), JSON OUTPUT). */
+	printf("%s\n  \"%s\": %" PRId64, sep, k->name, value);
+	if (k->type == KSM_TYPE_ENUM && k->values && value >= k->min && value <= k->max) {
+		printf(",\n  \"%s_name\": ", k->name);
+		json_string(k->values[value]);
+	}
+}
+
 /* Parse the options of a command that only knows --json and --help. */
 int parse_json_option(int argc, char **argv, bool *json, const struct command *cmd)
 {

@@ -66,14 +66,15 @@ START_TEST(status_json_all_knobs)
 	r = ksmctl(sysroot_opt, "status", "--json");
 	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_str_eq(r.err, "");
-	/* Keys are exactly the sysfs names plus "derived". */
+	/* Keys are exactly the sysfs names, the enums' names, page_size and "derived". */
 	n += (size_t)snprintf(expr + n, sizeof(expr) - n, "sorted(d) == sorted([");
 	for (int i = 0; i < ksm_knob_count(); i++)
 		n += (size_t)snprintf(expr + n, sizeof(expr) - n, "'%s',", ksm_knob_info(i)->name);
-	snprintf(expr + n, sizeof(expr) - n, "'derived'])");
+	snprintf(expr + n, sizeof(expr) - n, "'run_name','advisor_mode_name','page_size','derived'])");
 	assert_json(r.out, expr, "True");
-	assert_json(r.out, "d['advisor_mode']", "none");
-	assert_json(r.out, "all(type(v) is int for k, v in d.items() if k not in ('advisor_mode', 'derived'))",
+	assert_json(r.out, "d['advisor_mode'], d['advisor_mode_name'], d['run'], d['run_name']",
+		    "(0, 'none', 1, 'merge')");
+	assert_json(r.out, "all(type(v) is int for k, v in d.items() if not k.endswith('_name') and k != 'derived')",
 		    "True");
 	assert_json(r.out, "d['pages_shared'], d['pages_sharing']", "(4, 996)");
 	assert_json(r.out, "d['derived']['sharing_ratio']", "249.0");
@@ -92,8 +93,8 @@ START_TEST(status_json_old_kernel)
 	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_str_eq(r.err, "");
 	assert_json(r.out, "sorted(k for k in d if k != 'derived')",
-		    "['full_scans', 'pages_shared', 'pages_sharing', 'pages_to_scan', "
-		    "'pages_unshared', 'pages_volatile', 'run', 'sleep_millisecs']");
+		    "['full_scans', 'page_size', 'pages_shared', 'pages_sharing', 'pages_to_scan', "
+		    "'pages_unshared', 'pages_volatile', 'run', 'run_name', 'sleep_millisecs']");
 	result_free(&r);
 
 	r = ksmctl(sysroot_opt, "status");
@@ -111,7 +112,7 @@ START_TEST(status_advisor_json_string)
 	use_tree("6.18-advisor");
 	r = ksmctl(sysroot_opt, "status", "--json");
 	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
-	assert_json(r.out, "d['advisor_mode']", "scan-time");
+	assert_json(r.out, "d['advisor_mode'], d['advisor_mode_name']", "(1, 'scan-time')");
 	result_free(&r);
 }
 END_TEST
@@ -168,7 +169,8 @@ START_TEST(get_values)
 
 	r = ksmctl(sysroot_opt, "get", "--json", "max_page_sharing", "advisor_mode");
 	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
-	assert_json(r.out, "d", "{'max_page_sharing': 256, 'advisor_mode': 'none'}");
+	assert_json(r.out, "d", "{'max_page_sharing': 256, 'advisor_mode': 0, 'advisor_mode_name': 'none', "
+				"'page_size': 4096}");
 	result_free(&r);
 }
 END_TEST
@@ -342,7 +344,8 @@ START_TEST(features_json)
 	use_tree("6.8");
 	r = ksmctl(sysroot_opt, "features", "--json");
 	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
-	assert_json(r.out, "d['ksm'], d['advisor'], d['smart_scan'], d['selective_ksm'], d['prctl_memory_merge']",
+	assert_json(r.out, "d['has_ksm'], d['has_advisor'], d['has_smart_scan'], d['has_selective_ksm'], "
+			   "d['has_prctl_memory_merge']",
 		    "(True, True, True, False, False)");
 	assert_json(r.out, "len(d)", "12");
 	result_free(&r);
@@ -365,6 +368,9 @@ START_TEST(knobs_json)
 	assert_json(r.out, "len(d), sum(k['kind'] == 'counter' for k in d)", "(24, 11)");
 	assert_json(r.out, "[k['requires'] for k in d if k['name'] == 'max_page_sharing']",
 		    "['no_merged_pages']");
+	/* Absent, not null, where a knob has no prerequisite. */
+	assert_json(r.out, "['requires' in k for k in d if k['name'] in ('run', 'sleep_millisecs')]",
+		    "[False, False]");
 	result_free(&r);
 }
 END_TEST

@@ -211,7 +211,7 @@ START_TEST(status)
 			continue;
 		n += (size_t)snprintf(expr + n, sizeof(expr) - n, "'%s',", name);
 	}
-	snprintf(expr + n, sizeof(expr) - n, "'derived'])");
+	snprintf(expr + n, sizeof(expr) - n, "'run_name','page_size','derived'])");
 	assert_json(r.out, expr, "True");
 	assert_json(r.out, "d['pages_shared'], d['pages_sharing'], d['general_profit']", "(3, 120, 483136)");
 	assert_json(r.out, "d['derived']['sharing_ratio']", "40.0");
@@ -302,7 +302,7 @@ static void assert_unavailable(struct result *r)
 START_TEST(stock_live)
 {
 	struct result r = ksmctl("features", "--json");
-	char *has = json_eval(r.out, "d['selective_ksm']");
+	char *has = json_eval(r.out, "d['has_selective_ksm']");
 	bool sksm = strcmp(has, "True") == 0;
 
 	free(has);

@@ -210,12 +210,13 @@ START_TEST(ps_json)
 	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_str_eq(r.err, "");
 	assert_json(r.out, "[p['pid'] for p in d]", "[2001, 2004, 2002, 2003]");
-	assert_json(r.out, "all(sorted(p) == sorted(['pid', 'comm', 'ksm_rmap_items', 'ksm_zero_pages', "
-			   "'ksm_merging_pages', 'ksm_process_profit', 'ksm_merge_any', 'ksm_mergeable']) "
-			   "for p in d)", "True");
+	assert_json(r.out, "all(sorted(p) == sorted(['pid', 'comm', 'page_size', 'ksm_rmap_items', "
+			   "'ksm_zero_pages', 'ksm_merging_pages', 'ksm_process_profit', 'ksm_merge_any', "
+			   "'ksm_mergeable']) for p in d)", "True");
 	assert_json(r.out, "[type(p[k]).__name__ for p in d[:1] for k in sorted(p)]",
-		    "['str', 'bool', 'bool', 'int', 'int', 'int', 'int', 'int']");
-	assert_json(r.out, "d[0]", "{'pid': 2001, 'comm': 'qemu-system-x86', 'ksm_rmap_items': 4096, "
+		    "['str', 'bool', 'bool', 'int', 'int', 'int', 'int', 'int', 'int']");
+	assert_json(r.out, "d[0]", "{'pid': 2001, 'comm': 'qemu-system-x86', 'page_size': 4096, "
+				   "'ksm_rmap_items': 4096, "
 				   "'ksm_zero_pages': 100, 'ksm_merging_pages': 3000, "
 				   "'ksm_process_profit': 12435456, 'ksm_merge_any': True, "
 				   "'ksm_mergeable': True}");
@@ -232,16 +233,17 @@ START_TEST(ps_json_old_kernels)
 	static const struct {
 		const char *tree, *keys, *values;
 	} gens[] = {
-		{ "5.19", "['comm', 'ksm_merging_pages', 'pid']",
+		{ "5.19", "['comm', 'ksm_merging_pages', 'page_size', 'pid']",
 		  "[(1234, 'qemu-kvm', 2048), (1300, 'qemu-system-aar', 512)]" },
 		/* ksm_stat has rmap only; ksm_merging_pages comes from its own file. */
-		{ "6.1", "['comm', 'ksm_merging_pages', 'ksm_rmap_items', 'pid']",
+		{ "6.1", "['comm', 'ksm_merging_pages', 'ksm_rmap_items', 'page_size', 'pid']",
 		  "[(812, 'qemu-kvm', 4096, 3000), (4242, 'qemu-system-aar', 128, 64)]" },
-		{ "6.8", "['comm', 'ksm_merging_pages', 'ksm_process_profit', 'ksm_rmap_items', 'ksm_zero_pages', 'pid']",
+		{ "6.8", "['comm', 'ksm_merging_pages', 'ksm_process_profit', 'ksm_rmap_items', 'ksm_zero_pages', "
+			 "'page_size', 'pid']",
 		  "[(1500, 'qemu-system-x86', 3417600), (1600, 'java', -19200)]" },
 		/* Unknown lines of a newer kernel do not become keys. */
 		{ "future", "['comm', 'ksm_merge_any', 'ksm_mergeable', 'ksm_merging_pages', 'ksm_process_profit', "
-			    "'ksm_rmap_items', 'ksm_zero_pages', 'pid']",
+			    "'ksm_rmap_items', 'ksm_zero_pages', 'page_size', 'pid']",
 		  "[(3100, 'redis-server', 472320)]" },
 	};
 	struct result r;
