@@ -941,11 +941,13 @@ const char *ksm_profile_path(const struct ksm_ctx *ctx);
  * Format (ksm.conf(5)): one "knob = value" per line, blanks around tokens
  * ignored, "#" starts a comment, empty lines ignored. Values as
  * ksm_knob_parse() takes them. A UTF-8 byte order mark before the first
- * line is ignored.
+ * line is ignored. A line "[tune]" starts the settings of the tuner
+ * (ksm_tune_load()), which run to the end of the file and are skipped here.
  *
  * Return: the number of settings read;
  *  -EBADMSG  line @line is not "knob = value", names a knob a second time,
- *            holds a NUL byte or is longer than 4096 bytes;
+ *            holds a NUL byte or is longer than 4096 bytes, or is a section
+ *            header other than "[tune]";
  *  -ENOKEY   line @line names no knob;
  *  -EPERM    line @line names a counter;
  *  -EINVAL   line @line has a value outside the knob's range;
@@ -1064,6 +1066,169 @@ int ksm_merge_now(struct ksm_ctx *ctx, unsigned int scans, int timeout_ms);
  * Since: 0.2
  */
 int ksm_merge_range(struct ksm_ctx *ctx, void *addr, size_t len, int timeout_ms, uint64_t *merged);
+
+/* ------------------------------------------------------------------------ */
+/* ksmd and the tuner                                                        */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * ksm_ksmd_cpu() - the CPU time ksmd has used since boot (user + system).
+ * @ns: receives nanoseconds, with the clock-tick resolution of /proc.
+ *
+ * Read from <sysroot>/proc/<pid>/stat of the kernel thread named ksmd,
+ * which is found by its name once and remembered in the context. The share
+ * of a CPU ksmd used over an interval is the difference of two readings
+ * divided by the wall-clock time between them.
+ *
+ * Return: 0; -ENOENT without KSM; -ESRCH if no ksmd thread is found;
+ * -EBADMSG if its stat file cannot be parsed; another -errno.
+ * Since: 0.2
+ */
+int ksm_ksmd_cpu(struct ksm_ctx *ctx, uint64_t *ns);
+
+/*
+ * The tuner: what 'ksmctl tune' runs, the successor of ksmtuned. Every
+ * interval (and when a new process registers memory) it reads
+ * /proc/meminfo, memory pressure (/proc/pressure/memory), the KSM counters,
+ * the memory of the processes with memory registered for merging and
+ * ksmd's CPU time, decides the values of run, pages_to_scan and
+ * sleep_millisecs (or the advisor's bounds), writes them as one
+ * transaction and says why. The algorithm and every setting are described
+ * in ksmctl(8), TUNING. It never writes run=2 and does nothing while run
+ * is 2 (KSM disabled by the administrator).
+ */
+struct ksm_tune;
+
+/* Flags of ksm_tune_decide(). */
+#define KSM_TUNE_DRY_RUN (1u << 0) /* decide and report, write nothing, keep no state */
+
+/*
+ * One decision of ksm_tune_decide(). Knob fields hold the value decided,
+ * or -1 where the knob is left alone. Sizes are in bytes. The struct needs
+ * no initialisation and only grows at its end.
+ */
+struct ksm_tune_decision {
+	int64_t run;
+	int64_t pages_to_scan;
+	int64_t sleep_millisecs;
+	int64_t advisor_mode;
+	int64_t advisor_max_cpu;
+	int64_t advisor_min_pages_to_scan;
+	int64_t advisor_max_pages_to_scan;
+	int64_t written;          /* knobs whose value changed (0 with KSM_TUNE_DRY_RUN) */
+
+	/* the inputs the decision was taken on */
+	int64_t mem_total;        /* MemTotal */
+	int64_t mem_available;    /* MemAvailable; -1 where the kernel lacks it */
+	int64_t mem_free;         /* MemFree + Buffers + Cached, ksmtuned's "free" */
+	int64_t threshold;        /* thres_coef % of MemTotal, at least thres_const */
+	int64_t committed;        /* memory of the processes with registered memory (metric) */
+	int64_t registered_procs; /* those processes; -1 if the kernel cannot tell */
+	double psi_some_avg10;    /* percent; -1 without PSI */
+	double psi_full_avg10;    /* percent; -1 without PSI */
+	double ksmd_cpu;          /* percent of a CPU since the previous decision; -1 unknown */
+	int64_t saved_bytes;      /* ksm_stats.saved_bytes */
+	char reason[256];         /* why, for people */
+	/* Fields added in later versions go here. */
+};
+
+/**
+ * ksm_tune_new() - create a tuner on @ctx with the default settings.
+ * @tune: receives the tuner (refcount 1); it holds a reference on @ctx.
+ * Return: 0; -EINVAL; -ENOMEM.
+ * Since: 0.2
+ */
+int ksm_tune_new(struct ksm_ctx *ctx, struct ksm_tune **tune);
+
+/**
+ * ksm_tune_ref() - take a reference on a tuner.
+ * Return: @tune (NULL stays NULL).
+ * Since: 0.2
+ */
+struct ksm_tune *ksm_tune_ref(struct ksm_tune *tune);
+
+/**
+ * ksm_tune_unref() - drop a reference; the last one frees the tuner. Knobs
+ * are not restored: call ksm_tune_restore() first for that.
+ * Return: NULL if the tuner was freed (or @tune was NULL), else @tune.
+ * Since: 0.2
+ */
+struct ksm_tune *ksm_tune_unref(struct ksm_tune *tune);
+
+/**
+ * ksm_tune_load() - replace the settings: the defaults, then a file.
+ * @path: a file in either format, told apart by its content (a line
+ *        "[tune]" makes it a ksm.conf); or NULL for the system's files
+ *        below the context's system root: <sysconfdir>/ksmtuned.conf, then
+ *        the [tune] section of ksm_profile_path(), each if it exists.
+ * @line: if not NULL, receives the line an error is about (0: the file).
+ *
+ * ksmtuned.conf is read as the shell reads its assignments: NAME=VALUE,
+ * values bare or quoted, "#" comments; an empty value means the default.
+ * Unknown variables and lines that are not assignments are logged
+ * (LOG_WARNING, with file and line) and ignored; LOGFILE and PIDFILE are
+ * accepted and not used (LOG_NOTICE). In ksm.conf, lines outside [tune]
+ * are knobs and are not read here; unknown settings are logged and
+ * ignored.
+ *
+ * Return: the number of settings read; -EBADMSG for a value that cannot
+ * be parsed, an unterminated quote or an unknown section; -EINVAL for a
+ * value out of range (both with @line); -errno if a file cannot be read.
+ * On failure the settings stay as they were.
+ * Since: 0.2
+ */
+int ksm_tune_load(struct ksm_tune *tune, const char *path, unsigned int *line);
+
+/**
+ * ksm_tune_get() - the value of a setting, by its name in the [tune]
+ * section ("interval", "restore", ...); enumerations as their index,
+ * booleans as 0 or 1.
+ * Return: 0; -ENOENT for an unknown name; -EINVAL.
+ * Since: 0.2
+ */
+int ksm_tune_get(const struct ksm_tune *tune, const char *name, int64_t *value);
+
+/**
+ * ksm_tune_decide() - read the inputs, decide, and write the knobs that
+ * differ as one transaction (ksm_txn_commit()).
+ * @flags: KSM_TUNE_DRY_RUN to write nothing and keep no state.
+ * @d: receives the decision and its reason (may be NULL with @size 0).
+ * @size: sizeof(*d) as the caller knows it, as for ksm_stats_read().
+ *
+ * The first change of each knob records its value before, for
+ * ksm_tune_restore(). Nothing is allocated.
+ *
+ * Return: 0; -EINVAL; errors of ksm_stats_read() and ksm_txn_commit();
+ * -ENOENT or another -errno if /proc/meminfo cannot be read.
+ * Since: 0.2
+ */
+int ksm_tune_decide(struct ksm_tune *tune, unsigned int flags, struct ksm_tune_decision *d,
+		    size_t size);
+
+/**
+ * ksm_tune_poll() - has a new process registered memory for merging since
+ * the last call?
+ *
+ * Cheap enough to call every second: it reads the last process ID the
+ * kernel handed out (/proc/loadavg), looks at the processes (and threads)
+ * created since (at most 256) and keeps watching them for 10 seconds until
+ * their ksm_stat shows memory registered for merging. Processes that
+ * register later are seen by the next interval's decision.
+ *
+ * Return: 1 if one did, else 0; -EINVAL.
+ * Since: 0.2
+ */
+int ksm_tune_poll(struct ksm_tune *tune);
+
+/**
+ * ksm_tune_restore() - write back the values the knobs had before the
+ * tuner first changed them, as one transaction. run stays 2 if the
+ * administrator disabled KSM meanwhile.
+ * Return: the number of knobs written back (0 if the tuner changed none);
+ * errors of ksm_txn_commit().
+ * Since: 0.2
+ */
+int ksm_tune_restore(struct ksm_tune *tune);
 
 /* ------------------------------------------------------------------------ */
 /* Selective KSM partitions                                                  */

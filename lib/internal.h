@@ -17,6 +17,8 @@
  *   ksm_wait.c     waiting for full scans
  *   ksm_boost.c    boosts, merge now, merge a range
  *   ksm_partition.c  Selective KSM partitions
+ *   ksm_ksmd.c     ksmd's CPU time
+ *   ksm_tune.c     the tuner: its settings, its policy (pure), the daemon's steps
  */
 #ifndef LIBKSM_INTERNAL_H
 #define LIBKSM_INTERNAL_H
@@ -57,6 +59,7 @@ struct ksm_ctx {
 		       const char *format, va_list args);
 	void *log_data;
 	int log_priority;
+	int ksmd_pid;          /* ksm_ksmd_cpu(): ksmd's pid once found, else 0 */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -213,5 +216,65 @@ int ksm_stats_read_at(struct ksm_ctx *ctx, int dirfd, struct ksm_stats *st, size
 
 /* ksm_partition.c: a Selective KSM RFC syscall; the result or -errno */
 long ksm_sys_partition(long nr, long a1, long a2, long a3, long a4);
+
+/* ksm_ksmd.c, ksm_tune.c: the tuner. The policy is a pure function so that
+ * it can be tested branch by branch. */
+enum {
+	KSM_TUNE_S_POLICY,      /* KSM_TUNE_POLICY_* */
+	KSM_TUNE_S_INTERVAL,    /* seconds between decisions */
+	KSM_TUNE_S_SLEEP_MSEC,  /* sleep_millisecs for 16 GiB */
+	KSM_TUNE_S_BOOST,
+	KSM_TUNE_S_DECAY,
+	KSM_TUNE_S_MIN,
+	KSM_TUNE_S_MAX,
+	KSM_TUNE_S_THRES_COEF,  /* percent of MemTotal */
+	KSM_TUNE_S_THRES_CONST, /* kB */
+	KSM_TUNE_S_METRIC,      /* KSM_TUNE_METRIC_* */
+	KSM_TUNE_S_PSI_SOME,    /* percent, 0: off */
+	KSM_TUNE_S_MAX_CPU,     /* percent of a CPU for ksmd, 0: no limit */
+	KSM_TUNE_S_ADVISOR,
+	KSM_TUNE_S_RESTORE,
+	KSM_TUNE_S_REACT,
+	KSM_TUNE_S_DEBUG,
+	KSM_TUNE_S_NR
+};
+enum { KSM_TUNE_POLICY_NATIVE = 0, KSM_TUNE_POLICY_KSMTUNED = 1 };
+enum { KSM_TUNE_METRIC_RSS = 0, KSM_TUNE_METRIC_PSS = 1, KSM_TUNE_METRIC_VSZ = 2 };
+enum { KSM_TUNE_FORMAT_AUTO, KSM_TUNE_FORMAT_KSMTUNED, KSM_TUNE_FORMAT_KSM_CONF };
+
+/* What the policy looks at; sizes in kB as /proc/meminfo gives them. */
+struct ksm_tune_input {
+	int64_t mem_total_kb;
+	int64_t mem_free_kb;      /* MemFree + Buffers + Cached (ksmtuned's "free") */
+	int64_t mem_available_kb; /* -1: the kernel lacks MemAvailable */
+	double psi_some, psi_full; /* avg10 in percent, -1: no PSI */
+	int64_t committed_kb;     /* memory of the processes with registered memory */
+	int64_t procs;            /* those processes; -1: the kernel cannot tell */
+	double ksmd_cpu;          /* percent of a CPU since the last decision, -1: unknown */
+	int64_t run, pages_to_scan, sleep_millisecs;
+	bool has_advisor;
+	int64_t advisor_mode;
+	int64_t full_scans, saved_pages;
+};
+
+/* What the policy carries from one decision to the next. */
+struct ksm_tune_state {
+	int64_t npages; /* ksmtuned's npages: starts at 0 */
+	bool seen;
+	int64_t full_scans, saved_pages;
+};
+
+struct ksm_tune_out {
+	uint64_t set;                /* knobs to write */
+	int64_t want[KSM_KNOB_NR];
+	int64_t threshold_kb;
+	char reason[256];
+};
+
+void ksm_tune_defaults(int64_t *settings);
+void ksm_tune_policy(const int64_t *settings, const struct ksm_tune_input *in,
+		     struct ksm_tune_state *state, struct ksm_tune_out *out);
+int ksm_tune_parse_file(const struct ksm_ctx *ctx, const char *path, int format, int64_t *settings,
+			unsigned int *line);
 
 #endif

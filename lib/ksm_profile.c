@@ -40,6 +40,7 @@ KSM_EXPORT int ksm_profile_load(struct ksm_txn *txn, const char *path, unsigned 
 	ssize_t len;
 	unsigned int no = 0;
 	int count = 0, r = 0;
+	bool in_tune = false;
 	FILE *f;
 
 	ksm_fail_clear();
@@ -78,6 +79,17 @@ KSM_EXPORT int ksm_profile_load(struct ksm_txn *txn, const char *path, unsigned 
 			*hash = '\0';
 		name = strip(line_start);
 		if (!*name)
+			continue;
+		/* The [tune] section holds the settings of ksm_tune_load(), not knobs. */
+		if (*name == '[') {
+			if (strcmp(name, "[tune]") != 0) {
+				r = ksm_fail(-EBADMSG, "%s:%u: unknown section %s", path, no, name);
+				break;
+			}
+			in_tune = true;
+			continue;
+		}
+		if (in_tune)
 			continue;
 		eq = strchr(name, '=');
 		if (!eq) {

@@ -112,6 +112,18 @@ static const struct command commands[] = {
 	  "proposed kernel interface; where the kernel lacks it, every subcommand fails\n"
 	  "with exit status 1 and says why. Merge only memory of one trust domain into\n"
 	  "one partition.\n" },
+	{ "tune", cmd_tune, "[--config FILE] [--once] [--dry-run] [--verbose]",
+	  "Tune ksmd to memory pressure, in the foreground (successor of ksmtuned).",
+	  "\nOptions:\n  -c, --config FILE  read the settings from FILE (ksmtuned.conf or ksm.conf\n"
+	  "                     with a [tune] section) instead of " LIBKSM_SYSCONFDIR "/ksmtuned.conf\n"
+	  "                     and the [tune] section of " DEFAULT_PROFILE "\n"
+	  "  -1, --once         take one decision and exit\n"
+	  "  -n, --dry-run      print each decision and its reasons; write nothing\n"
+	  "  -v, --verbose      log every decision, also those that change nothing\n"
+	  "\nSignals: SIGUSR1 re-tunes now, SIGHUP reloads the settings, SIGTERM and\n"
+	  "SIGINT stop (restoring the knobs it changed unless restore = no). It never\n"
+	  "writes run=2 and leaves KSM alone while run is 2. Algorithm and settings:\n"
+	  "ksmctl(8), TUNING.\n" },
 	{ "help", cmd_help, "[COMMAND]", "Show help for ksmctl or one command.", "" },
 };
 

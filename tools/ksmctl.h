@@ -122,6 +122,9 @@ int cmd_exec(struct ksm_ctx *ctx, int argc, char **argv);
 int cmd_ps(struct ksm_ctx *ctx, int argc, char **argv);
 int cmd_wait(struct ksm_ctx *ctx, int argc, char **argv);
 
+/* cmd_tune.c */
+int cmd_tune(struct ksm_ctx *ctx, int argc, char **argv);
+
 /* cmd_partition.c */
 int cmd_partition(struct ksm_ctx *ctx, int argc, char **argv);
 

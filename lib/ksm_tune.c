@@ -1,0 +1,912 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The tuner behind 'ksmctl tune', the successor of ksmtuned: its settings
+ * (ksmtuned.conf and the [tune] section of ksm.conf), its policy as a pure
+ * function (ksm_tune_policy()), and the steps of the daemon: read the
+ * inputs, decide, write, watch for new processes, restore.
+ *
+ * After ksm_tune_new() nothing here allocates: the walk over /proc reads
+ * directory entries into a buffer of the tuner and files into the stack.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "internal.h"
+
+#define BIT(k) (UINT64_C(1) << (k))
+
+/* ------------------------------------------------------------------------ */
+/* Settings                                                                  */
+
+enum setting_type { T_NUM, T_BOOL, T_POLICY, T_METRIC };
+
+static const struct tune_setting {
+	const char *name;     /* in the [tune] section */
+	const char *ksmtuned; /* the ksmtuned.conf variable, or NULL */
+	enum setting_type type;
+	int64_t def, min, max;
+} tune_settings[KSM_TUNE_S_NR] = {
+	[KSM_TUNE_S_POLICY] = { "policy", NULL, T_POLICY, KSM_TUNE_POLICY_NATIVE, 0, 1 },
+	[KSM_TUNE_S_INTERVAL] = { "interval", "KSM_MONITOR_INTERVAL", T_NUM, 60, 1, 86400 },
+	[KSM_TUNE_S_SLEEP_MSEC] = { "sleep_msec", "KSM_SLEEP_MSEC", T_NUM, 10, 0, 60000 },
+	[KSM_TUNE_S_BOOST] = { "npages_boost", "KSM_NPAGES_BOOST", T_NUM, 300, -1000000, 1000000 },
+	[KSM_TUNE_S_DECAY] = { "npages_decay", "KSM_NPAGES_DECAY", T_NUM, -50, -1000000, 1000000 },
+	[KSM_TUNE_S_MIN] = { "npages_min", "KSM_NPAGES_MIN", T_NUM, 64, 0, 4294967295LL },
+	[KSM_TUNE_S_MAX] = { "npages_max", "KSM_NPAGES_MAX", T_NUM, 1250, 0, 4294967295LL },
+	[KSM_TUNE_S_THRES_COEF] = { "thres_coef", "KSM_THRES_COEF", T_NUM, 20, 0, 100 },
+	[KSM_TUNE_S_THRES_CONST] = { "thres_const", "KSM_THRES_CONST", T_NUM, 2048, 0, INT64_MAX / 4 },
+	[KSM_TUNE_S_METRIC] = { "metric", "KSM_PS_METRIC", T_METRIC, KSM_TUNE_METRIC_RSS, 0, 2 },
+	[KSM_TUNE_S_PSI_SOME] = { "psi_some", NULL, T_NUM, 10, 0, 100 },
+	[KSM_TUNE_S_MAX_CPU] = { "max_cpu", NULL, T_NUM, 20, 0, 100 },
+	[KSM_TUNE_S_ADVISOR] = { "advisor", NULL, T_BOOL, 0, 0, 1 },
+	[KSM_TUNE_S_RESTORE] = { "restore", NULL, T_BOOL, 1, 0, 1 },
+	[KSM_TUNE_S_REACT] = { "react", NULL, T_BOOL, 1, 0, 1 },
+	[KSM_TUNE_S_DEBUG] = { "debug", "DEBUG", T_BOOL, 0, 0, 1 },
+};
+
+static const char *const policy_names[] = { "native", "ksmtuned", NULL };
+static const char *const metric_names[] = { "rss", "pss", "vsz", NULL };
+
+void ksm_tune_defaults(int64_t *set)
+{
+	for (int i = 0; i < KSM_TUNE_S_NR; i++)
+		set[i] = tune_settings[i].def;
+}
+
+static int lookup_name(const char *const *names, const char *v)
+{
+	for (int i = 0; names[i]; i++)
+		if (strcasecmp(names[i], v) == 0)
+			return i;
+	return -1;
+}
+
+/* Parse @text as the value of setting @i; -EBADMSG unparsable, -EINVAL out of range. */
+static int parse_setting(int i, const char *text, bool from_ksmtuned, int64_t *v)
+{
+	const struct tune_setting *s = &tune_settings[i];
+	int r;
+
+	switch (s->type) {
+	case T_BOOL:
+		if (from_ksmtuned) { /* DEBUG: set and not empty means on, as in the script */
+			*v = *text != '\0';
+			return 0;
+		}
+		if (!strcasecmp(text, "yes") || !strcasecmp(text, "true") || !strcasecmp(text, "on") ||
+		    !strcmp(text, "1"))
+			*v = 1;
+		else if (!strcasecmp(text, "no") || !strcasecmp(text, "false") ||
+			 !strcasecmp(text, "off") || !strcmp(text, "0"))
+			*v = 0;
+		else
+			return -EBADMSG;
+		return 0;
+	case T_POLICY:
+		r = lookup_name(policy_names, text);
+		break;
+	case T_METRIC:
+		/* ps(1) spellings of the Proxmox setting: rsz is rss, vsize is vsz. */
+		r = !strcasecmp(text, "rsz") ? 0 : !strcasecmp(text, "vsize") ? 2 : lookup_name(metric_names, text);
+		break;
+	default:
+		r = ksm_parse_int64(text, v);
+		if (r < 0)
+			return -EBADMSG;
+		return *v < s->min || *v > s->max ? -EINVAL : 0;
+	}
+	if (r < 0)
+		return -EBADMSG;
+	*v = r;
+	return 0;
+}
+
+static char *strip(char *s)
+{
+	char *e;
+
+	s += strspn(s, " \t\r\n");
+	e = s + strlen(s);
+	while (e > s && strchr(" \t\r\n", e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int bad_value(const char *path, unsigned int no, const char *name, const char *value, int r)
+{
+	if (r == -EINVAL) {
+		for (int i = 0; i < KSM_TUNE_S_NR; i++)
+			if ((tune_settings[i].ksmtuned && !strcmp(tune_settings[i].ksmtuned, name)) ||
+			    !strcmp(tune_settings[i].name, name))
+				return ksm_fail(r, "%s:%u: %s=%s is outside %lld to %lld", path, no, name,
+						value, (long long)tune_settings[i].min,
+						(long long)tune_settings[i].max);
+	}
+	return ksm_fail(r, "%s:%u: %s: '%s' is not a valid value", path, no, name, value);
+}
+
+/*
+ * One ksmtuned.conf line, a shell assignment: [export] NAME=VALUE with VALUE
+ * bare, "double" or 'single' quoted, and an optional trailing comment.
+ * Returns 1 if a setting was read, 0 for a line without one, -errno.
+ */
+static int ksmtuned_line(const struct ksm_ctx *ctx, char *line, const char *path, unsigned int no,
+			 int64_t *set)
+{
+	char *name, *value, *end;
+	int64_t v;
+	int r;
+
+	line = strip(line);
+	if (!*line || *line == '#')
+		return 0;
+	if (!strncmp(line, "export ", 7))
+		line = strip(line + 7);
+	name = line;
+	end = name + strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+	if (end == name || *end != '=' || (*name >= '0' && *name <= '9')) {
+		ksm_warn(ctx, "%s:%u: not a variable assignment, ignored", path, no);
+		return 0;
+	}
+	*end = '\0';
+	value = end + 1;
+	if (*value == '"' || *value == '\'') {
+		char *close = strchr(value + 1, *value);
+
+		if (!close)
+			return ksm_fail(-EBADMSG, "%s:%u: %s: unterminated quote", path, no, name);
+		*close = '\0';
+		end = close + 1;
+		value++;
+	} else {
+		end = value + strcspn(value, " \t#");
+	}
+	if (*end) {
+		char *rest = end;
+
+		if (*rest != '#') {
+			*rest++ = '\0';
+			rest = strip(rest);
+		}
+		if (*rest && *rest != '#') {
+			ksm_warn(ctx, "%s:%u: text after the value of %s, ignored", path, no, name);
+		}
+	}
+	*end = '\0';
+	for (int i = 0; i < KSM_TUNE_S_NR; i++) {
+		if (!tune_settings[i].ksmtuned || strcmp(tune_settings[i].ksmtuned, name))
+			continue;
+		/* The script's ${VAR:-default}: an empty value means the default. */
+		if (!*value && tune_settings[i].type != T_BOOL) {
+			set[i] = tune_settings[i].def;
+			return 1;
+		}
+		r = parse_setting(i, value, true, &v);
+		if (r < 0)
+			return bad_value(path, no, name, value, r);
+		set[i] = v;
+		return 1;
+	}
+	if (!strcmp(name, "LOGFILE") || !strcmp(name, "PIDFILE")) {
+		ksm_notice(ctx, "%s:%u: %s is not used: messages go to standard error (the journal)%s",
+			   path, no, name, strcmp(name, "PIDFILE") ? "" : " and no PID file is written");
+		return 1;
+	}
+	ksm_warn(ctx, "%s:%u: unknown variable %s, ignored", path, no, name);
+	return 0;
+}
+
+/* One line of ksm.conf; *@in_tune tracks the section. */
+static int ksmconf_line(const struct ksm_ctx *ctx, char *line, const char *path, unsigned int no,
+			bool *in_tune, int64_t *set)
+{
+	char *hash = strchr(line, '#'), *eq, *name, *value;
+	int64_t v;
+	int r;
+
+	if (hash)
+		*hash = '\0';
+	line = strip(line);
+	if (!*line)
+		return 0;
+	if (*line == '[') {
+		if (strcmp(line, "[tune]"))
+			return ksm_fail(-EBADMSG, "%s:%u: unknown section %s", path, no, line);
+		*in_tune = true;
+		return 0;
+	}
+	if (!*in_tune)
+		return 0; /* a knob: ksm_profile_load() reads those */
+	eq = strchr(line, '=');
+	if (!eq)
+		return ksm_fail(-EBADMSG, "%s:%u: expected \"setting = value\"", path, no);
+	*eq = '\0';
+	name = strip(line);
+	value = strip(eq + 1);
+	for (int i = 0; i < KSM_TUNE_S_NR; i++) {
+		if (strcmp(tune_settings[i].name, name))
+			continue;
+		r = parse_setting(i, value, false, &v);
+		if (r < 0)
+			return bad_value(path, no, name, value, r);
+		set[i] = v;
+		return 1;
+	}
+	ksm_warn(ctx, "%s:%u: unknown setting '%s' in [tune], ignored", path, no, name);
+	return 0;
+}
+
+/*
+ * Read @path into @set as @format; KSM_TUNE_FORMAT_AUTO: ksm.conf's [tune]
+ * section if the file has section headers, else a ksmtuned.conf. Returns the settings read or -errno with
+ * *@line set.
+ */
+int ksm_tune_parse_file(const struct ksm_ctx *ctx, const char *path, int format, int64_t *set,
+			unsigned int *line)
+{
+	char *buf = NULL;
+	size_t cap = 0;
+	unsigned int no = 0;
+	bool sections = false, in_tune = false;
+	int count = 0, r = 0;
+	FILE *f;
+
+	*line = 0;
+	f = fopen(path, "re");
+	if (!f) {
+		r = -errno;
+		return ksm_fail(r, "cannot read %s: %s", path, strerror(-r));
+	}
+	while (format == KSM_TUNE_FORMAT_AUTO && getline(&buf, &cap, f) >= 0) {
+		char *s = strip(buf);
+		if (*s == '[') {
+			sections = true;
+			break;
+		}
+	}
+	if (format == KSM_TUNE_FORMAT_KSM_CONF)
+		sections = true;
+	rewind(f);
+	errno = 0;
+	while (getline(&buf, &cap, f) >= 0) {
+		no++;
+		r = sections ? ksmconf_line(ctx, buf, path, no, &in_tune, set)
+			     : ksmtuned_line(ctx, buf, path, no, set);
+		if (r < 0)
+			break;
+		count += r;
+	}
+	if (r >= 0 && ferror(f)) {
+		r = errno > 0 ? -errno : -EIO;
+		ksm_fail(r, "cannot read %s: %s", path, strerror(-r));
+		no = 0;
+	}
+	free(buf);
+	fclose(f);
+	if (r < 0) {
+		*line = no;
+		return r;
+	}
+	return count;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The policy: a pure function                                               */
+
+static void human(int64_t kb, char *buf, size_t size)
+{
+	double v = (double)kb;
+
+	if (kb < 0)
+		snprintf(buf, size, "-");
+	else if (v >= 1024.0 * 1024)
+		snprintf(buf, size, "%.1f GiB", v / (1024.0 * 1024));
+	else if (v >= 1024.0)
+		snprintf(buf, size, "%.1f MiB", v / 1024.0);
+	else
+		snprintf(buf, size, "%lld KiB", (long long)kb);
+}
+
+static int64_t clamp(int64_t v, int64_t lo, int64_t hi)
+{
+	/* The script tests the minimum first: with MIN > MAX the minimum wins. */
+	if (v < lo)
+		return lo;
+	if (v > hi)
+		return hi;
+	return v;
+}
+
+static void want(struct ksm_tune_out *out, int knob, int64_t v)
+{
+	out->set |= BIT(knob);
+	out->want[knob] = v;
+}
+
+#define APPEND(out, ...)                                                                  \
+	do {                                                                              \
+		size_t _l = strlen((out)->reason);                                        \
+		if (_l < sizeof((out)->reason))                                           \
+			snprintf((out)->reason + _l, sizeof((out)->reason) - _l, __VA_ARGS__); \
+	} while (0)
+
+/* ksmtuned's adjust(), line by line (ksmtuned.sh: committed, free, thres, total in kB). */
+static void policy_ksmtuned(const int64_t *s, const struct ksm_tune_input *in,
+			    struct ksm_tune_state *st, struct ksm_tune_out *out, int64_t thres,
+			    int64_t sleep)
+{
+	int64_t total = in->mem_total_kb, free = in->mem_free_kb, committed = in->committed_kb;
+
+	if (committed + thres < total && free > thres) {
+		want(out, KSM_KNOB_RUN, KSM_RUN_STOP);
+		APPEND(out, "%lld < %lld and free > %lld, stop ksm", (long long)(committed + thres),
+		       (long long)total, (long long)thres);
+		return;
+	}
+	if (free < thres) {
+		st->npages = clamp(st->npages + s[KSM_TUNE_S_BOOST], s[KSM_TUNE_S_MIN], s[KSM_TUNE_S_MAX]);
+		APPEND(out, "%lld > %lld, start ksm; %lld < %lld, boost", (long long)(committed + thres),
+		       (long long)total, (long long)free, (long long)thres);
+	} else {
+		st->npages = clamp(st->npages + s[KSM_TUNE_S_DECAY], s[KSM_TUNE_S_MIN], s[KSM_TUNE_S_MAX]);
+		APPEND(out, "%lld > %lld, start ksm; %lld > %lld, decay", (long long)(committed + thres),
+		       (long long)total, (long long)free, (long long)thres);
+	}
+	want(out, KSM_KNOB_PAGES_TO_SCAN, st->npages);
+	want(out, KSM_KNOB_SLEEP_MILLISECS, sleep);
+	want(out, KSM_KNOB_RUN, KSM_RUN_MERGE);
+}
+
+void ksm_tune_policy(const int64_t *s, const struct ksm_tune_input *in, struct ksm_tune_state *st,
+		     struct ksm_tune_out *out)
+{
+	int64_t total = in->mem_total_kb, thres, sleep, avail;
+	char a[32], b[32], c[32];
+	bool psi_high, boost, advisor;
+
+	memset(out, 0, sizeof(*out));
+	if (total <= 0) {
+		APPEND(out, "MemTotal is unknown: nothing decided");
+		return;
+	}
+	thres = total * s[KSM_TUNE_S_THRES_COEF] / 100;
+	if (s[KSM_TUNE_S_THRES_CONST] > thres)
+		thres = s[KSM_TUNE_S_THRES_CONST];
+	out->threshold_kb = thres;
+	sleep = s[KSM_TUNE_S_SLEEP_MSEC] * 16 * 1024 * 1024 / total;
+	if (sleep <= 10)
+		sleep = 10;
+
+	/* Never re-enable what the administrator disabled, in either policy. */
+	if (in->run == KSM_RUN_UNMERGE) {
+		APPEND(out, "KSM is disabled by the administrator (run=2): left alone");
+		return;
+	}
+	if (s[KSM_TUNE_S_POLICY] == KSM_TUNE_POLICY_KSMTUNED) {
+		policy_ksmtuned(s, in, st, out, thres, sleep);
+		goto done;
+	}
+
+	if (in->procs == 0) {
+		want(out, KSM_KNOB_RUN, KSM_RUN_STOP);
+		APPEND(out, "no process has memory registered for merging: stop");
+		goto done;
+	}
+	avail = in->mem_available_kb >= 0 ? in->mem_available_kb : in->mem_free_kb;
+	psi_high = s[KSM_TUNE_S_PSI_SOME] > 0 && in->psi_some >= 0 &&
+		   in->psi_some >= (double)s[KSM_TUNE_S_PSI_SOME];
+	human(in->committed_kb, a, sizeof(a));
+	human(thres, b, sizeof(b));
+	human(avail, c, sizeof(c));
+	if (in->committed_kb + thres < total && avail > thres && !psi_high) {
+		want(out, KSM_KNOB_RUN, KSM_RUN_STOP);
+		APPEND(out, "no memory pressure: registered %s + threshold %s below total, available %s "
+			    "above the threshold: stop", a, b, c);
+		goto done;
+	}
+	boost = avail < thres || psi_high;
+	if (avail < thres)
+		APPEND(out, "available %s below threshold %s: boost", c, b);
+	else if (psi_high)
+		APPEND(out, "memory pressure (PSI some avg10 %.1f%% >= %lld%%): boost", in->psi_some,
+		       (long long)s[KSM_TUNE_S_PSI_SOME]);
+	else
+		APPEND(out, "registered %s + threshold %s reach the total: merge, decay", a, b);
+	st->npages = clamp(st->npages + (boost ? s[KSM_TUNE_S_BOOST] : s[KSM_TUNE_S_DECAY]),
+			   s[KSM_TUNE_S_MIN], s[KSM_TUNE_S_MAX]);
+
+	/* Does scanning pay? A full scan that merged nothing more: scan slowly. */
+	if (st->seen && in->full_scans > st->full_scans && in->saved_pages <= st->saved_pages &&
+	    !boost) {
+		st->npages = s[KSM_TUNE_S_MIN];
+		sleep = clamp(sleep * 10, 10, 10000);
+		APPEND(out, "; the last full scan merged nothing more: slow scanning");
+	}
+	if (s[KSM_TUNE_S_MAX_CPU] > 0 && in->ksmd_cpu > (double)s[KSM_TUNE_S_MAX_CPU]) {
+		st->npages = clamp((int64_t)((double)st->npages * (double)s[KSM_TUNE_S_MAX_CPU] / in->ksmd_cpu),
+				   s[KSM_TUNE_S_MIN], s[KSM_TUNE_S_MAX]);
+		APPEND(out, "; ksmd used %.1f%% CPU, above max_cpu %lld%%: fewer pages", in->ksmd_cpu,
+		       (long long)s[KSM_TUNE_S_MAX_CPU]);
+	}
+
+	advisor = in->has_advisor && s[KSM_TUNE_S_ADVISOR];
+	if (advisor) {
+		want(out, KSM_KNOB_ADVISOR_MODE, KSM_ADVISOR_SCAN_TIME);
+		if (s[KSM_TUNE_S_MAX_CPU] > 0)
+			want(out, KSM_KNOB_ADVISOR_MAX_CPU, s[KSM_TUNE_S_MAX_CPU]);
+		want(out, KSM_KNOB_ADVISOR_MIN_PAGES_TO_SCAN, s[KSM_TUNE_S_MIN]);
+		want(out, KSM_KNOB_ADVISOR_MAX_PAGES_TO_SCAN, s[KSM_TUNE_S_MAX]);
+		APPEND(out, "; the kernel advisor sets pages_to_scan");
+	} else if (in->has_advisor && in->advisor_mode == KSM_ADVISOR_SCAN_TIME) {
+		APPEND(out, "; pages_to_scan left to the kernel advisor (advisor_mode=scan-time)");
+	} else {
+		want(out, KSM_KNOB_PAGES_TO_SCAN, st->npages);
+	}
+	want(out, KSM_KNOB_SLEEP_MILLISECS, sleep);
+	want(out, KSM_KNOB_RUN, KSM_RUN_MERGE);
+done:
+	st->seen = true;
+	st->full_scans = in->full_scans;
+	st->saved_pages = in->saved_pages;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The tuner object                                                          */
+
+#define WATCH_MAX 64
+#define WATCH_MS 10000
+#define PROBE_MAX 256
+
+struct ksm_tune {
+	int refcount;
+	struct ksm_ctx *ctx;
+	int procfd;
+	int64_t set[KSM_TUNE_S_NR];
+	struct ksm_tune_state state;
+	uint64_t saved_set;           /* knobs changed, with their values before */
+	int64_t saved[KSM_KNOB_NR];
+	uint64_t last_ksmd_ns;
+	int64_t last_ksmd_at;         /* monotonic ns of last_ksmd_ns, 0: none */
+	long last_pid;                /* /proc/loadavg's last pid at the last poll */
+	struct { int pid; int64_t since; } watch[WATCH_MAX];
+	int nwatch;
+	char dents[8192];
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+KSM_EXPORT int ksm_tune_new(struct ksm_ctx *ctx, struct ksm_tune **out)
+{
+	struct ksm_tune *t;
+
+	ksm_fail_clear();
+	if (!ctx || !out)
+		return -EINVAL;
+	*out = NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->refcount = 1;
+	t->ctx = ksm_ref(ctx);
+	t->procfd = openat(ctx->rootfd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ksm_tune_defaults(t->set);
+	*out = t;
+	return 0;
+}
+
+KSM_EXPORT struct ksm_tune *ksm_tune_ref(struct ksm_tune *t)
+{
+	if (t)
+		t->refcount++;
+	return t;
+}
+
+KSM_EXPORT struct ksm_tune *ksm_tune_unref(struct ksm_tune *t)
+{
+	if (!t || --t->refcount > 0)
+		return t;
+	if (t->procfd >= 0)
+		close(t->procfd);
+	ksm_unref(t->ctx);
+	free(t);
+	return NULL;
+}
+
+KSM_EXPORT int ksm_tune_load(struct ksm_tune *t, const char *path, unsigned int *line)
+{
+	int64_t set[KSM_TUNE_S_NR];
+	unsigned int no = 0;
+	char *def = NULL;
+	int r, count = 0;
+
+	ksm_fail_clear();
+	if (line)
+		*line = 0;
+	if (!t || (path && !*path))
+		return -EINVAL;
+	ksm_tune_defaults(set);
+	if (path) {
+		r = ksm_tune_parse_file(t->ctx, path, KSM_TUNE_FORMAT_AUTO, set, &no);
+		if (r < 0)
+			goto out;
+		count = r;
+	} else {
+		size_t len = strlen(t->ctx->sysroot);
+
+		while (len > 0 && t->ctx->sysroot[len - 1] == '/')
+			len--;
+		if (asprintf(&def, "%.*s%s/ksmtuned.conf", (int)len, t->ctx->sysroot,
+			     LIBKSM_SYSCONFDIR) < 0)
+			return -ENOMEM;
+		r = 0;
+		if (access(def, F_OK) == 0)
+			r = ksm_tune_parse_file(t->ctx, def, KSM_TUNE_FORMAT_KSMTUNED, set, &no);
+		if (r < 0)
+			goto out;
+		count = r;
+		r = 0;
+		if (access(t->ctx->profile_path, F_OK) == 0)
+			r = ksm_tune_parse_file(t->ctx, t->ctx->profile_path, KSM_TUNE_FORMAT_KSM_CONF, set,
+						&no);
+		if (r < 0)
+			goto out;
+		count += r;
+	}
+	memcpy(t->set, set, sizeof(set));
+	r = count;
+out:
+	free(def);
+	if (r < 0 && line)
+		*line = no;
+	return r;
+}
+
+KSM_EXPORT int ksm_tune_get(const struct ksm_tune *t, const char *name, int64_t *value)
+{
+	if (!t || !name || !value)
+		return -EINVAL;
+	for (int i = 0; i < KSM_TUNE_S_NR; i++)
+		if (!strcmp(tune_settings[i].name, name)) {
+			*value = t->set[i];
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Inputs                                                                    */
+
+static int64_t meminfo_field(const char *buf, const char *key)
+{
+	const char *p = buf;
+	size_t klen = strlen(key);
+
+	while (p && *p) {
+		if (!strncmp(p, key, klen) && p[klen] == ':')
+			return strtoll(p + klen + 1, NULL, 10);
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}
+
+static double psi_field(const char *buf, const char *line)
+{
+	const char *p = strstr(buf, line);
+
+	if (!p || (p != buf && p[-1] != '\n'))
+		return -1;
+	p = strstr(p, "avg10=");
+	return p ? strtod(p + 6, NULL) : -1;
+}
+
+/* The KSM fields of <pid>/ksm_stat that tell registration; 1 registered, 0 not, -errno. */
+static int registered(int procfd, const char *pid, bool *known)
+{
+	char path[48], buf[512];
+	int64_t mergeable = -1, any = -1, rmap = 0, merging = 0;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/ksm_stat", pid);
+	r = ksm_read_at(procfd, path, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	for (char *p = buf; p && *p;) {
+		char *v = p + strcspn(p, ": \t");
+		size_t klen = (size_t)(v - p);
+		int64_t n;
+
+		v += strspn(v, ": \t");
+		n = !strncmp(v, "yes", 3) ? 1 : !strncmp(v, "no", 2) ? 0 : strtoll(v, NULL, 10);
+		if (klen == 13 && !strncmp(p, "ksm_mergeable", 13))
+			mergeable = n;
+		else if (klen == 13 && !strncmp(p, "ksm_merge_any", 13))
+			any = n;
+		else if (klen == 14 && !strncmp(p, "ksm_rmap_items", 14))
+			rmap = n;
+		else if (klen == 17 && !strncmp(p, "ksm_merging_pages", 17))
+			merging = n;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	if (mergeable >= 0 || any >= 0) {
+		*known = true;
+		return mergeable > 0 || any > 0;
+	}
+	/* Older kernels tell only what ksmd has seen. */
+	return rmap > 0 || merging > 0;
+}
+
+/* The memory of a process by the metric setting, in kB. */
+static int64_t process_kb(int procfd, const char *pid, int metric, long page_size)
+{
+	char path[48], buf[1024];
+	long long size, resident;
+
+	if (metric == KSM_TUNE_METRIC_PSS) {
+		snprintf(path, sizeof(path), "%s/smaps_rollup", pid);
+		if (ksm_read_at(procfd, path, buf, sizeof(buf)) < 0)
+			return 0;
+		char *p = strstr(buf, "\nPss:");
+		return p ? strtoll(p + 5, NULL, 10) : 0;
+	}
+	snprintf(path, sizeof(path), "%s/statm", pid);
+	if (ksm_read_at(procfd, path, buf, sizeof(buf)) < 0 ||
+	    sscanf(buf, "%lld %lld", &size, &resident) != 2)
+		return 0;
+	return (metric == KSM_TUNE_METRIC_VSZ ? size : resident) * (page_size / 1024);
+}
+
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+/* Sum the memory of the processes with memory registered for merging. */
+static void committed(struct ksm_tune *t, struct ksm_tune_input *in)
+{
+	bool known = false;
+	long n;
+
+	in->committed_kb = 0;
+	in->procs = 0;
+	if (t->procfd < 0 || lseek(t->procfd, 0, SEEK_SET) < 0) {
+		in->procs = -1;
+		return;
+	}
+	while ((n = syscall(SYS_getdents64, t->procfd, t->dents, sizeof(t->dents))) > 0) {
+		for (long off = 0; off < n;) {
+			struct linux_dirent64 *d = (struct linux_dirent64 *)(t->dents + off);
+
+			off += d->d_reclen;
+			if (d->d_name[0] < '1' || d->d_name[0] > '9')
+				continue;
+			if (registered(t->procfd, d->d_name, &known) <= 0)
+				continue;
+			in->procs++;
+			in->committed_kb += process_kb(t->procfd, d->d_name,
+						       (int)t->set[KSM_TUNE_S_METRIC], t->ctx->page_size);
+		}
+	}
+	/* Without the registration fields a process shows only once ksmd scanned it:
+	 * "none found" then means "unknown", not "none". */
+	if (!known && in->procs == 0)
+		in->procs = -1;
+}
+
+static int ksm_tune_read_input(struct ksm_tune *t, struct ksm_tune_input *in, struct ksm_stats *st)
+{
+	char buf[8192];
+	uint64_t ns;
+	int64_t now;
+	int r;
+
+	memset(in, 0, sizeof(*in));
+	r = ksm_read_at(t->ctx->rootfd, "proc/meminfo", buf, sizeof(buf));
+	if (r < 0)
+		return ksm_fail(r, "cannot read %s/proc/meminfo: %s", t->ctx->sysroot, strerror(-r));
+	in->mem_total_kb = meminfo_field(buf, "MemTotal");
+	in->mem_available_kb = meminfo_field(buf, "MemAvailable");
+	in->mem_free_kb = meminfo_field(buf, "MemFree");
+	if (in->mem_total_kb <= 0 || in->mem_free_kb < 0)
+		return ksm_fail(-EBADMSG, "%s/proc/meminfo lacks MemTotal or MemFree", t->ctx->sysroot);
+	if (meminfo_field(buf, "Buffers") > 0)
+		in->mem_free_kb += meminfo_field(buf, "Buffers");
+	if (meminfo_field(buf, "Cached") > 0)
+		in->mem_free_kb += meminfo_field(buf, "Cached");
+	in->psi_some = in->psi_full = -1;
+	if (ksm_read_at(t->ctx->rootfd, "proc/pressure/memory", buf, sizeof(buf)) >= 0) {
+		in->psi_some = psi_field(buf, "some ");
+		in->psi_full = psi_field(buf, "full ");
+	}
+	r = ksm_stats_read(t->ctx, st, sizeof(*st));
+	if (r < 0)
+		return r;
+	in->run = st->run;
+	in->pages_to_scan = st->pages_to_scan;
+	in->sleep_millisecs = st->sleep_millisecs;
+	in->has_advisor = st->present & BIT(KSM_KNOB_ADVISOR_MODE);
+	in->advisor_mode = st->advisor_mode;
+	in->full_scans = st->full_scans;
+	in->saved_pages = st->saved_pages;
+	committed(t, in);
+
+	in->ksmd_cpu = -1;
+	now = now_ns();
+	if (ksm_ksmd_cpu(t->ctx, &ns) == 0) {
+		if (t->last_ksmd_at && now > t->last_ksmd_at && ns >= t->last_ksmd_ns)
+			in->ksmd_cpu = (double)(ns - t->last_ksmd_ns) * 100.0 /
+				       (double)(now - t->last_ksmd_at);
+		t->last_ksmd_ns = ns;
+		t->last_ksmd_at = now;
+	}
+	ksm_fail_clear();
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Deciding, watching, restoring                                             */
+
+static void fill(struct ksm_tune_decision *d, const struct ksm_tune_input *in,
+		 const struct ksm_tune_out *out, const struct ksm_stats *st, int64_t written)
+{
+	static const int knobs[] = { KSM_KNOB_RUN, KSM_KNOB_PAGES_TO_SCAN, KSM_KNOB_SLEEP_MILLISECS,
+				     KSM_KNOB_ADVISOR_MODE, KSM_KNOB_ADVISOR_MAX_CPU,
+				     KSM_KNOB_ADVISOR_MIN_PAGES_TO_SCAN,
+				     KSM_KNOB_ADVISOR_MAX_PAGES_TO_SCAN };
+	int64_t *vals = &d->run;
+
+	for (size_t i = 0; i < KSM_ARRAY_SIZE(knobs); i++)
+		vals[i] = out->set & BIT(knobs[i]) ? out->want[knobs[i]] : -1;
+	d->written = written;
+	d->mem_total = in->mem_total_kb * 1024;
+	d->mem_available = in->mem_available_kb < 0 ? -1 : in->mem_available_kb * 1024;
+	d->mem_free = in->mem_free_kb * 1024;
+	d->threshold = out->threshold_kb * 1024;
+	d->committed = in->committed_kb * 1024;
+	d->registered_procs = in->procs;
+	d->psi_some_avg10 = in->psi_some;
+	d->psi_full_avg10 = in->psi_full;
+	d->ksmd_cpu = in->ksmd_cpu;
+	d->saved_bytes = st->saved_bytes;
+	snprintf(d->reason, sizeof(d->reason), "%s", out->reason);
+}
+
+KSM_EXPORT int ksm_tune_decide(struct ksm_tune *t, unsigned int flags, struct ksm_tune_decision *d,
+			       size_t size)
+{
+	struct ksm_tune_decision full;
+	struct ksm_tune_state state;
+	struct ksm_tune_input in;
+	struct ksm_tune_out out;
+	struct ksm_stats st;
+	int64_t written = 0;
+	int r;
+
+	ksm_fail_clear();
+	if (!t || (flags & ~KSM_TUNE_DRY_RUN) || (size && !d))
+		return -EINVAL;
+	r = ksm_tune_read_input(t, &in, &st);
+	if (r < 0)
+		return r;
+	state = t->state;
+	ksm_tune_policy(t->set, &in, &state, &out);
+	if (!(flags & KSM_TUNE_DRY_RUN)) {
+		for (int k = 0; k < KSM_KNOB_NR; k++) {
+			int64_t cur;
+
+			if (!(out.set & BIT(k)) || ksm_stats_value(&st, k, &cur) < 0 || cur == out.want[k])
+				continue;
+			written++;
+			if (!(t->saved_set & BIT(k))) {
+				t->saved_set |= BIT(k);
+				t->saved[k] = cur;
+			}
+		}
+		if (written) {
+			r = ksm_apply(t->ctx, out.set, out.want, 0, NULL);
+			if (r < 0)
+				return r;
+		}
+		t->state = state;
+	}
+	if (size) {
+		memset(&full, 0, sizeof(full));
+		fill(&full, &in, &out, &st, written);
+		memcpy(d, &full, size < sizeof(full) ? size : sizeof(full));
+		if (size > sizeof(full))
+			memset((char *)d + sizeof(full), 0, size - sizeof(full));
+	}
+	return 0;
+}
+
+KSM_EXPORT int ksm_tune_poll(struct ksm_tune *t)
+{
+	char buf[128], pid[24], *p;
+	int64_t now;
+	long cur, from;
+	bool known = false;
+	int found = 0;
+
+	ksm_fail_clear();
+	if (!t)
+		return -EINVAL;
+	if (t->procfd < 0 || ksm_read_at(t->procfd, "loadavg", buf, sizeof(buf)) < 0)
+		return 0;
+	p = strrchr(strip(buf), ' ');
+	cur = p ? strtol(p + 1, NULL, 10) : 0;
+	now = now_ns() / 1000000;
+	if (t->last_pid && cur != t->last_pid) {
+		from = cur > t->last_pid ? t->last_pid + 1 : cur - PROBE_MAX + 1;
+		if (cur - from >= PROBE_MAX)
+			from = cur - PROBE_MAX + 1;
+		for (long q = from < 1 ? 1 : from; q <= cur; q++) {
+			snprintf(pid, sizeof(pid), "%ld", q);
+			if (faccessat(t->procfd, pid, F_OK, 0) < 0)
+				continue;
+			if (t->nwatch < WATCH_MAX) {
+				t->nwatch++;
+			} else { /* full: forget the oldest */
+				memmove(&t->watch[0], &t->watch[1], sizeof(t->watch[0]) * (WATCH_MAX - 1));
+			}
+			t->watch[t->nwatch - 1].pid = (int)q;
+			t->watch[t->nwatch - 1].since = now;
+		}
+	}
+	t->last_pid = cur;
+	for (int i = 0; i < t->nwatch;) {
+		int r;
+
+		snprintf(pid, sizeof(pid), "%d", t->watch[i].pid);
+		r = now - t->watch[i].since > WATCH_MS ? -ETIMEDOUT : registered(t->procfd, pid, &known);
+		if (r == 0) {
+			i++;
+			continue;
+		}
+		if (r > 0)
+			found = 1;
+		memmove(&t->watch[i], &t->watch[i + 1], sizeof(t->watch[0]) * (size_t)(t->nwatch - i - 1));
+		t->nwatch--;
+	}
+	return found;
+}
+
+KSM_EXPORT int ksm_tune_restore(struct ksm_tune *t)
+{
+	uint64_t set;
+	int64_t run;
+	int r;
+
+	ksm_fail_clear();
+	if (!t)
+		return -EINVAL;
+	set = t->saved_set;
+	if (!set)
+		return 0;
+	/* Disabled meanwhile: the administrator's run=2 stays. */
+	if (ksm_get(t->ctx, KSM_KNOB_RUN, &run) == 0 && run == KSM_RUN_UNMERGE)
+		set &= ~BIT(KSM_KNOB_RUN);
+	r = ksm_apply(t->ctx, set, t->saved, 0, NULL);
+	if (r < 0)
+		return r;
+	t->saved_set = 0;
+	return __builtin_popcountll(set);
+}
