@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * 'ksmctl tune' on the running kernel, with processes it starts itself:
+ * three workers with duplicated memory, started one after another. Each
+ * also reserves a third of MemTotal of address space it never touches, and
+ * the tuner counts registered processes by their virtual size (metric =
+ * vsz): so the threshold is crossed by the third worker whatever else the
+ * machine does, without using that memory. The tuner must stop (run=0)
+ * with one and two workers, start merging within a second of the third,
+ * stop again when it is gone, and restore the knobs at SIGTERM. The guard
+ * restores every knob at the end whatever happens.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "guard.h"
+#include "testutil.h"
+
+#define WORK_MB 64
+
+static pid_t workers[3];
+static pid_t tuner;
+
+static long long mem_total_kb(void)
+{
+	char buf[256];
+	long long kb = 0;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(buf, sizeof(buf), f))
+		if (sscanf(buf, "MemTotal: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* A worker: @reserve_kb of untouched address space, WORK_MB of identical pages, registered. */
+static pid_t start_worker(long long reserve_kb, int ready_fd_unused)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		size_t len = (size_t)WORK_MB << 20;
+		char *p;
+
+		if (mmap(NULL, (size_t)reserve_kb * 1024, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) == MAP_FAILED)
+			_exit(2);
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			_exit(3);
+		memset(p, 0x5a, len);
+		if (madvise(p, len, MADV_MERGEABLE) < 0)
+			_exit(4);
+		for (;;)
+			pause();
+	}
+	(void)ready_fd_unused;
+	return pid;
+}
+
+static void stop(pid_t *pid)
+{
+	if (*pid > 0) {
+		kill(*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
+		*pid = 0;
+	}
+}
+
+static long long knob(const char *name)
+{
+	char buf[64];
+
+	ck_assert_int_ge(guard_raw_read(name, buf, sizeof(buf)), 0);
+	return atoll(buf);
+}
+
+/* Milliseconds until knob @name reads @want, or -1 after @ms. */
+static long wait_knob(const char *name, long long want, long ms)
+{
+	double start = now_s();
+
+	for (;;) {
+		if (knob(name) == want)
+			return (long)((now_s() - start) * 1000);
+		if ((now_s() - start) * 1000 > ms)
+			return -1;
+		sleep_ms(10);
+	}
+}
+
+START_TEST(test_tune_workload)
+{
+	char conf[] = "/tmp/test_tune_kernel.XXXXXX", text[256];
+	const char *bin = getenv("KSMCTL");
+	long long third = mem_total_kb() / 3 + 1024;
+	int fd, status;
+	long took;
+
+	guard_mark_child();
+	ck_assert_msg(bin && *bin, "KSMCTL is not set");
+	/* Boot-like state to start from. */
+	ck_assert_int_eq(guard_raw_write("run", "0"), 0);
+	ck_assert_int_eq(guard_raw_write("pages_to_scan", "100"), 0);
+	ck_assert_int_eq(guard_raw_write("sleep_millisecs", "20"), 0);
+	fd = mkstemp(conf);
+	ck_assert_int_ge(fd, 0);
+	/* psi_some 0: pressure from other work on the machine must not start it */
+	snprintf(text, sizeof(text), "[tune]\ninterval = 3600\nmetric = vsz\npsi_some = 0\n"
+				     "");
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+
+	tuner = fork();
+	ck_assert_int_ge(tuner, 0);
+	if (tuner == 0) {
+		execl(bin, bin, "tune", "--verbose", "--config", conf, (char *)NULL);
+		_exit(127);
+	}
+	sleep_ms(500);
+	ck_assert_int_eq(knob("run"), 0);
+
+	/* one and two workers: below the threshold, KSM stays stopped */
+	workers[0] = start_worker(third, -1);
+	sleep_ms(1500);
+	ck_assert_int_eq(knob("run"), 0);
+	workers[1] = start_worker(third, -1);
+	sleep_ms(1500);
+	ck_assert_int_eq(knob("run"), 0);
+
+	/* the third crosses it: merging starts within a second */
+	workers[2] = start_worker(third, -1);
+	took = wait_knob("run", 1, 3000);
+	ck_assert_msg(took >= 0, "run did not become 1");
+	ck_assert_msg(took <= 1100, "the tuner reacted after %ld ms", took);
+	/* no pressure, only registered memory: decay from 0, so the minimum */
+	ck_assert_int_eq(knob("pages_to_scan"), 64);
+	ck_assert_int_eq(knob("sleep_millisecs"), 10);
+	{
+		double start = now_s();
+		while (knob("pages_sharing") == 0 && now_s() - start < 60)
+			sleep_ms(100);
+		ck_assert_msg(knob("pages_sharing") > 0, "nothing merged in 60 s");
+	}
+
+	/* the third goes away: at the next decision (SIGUSR1, as for ksmtuned) it stops */
+	stop(&workers[2]);
+	kill(tuner, SIGUSR1);
+	ck_assert_msg(wait_knob("run", 0, 2000) >= 0, "run stayed 1");
+
+	/* and it starts again for a new one */
+	workers[2] = start_worker(third, -1);
+	ck_assert_msg(wait_knob("run", 1, 2000) >= 0, "run stayed 0");
+
+	/* SIGTERM: the knobs it changed go back */
+	kill(tuner, SIGTERM);
+	ck_assert_int_eq(waitpid(tuner, &status, 0), tuner);
+	tuner = 0;
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_int_eq(knob("run"), 0);
+	ck_assert_int_eq(knob("pages_to_scan"), 100);
+	ck_assert_int_eq(knob("sleep_millisecs"), 20);
+
+	for (int i = 0; i < 3; i++)
+		stop(&workers[i]);
+	unlink(conf);
+}
+END_TEST
+
+int main(void)
+{
+	char why[256];
+	Suite *s;
+
+	if (guard_usable(why, sizeof(why)) < 0) {
+		printf("SKIP: %s\n", why);
+		return 77;
+	}
+	if (access("/proc/self/ksm_stat", R_OK) != 0) {
+		printf("SKIP: no /proc/self/ksm_stat\n");
+		return 77;
+	}
+	s = suite_create("tune-kernel");
+	guard_add(s, "tune_workload", test_tune_workload);
+	return guard_run(s);
+}
