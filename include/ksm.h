@@ -1211,7 +1211,8 @@ int ksm_tune_decide(struct ksm_tune *tune, unsigned int flags, struct ksm_tune_d
  *
  * Cheap enough to call every second: it reads the last process ID the
  * kernel handed out (/proc/loadavg), looks at the processes (and threads)
- * created since (at most 256) and keeps watching them for 10 seconds until
+ * created since (at most 256) and looks at them when first seen and at
+ * about 1, 2, 4 and 8 seconds of age, until
  * their ksm_stat shows memory registered for merging. Processes that
  * register later are seen by the next interval's decision.
  *

@@ -463,6 +463,7 @@ done:
 #define WATCH_MAX 64
 #define WATCH_MS 10000
 #define PROBE_MAX 256
+#define NOMM_SLOTS 2048 /* a power of 2 */
 
 struct ksm_tune {
 	int refcount;
@@ -475,8 +476,15 @@ struct ksm_tune {
 	uint64_t last_ksmd_ns;
 	int64_t last_ksmd_at;         /* monotonic ns of last_ksmd_ns, 0: none */
 	long last_pid;                /* /proc/loadavg's last pid at the last poll */
-	struct { int pid; int64_t since; } watch[WATCH_MAX];
+	struct { int pid; bool looked; int64_t since, next; } watch[WATCH_MAX];
 	int nwatch;
+	/*
+	 * Entries of /proc without memory (kernel threads): skipped by the next
+	 * walks. Keyed by pid and the inode number of /proc/<pid>, which differs
+	 * for a new process that reuses the pid, so a hit is never stale.
+	 */
+	struct { int pid; uint64_t ino; } nomm[NOMM_SLOTS];
+	int nnomm;
 	char dents[8192];
 };
 
@@ -625,6 +633,8 @@ static int registered(int procfd, const char *pid, bool *known)
 	r = ksm_read_at(procfd, path, buf, sizeof(buf));
 	if (r < 0)
 		return r;
+	if (r == 0)
+		return -ENODATA; /* no memory: a kernel thread or a zombie */
 	for (char *p = buf; p && *p;) {
 		char *v = p + strcspn(p, ": \t");
 		size_t klen = (size_t)(v - p);
@@ -680,6 +690,37 @@ struct linux_dirent64 {
 	char d_name[];
 };
 
+static unsigned int nomm_slot(int pid)
+{
+	return ((unsigned int)pid * 2654435761u) & (NOMM_SLOTS - 1);
+}
+
+static bool nomm_has(const struct ksm_tune *t, int pid, uint64_t ino)
+{
+	for (unsigned int i = nomm_slot(pid);; i = (i + 1) & (NOMM_SLOTS - 1)) {
+		if (!t->nomm[i].pid)
+			return false;
+		if (t->nomm[i].pid == pid)
+			return t->nomm[i].ino == ino;
+	}
+}
+
+static void nomm_add(struct ksm_tune *t, int pid, uint64_t ino)
+{
+	unsigned int i;
+
+	if (t->nnomm >= NOMM_SLOTS / 2) { /* full of the dead: start again */
+		memset(t->nomm, 0, sizeof(t->nomm));
+		t->nnomm = 0;
+	}
+	for (i = nomm_slot(pid); t->nomm[i].pid && t->nomm[i].pid != pid; i = (i + 1) & (NOMM_SLOTS - 1))
+		;
+	if (!t->nomm[i].pid)
+		t->nnomm++;
+	t->nomm[i].pid = pid;
+	t->nomm[i].ino = ino;
+}
+
 /* Sum the memory of the processes with memory registered for merging. */
 static void committed(struct ksm_tune *t, struct ksm_tune_input *in)
 {
@@ -697,9 +738,17 @@ static void committed(struct ksm_tune *t, struct ksm_tune_input *in)
 			struct linux_dirent64 *d = (struct linux_dirent64 *)(t->dents + off);
 
 			off += d->d_reclen;
+			int pid, r;
+
 			if (d->d_name[0] < '1' || d->d_name[0] > '9')
 				continue;
-			if (registered(t->procfd, d->d_name, &known) <= 0)
+			pid = atoi(d->d_name);
+			if (nomm_has(t, pid, d->d_ino))
+				continue;
+			r = registered(t->procfd, d->d_name, &known);
+			if (r == -ENODATA)
+				nomm_add(t, pid, d->d_ino);
+			if (r <= 0)
 				continue;
 			in->procs++;
 			in->committed_kb += process_kb(t->procfd, d->d_name,
@@ -869,14 +918,29 @@ KSM_EXPORT int ksm_tune_poll(struct ksm_tune *t)
 			}
 			t->watch[t->nwatch - 1].pid = (int)q;
 			t->watch[t->nwatch - 1].since = now;
+			t->watch[t->nwatch - 1].looked = false;
+			t->watch[t->nwatch - 1].next = 0;
 		}
 	}
 	t->last_pid = cur;
 	for (int i = 0; i < t->nwatch;) {
+		int64_t age = now - t->watch[i].since;
 		int r;
 
-		snprintf(pid, sizeof(pid), "%d", t->watch[i].pid);
-		r = now - t->watch[i].since > WATCH_MS ? -ETIMEDOUT : registered(t->procfd, pid, &known);
+		/* Looked at when first seen, then at about 1, 2, 4 and 8 seconds of
+		 * age: a process registers early, most never do, and each look costs
+		 * the kernel a walk over the process's mappings. */
+		if (age > WATCH_MS) {
+			r = -ETIMEDOUT;
+		} else if (t->watch[i].looked && age < t->watch[i].next) {
+			i++;
+			continue;
+		} else {
+			snprintf(pid, sizeof(pid), "%d", t->watch[i].pid);
+			r = registered(t->procfd, pid, &known);
+			t->watch[i].looked = true;
+			t->watch[i].next = t->watch[i].next ? t->watch[i].next * 2 : 1000;
+		}
 		if (r == 0) {
 			i++;
 			continue;

@@ -71,7 +71,8 @@ static void notify_open(void)
 	if (e[0] == '@')
 		notify_addr.sun_path[0] = '\0'; /* abstract namespace */
 	notify_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
-	notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	/* Never block on a service manager that does not read. */
+	notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 }
 
 static void notify(const char *msg)
