@@ -1209,12 +1209,13 @@ int ksm_tune_decide(struct ksm_tune *tune, unsigned int flags, struct ksm_tune_d
  * ksm_tune_poll() - has a new process registered memory for merging since
  * the last call?
  *
- * Cheap enough to call every second: it reads the last process ID the
- * kernel handed out (/proc/loadavg), looks at the processes (and threads)
- * created since (at most 256) and looks at them when first seen and at
- * about 1, 2, 4 and 8 seconds of age, until
- * their ksm_stat shows memory registered for merging. Processes that
- * register later are seen by the next interval's decision.
+ * Cheap enough to call four times a second: it reads the last process ID
+ * the kernel handed out (/proc/loadavg), notes the processes (and threads)
+ * created since (at most 256), and looks at their ksm_stat from a quarter
+ * of a second of age and again at about 1, 2, 4 and 8 seconds, until it
+ * shows memory registered for merging. Processes that live less than a
+ * quarter of a second are never looked at; processes that register later
+ * are seen by the next interval's decision.
  *
  * Return: 1 if one did, else 0; -EINVAL.
  * Since: 0.2

@@ -462,6 +462,7 @@ done:
 
 #define WATCH_MAX 64
 #define WATCH_MS 10000
+#define WATCH_FIRST_MS 250
 #define PROBE_MAX 256
 #define NOMM_SLOTS 2048 /* a power of 2 */
 
@@ -476,7 +477,7 @@ struct ksm_tune {
 	uint64_t last_ksmd_ns;
 	int64_t last_ksmd_at;         /* monotonic ns of last_ksmd_ns, 0: none */
 	long last_pid;                /* /proc/loadavg's last pid at the last poll */
-	struct { int pid; bool looked; int64_t since, next; } watch[WATCH_MAX];
+	struct { int pid; int64_t since, next; } watch[WATCH_MAX];
 	int nwatch;
 	/*
 	 * Entries of /proc without memory (kernel threads): skipped by the next
@@ -918,8 +919,7 @@ KSM_EXPORT int ksm_tune_poll(struct ksm_tune *t)
 			}
 			t->watch[t->nwatch - 1].pid = (int)q;
 			t->watch[t->nwatch - 1].since = now;
-			t->watch[t->nwatch - 1].looked = false;
-			t->watch[t->nwatch - 1].next = 0;
+			t->watch[t->nwatch - 1].next = WATCH_FIRST_MS;
 		}
 	}
 	t->last_pid = cur;
@@ -927,19 +927,19 @@ KSM_EXPORT int ksm_tune_poll(struct ksm_tune *t)
 		int64_t age = now - t->watch[i].since;
 		int r;
 
-		/* Looked at when first seen, then at about 1, 2, 4 and 8 seconds of
-		 * age: a process registers early, most never do, and each look costs
-		 * the kernel a walk over the process's mappings. */
+		/* Looked at from a quarter of a second of age, then at about 1, 2, 4
+		 * and 8 seconds: a process registers early, most never do, each look
+		 * costs the kernel a walk over the process's mappings, and the many
+		 * processes that live less than a quarter of a second cost nothing. */
 		if (age > WATCH_MS) {
 			r = -ETIMEDOUT;
-		} else if (t->watch[i].looked && age < t->watch[i].next) {
+		} else if (age < t->watch[i].next) {
 			i++;
 			continue;
 		} else {
 			snprintf(pid, sizeof(pid), "%d", t->watch[i].pid);
 			r = registered(t->procfd, pid, &known);
-			t->watch[i].looked = true;
-			t->watch[i].next = t->watch[i].next ? t->watch[i].next * 2 : 1000;
+			t->watch[i].next = t->watch[i].next < 1000 ? 1000 : t->watch[i].next * 2;
 		}
 		if (r == 0) {
 			i++;

@@ -266,7 +266,8 @@ int cmd_tune(struct ksm_ctx *ctx, int argc, char **argv)
 	ksm_tune_get(tune, "react", &react);
 	next = now_ms() + interval_ms;
 	for (;;) {
-		int64_t now = now_ms(), tick = 1000;
+		/* New processes are looked at from 250 ms of age (ksm_tune_poll()). */
+		int64_t now = now_ms(), tick = react ? 250 : 1000;
 		struct timespec ts;
 		const char *why = NULL;
 		int sig;
