@@ -2,10 +2,26 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Run every benchmark; each prints its own ratios, measured in one run.
 set -eu
-bench=$1 bench_ps=$2 bench_merge=$3 ksmctl=$4
+bench=$1 bench_ps=$2 bench_merge=$3 ksmctl=$4 bench_tune=$5 malloc_count=$6 bench_tune_quality=$7
 echo "== status: ksm_stats_read and ksmctl status --json"
 "$bench" "$ksmctl"
 echo "== ps: ksmctl ps --json with 10000 processes"
 "$bench_ps" "$ksmctl" 10000
 echo "== merge: synchronous merge of 100 MiB (changes KSM knobs, restores them)"
 "$bench_merge" || [ $? -eq 77 ]
+echo "== tune: ksmctl tune against Debian's ksmtuned, CPU and RSS per interval (changes KSM knobs, restores them)"
+# ksmtuned as Debian's package ships it: downloaded from the archive and
+# unpacked, not installed (installing would start its units). The copy reads
+# its settings from $KSMTUNED_CONF and runs its loop in the foreground, so
+# that the benchmark can measure it; nothing else in the script changes.
+tmp=$(mktemp -d)
+if (cd "$tmp" && apt-get download ksmtuned >/dev/null 2>&1 && dpkg-deb -x ksmtuned_*.deb x); then
+	sed -e 's|/etc/ksmtuned.conf|$KSMTUNED_CONF|g' -e 's|^  loop &$|  loop|' \
+		"$tmp/x/usr/sbin/ksmtuned" >"$tmp/ksmtuned"
+	"$bench_tune" "$ksmctl" "$tmp/ksmtuned" "$malloc_count" "${BENCH_TUNE_SECONDS:-30}" || [ $? -eq 77 ]
+	echo "== tune quality: the same workload under ksmtuned, ksmctl tune and the advisor alone"
+	"$bench_tune_quality" "$ksmctl" "$tmp/ksmtuned" || [ $? -eq 77 ]
+else
+	echo "SKIP: cannot download Debian's ksmtuned package"
+fi
+rm -rf "$tmp"

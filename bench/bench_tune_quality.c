@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Policy quality: the same scripted workload under Debian's ksmtuned,
+ * under 'ksmctl tune' and under the kernel advisor alone.
+ *
+ * Workload: WORKERS processes, started STAGGER seconds apart, each with
+ * WORKER_MB of memory of which 75% are pages identical across all workers
+ * (and 25% unique), registered for merging, with the command line
+ * "qemu-system-x86_64 -enable-kvm ..." that Debian's ksmtuned pattern
+ * (^qemu-system.*-enable-kvm) matches. Each run lasts TOTAL seconds.
+ *
+ * Fairness: both tuners read the same ksmtuned.conf: the default interval
+ * (60 s) and KSM_THRES_COEF=99, so that this machine counts as under
+ * pressure for both (ksmtuned: free < threshold; ksmctl tune: MemAvailable
+ * < threshold). The advisor run sets advisor_mode=scan-time and run=1 with
+ * the kernel's default advisor parameters. Every run starts from run=0,
+ * pages_to_scan=100, sleep_millisecs=20, advisor_mode=none.
+ *
+ * Measured, sampled every 100 ms: the bytes saved (pages_sharing), ksmd's
+ * CPU time (ksm_ksmd_cpu()), and for each worker the time from its start
+ * to its first merged page (ksm_merging_pages in its ksm_stat). Printed:
+ * saved bytes at the end, ksmd CPU-seconds, bytes saved per ksmd
+ * CPU-second, mean and worst time to first merge, and the ratios of
+ * ksmctl tune to ksmtuned.
+ *
+ * The memory-pressure phase of the full scenario (a process that
+ * allocates until the host is short of memory) is not run: on a shared
+ * host it would push colleagues' work into reclaim.
+ *
+ * Changes global KSM state: the knobs are saved first and written back at
+ * the end, also on SIGINT/SIGTERM/SIGHUP. Needs root.
+ *
+ * Usage: bench-tune-quality KSMCTL KSMTUNED_SCRIPT [WORKERS] [WORKER_MB] [STAGGER] [TOTAL]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ksm.h"
+
+#define MAXW 32
+
+static struct ksm_ctx *ctx;
+static struct ksm_stats before;
+static pid_t workers[MAXW], tuner;
+
+static void reset_knobs(const struct ksm_stats *to)
+{
+	struct ksm_txn *txn;
+
+	if (ksm_txn_new(ctx, &txn) < 0)
+		return;
+	if (to) {
+		int64_t v;
+		static const int k[] = { KSM_KNOB_ADVISOR_MODE, KSM_KNOB_PAGES_TO_SCAN,
+					 KSM_KNOB_SLEEP_MILLISECS, KSM_KNOB_RUN };
+		for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+			if (ksm_stats_value(to, k[i], &v) == 0)
+				ksm_txn_set(txn, k[i], v);
+	} else {
+		ksm_txn_set(txn, KSM_KNOB_ADVISOR_MODE, KSM_ADVISOR_NONE);
+		ksm_txn_set(txn, KSM_KNOB_PAGES_TO_SCAN, 100);
+		ksm_txn_set(txn, KSM_KNOB_SLEEP_MILLISECS, 20);
+		ksm_txn_set(txn, KSM_KNOB_RUN, 0);
+	}
+	if (ksm_txn_commit(txn, 0, NULL) < 0)
+		fprintf(stderr, "bench-tune-quality: cannot write the knobs: %s\n", ksm_strerror(-EIO));
+	ksm_txn_unref(txn);
+}
+
+static void stop_all(void)
+{
+	if (tuner > 0) {
+		kill(tuner, SIGTERM);
+		usleep(200000);
+		kill(-tuner, SIGKILL);
+		waitpid(tuner, NULL, 0);
+		tuner = 0;
+	}
+	for (int i = 0; i < MAXW; i++)
+		if (workers[i] > 0) {
+			kill(workers[i], SIGKILL);
+			waitpid(workers[i], NULL, 0);
+			workers[i] = 0;
+		}
+}
+
+static void at_exit(void)
+{
+	stop_all();
+	reset_knobs(&before);
+}
+
+static void on_signal(int sig)
+{
+	at_exit();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void worker(size_t mb)
+{
+	size_t len = mb << 20, page = (size_t)sysconf(_SC_PAGESIZE);
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		_exit(1);
+	srand((unsigned int)getpid());
+	for (size_t off = 0; off < len; off += page) {
+		if ((off / page) % 4 == 0) /* unique */
+			for (size_t i = 0; i < page; i += sizeof(int))
+				*(int *)(p + off + i) = rand();
+		else /* the same in every worker, different per page position */
+			memset(p + off, (int)((off / page) % 251) + 1, page);
+	}
+	if (ksm_mark_mergeable(p, len) < 0)
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static long merging_pages(pid_t pid)
+{
+	struct ksm_proc_stats st;
+
+	if (ksm_proc_stats_read(ctx, pid, &st, sizeof(st)) < 0)
+		return 0;
+	return (long)st.ksm_merging_pages;
+}
+
+struct result {
+	double saved;      /* bytes at the end */
+	double cpu;        /* ksmd seconds */
+	double first_mean; /* seconds from start to first merged page, mean */
+	double first_max;
+	int never;         /* workers that never merged */
+	double saved_at[8];
+};
+
+static struct result run(const char *name, char *const argv[], char *const envp[], bool advisor,
+			 int n, size_t mb, double stagger, double total)
+{
+	struct result res = { 0 };
+	double start[MAXW] = { 0 }, first[MAXW] = { 0 }, t0;
+	uint64_t c0 = 0, c1 = 0;
+	int started = 0;
+
+	reset_knobs(NULL);
+	ksm_ksmd_cpu(ctx, &c0);
+	t0 = now_s();
+	if (argv) {
+		tuner = fork();
+		if (tuner == 0) {
+			int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+			dup2(fd, 1);
+			dup2(fd, 2);
+			setpgid(0, 0);
+			execve(argv[0], argv, envp);
+			_exit(127);
+		}
+	}
+	if (advisor) {
+		struct ksm_txn *txn;
+		ksm_txn_new(ctx, &txn);
+		ksm_txn_set(txn, KSM_KNOB_ADVISOR_MODE, KSM_ADVISOR_SCAN_TIME);
+		ksm_txn_set(txn, KSM_KNOB_RUN, 1);
+		ksm_txn_commit(txn, 0, NULL);
+		ksm_txn_unref(txn);
+	}
+	for (;;) {
+		double t = now_s() - t0;
+
+		if (t >= total)
+			break;
+		if (started < n && t >= started * stagger) {
+			char mbs[16];
+			snprintf(mbs, sizeof(mbs), "%zu", mb);
+			workers[started] = fork();
+			if (workers[started] == 0) {
+				setenv("BENCH_TUNE_WORKER", mbs, 1);
+				execl("/proc/self/exe", "qemu-system-x86_64", "-enable-kvm", "-m", mbs, (char *)NULL);
+				_exit(127);
+			}
+			start[started++] = now_s();
+		}
+		for (int i = 0; i < started; i++)
+			if (!first[i] && merging_pages(workers[i]) > 0)
+				first[i] = now_s();
+		{
+			int slot = (int)(t / (total / 8));
+			struct ksm_stats st;
+			if (slot < 8 && ksm_stats_read(ctx, &st, sizeof(st)) == 0)
+				res.saved_at[slot] = (double)st.pages_sharing * (double)st.page_size;
+		}
+		usleep(100000);
+	}
+	{
+		struct ksm_stats st;
+		ksm_stats_read(ctx, &st, sizeof(st));
+		res.saved = (double)st.pages_sharing * (double)st.page_size;
+	}
+	ksm_ksmd_cpu(ctx, &c1);
+	res.cpu = (double)(c1 - c0) / 1e9;
+	for (int i = 0; i < started; i++) {
+		double f = first[i] ? first[i] - start[i] : total - (start[i] - t0);
+		if (!first[i])
+			res.never++;
+		res.first_mean += f / started;
+		if (f > res.first_max)
+			res.first_max = f;
+	}
+	stop_all();
+	reset_knobs(NULL);
+	printf("%-12s saved over time (MiB, every %.0f s):", name, total / 8);
+	for (int i = 0; i < 8; i++)
+		printf(" %.0f", res.saved_at[i] / 1048576);
+	printf("\n");
+	fflush(stdout);
+	return res;
+}
+
+int main(int argc, char **argv)
+{
+	char tmp[] = "/tmp/bench-tune-quality.XXXXXX", conf[128], env_conf[160], env_pid[160];
+	char env_path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+	int n;
+	size_t mb;
+	double stagger, total;
+	FILE *f;
+
+	if (getenv("BENCH_TUNE_WORKER"))
+		worker((size_t)atol(getenv("BENCH_TUNE_WORKER")));
+	if (argc < 3) {
+		fprintf(stderr, "usage: bench-tune-quality KSMCTL KSMTUNED [WORKERS] [MB] [STAGGER] [TOTAL]\n");
+		return 2;
+	}
+	n = argc > 3 ? atoi(argv[3]) : 4;
+	mb = argc > 4 ? (size_t)atol(argv[4]) : 128;
+	stagger = argc > 5 ? atof(argv[5]) : 15;
+	total = argc > 6 ? atof(argv[6]) : 120;
+	if (n > MAXW)
+		n = MAXW;
+	if (geteuid() != 0 || access("/sys/kernel/mm/ksm/run", W_OK) != 0) {
+		printf("SKIP: needs root and a writable /sys/kernel/mm/ksm\n");
+		return 77;
+	}
+	if (ksm_new(&ctx) < 0 || ksm_stats_read(ctx, &before, sizeof(before)) < 0 || !mkdtemp(tmp))
+		return 1;
+	atexit(at_exit);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+
+	snprintf(conf, sizeof(conf), "%s/ksmtuned.conf", tmp);
+	f = fopen(conf, "we");
+	fprintf(f, "# the same for both tuners: default interval, this host under pressure\n"
+		   "KSM_THRES_COEF=99\n");
+	fclose(f);
+	snprintf(env_conf, sizeof(env_conf), "KSMTUNED_CONF=%s", conf);
+	snprintf(env_pid, sizeof(env_pid), "PIDFILE=%s/ksmtune.pid", tmp);
+	char *kt_argv[] = { "/bin/bash", argv[2], NULL };
+	char *kt_env[] = { env_path, env_conf, env_pid, NULL };
+	char *tn_argv[] = { argv[1], "tune", "--config", conf, NULL };
+	char *tn_env[] = { env_path, NULL };
+
+	printf("workload: %d processes 'qemu-system-x86_64 -enable-kvm', %zu MiB each (75%% shared "
+	       "content), one every %.0f s; %.0f s per run\n", n, mb, stagger, total);
+	struct result kt = run("ksmtuned", kt_argv, kt_env, false, n, mb, stagger, total);
+	struct result tn = run("ksmctl tune", tn_argv, tn_env, false, n, mb, stagger, total);
+	struct result ad = run("advisor", NULL, NULL, true, n, mb, stagger, total);
+
+	printf("%-34s %12s %12s %12s %8s\n", "", "ksmtuned", "ksmctl tune", "advisor", "tune/kt");
+	printf("%-34s %12.0f %12.0f %12.0f %7.2fx\n", "saved at the end (MiB)", kt.saved / 1048576,
+	       tn.saved / 1048576, ad.saved / 1048576, kt.saved > 0 ? tn.saved / kt.saved : 0);
+	printf("%-34s %12.2f %12.2f %12.2f\n", "ksmd CPU (s)", kt.cpu, tn.cpu, ad.cpu);
+	double kpc = kt.cpu > 0 ? kt.saved / 1048576 / kt.cpu : 0, tpc = tn.cpu > 0 ? tn.saved / 1048576 / tn.cpu : 0,
+	       apc = ad.cpu > 0 ? ad.saved / 1048576 / ad.cpu : 0;
+	printf("%-34s %12.0f %12.0f %12.0f %7.2fx\n", "MiB saved per ksmd CPU-second", kpc, tpc, apc,
+	       kpc > 0 ? tpc / kpc : 0);
+	printf("%-34s %12.1f %12.1f %12.1f %7.1fx\n", "time to first merge, mean (s)", kt.first_mean,
+	       tn.first_mean, ad.first_mean, tn.first_mean > 0 ? kt.first_mean / tn.first_mean : 0);
+	printf("%-34s %12.1f %12.1f %12.1f\n", "time to first merge, worst (s)", kt.first_max, tn.first_max,
+	       ad.first_max);
+	printf("%-34s %12d %12d %12d\n", "workers never merged", kt.never, tn.never, ad.never);
+	printf("goals: saved per ksmd CPU-second >= 1.5x ksmtuned: %s; first merge >= 10x sooner: %s\n",
+	       kpc > 0 && tpc / kpc >= 1.5 ? "met" : "NOT met",
+	       tn.first_mean > 0 && kt.first_mean / tn.first_mean >= 10 ? "met" : "NOT met");
+	return 0;
+}
