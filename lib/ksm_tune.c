@@ -265,7 +265,7 @@ int ksm_tune_parse_file(const struct ksm_ctx *ctx, const char *path, int format,
 		return ksm_fail(r, "cannot read %s: %s", path, strerror(-r));
 	}
 	while (format == KSM_TUNE_FORMAT_AUTO && getline(&buf, &cap, f) >= 0) {
-		char *s = strip(buf);
+		char *s = strip(strncmp(buf, "\xef\xbb\xbf", 3) ? buf : buf + 3);
 		if (*s == '[') {
 			sections = true;
 			break;
@@ -277,6 +277,9 @@ int ksm_tune_parse_file(const struct ksm_ctx *ctx, const char *path, int format,
 	errno = 0;
 	while (getline(&buf, &cap, f) >= 0) {
 		no++;
+		/* A UTF-8 byte order mark, as ksm_profile_load() accepts it. */
+		if (no == 1 && strncmp(buf, "\xef\xbb\xbf", 3) == 0)
+			memmove(buf, buf + 3, strlen(buf + 3) + 1);
 		r = sections ? ksmconf_line(ctx, buf, path, no, &in_tune, set)
 			     : ksmtuned_line(ctx, buf, path, no, set);
 		if (r < 0)

@@ -45,6 +45,11 @@ unit=$(find "$dest" -name ksm.service | head -n1)
 grep -q "^ExecStart=$prefix/sbin/ksmctl apply --if-exists --start $sysconfdir/ksm.conf$" "$unit" ||
 	{ echo "ksm.service does not apply $sysconfdir/ksm.conf with the installed ksmctl"; cat "$unit"; exit 1; }
 grep -q "^ExecStop=$prefix/sbin/ksmctl stop$" "$unit" || { echo "ksm.service: no ExecStop"; exit 1; }
+tune_unit=$(dirname "$unit")/ksmctl-tune.service
+[ -f "$tune_unit" ] || { echo "ksmctl-tune.service not installed beside ksm.service"; exit 1; }
+grep -q "^ExecStart=$prefix/sbin/ksmctl tune$" "$tune_unit" &&
+	grep -q "^Type=notify$" "$tune_unit" && grep -q "^Conflicts=ksmtuned.service$" "$tune_unit" ||
+	{ echo "ksmctl-tune.service is not the notify unit of the installed ksmctl"; cat "$tune_unit"; exit 1; }
 if [ -f "$builddir/ksm.conf.5" ]; then
 	[ -f "$dest$prefix/share/man/man5/ksm.conf.5" ] || { echo "ksm.conf.5 not installed"; exit 1; }
 fi

@@ -512,6 +512,28 @@ START_TEST(errors_with_lines)
 }
 END_TEST
 
+/* A byte order mark some editors write is ignored, in both formats. */
+START_TEST(byte_order_mark)
+{
+	struct ksm_ctx *ctx = log_ctx();
+	const char *texts[] = { "\xef\xbb\xbfKSM_MONITOR_INTERVAL=9\n", "\xef\xbb\xbf[tune]\ninterval = 9\n" };
+
+	for (int i = 0; i < 2; i++) {
+		int64_t set[KSM_TUNE_S_NR];
+		char *path = tmpfile_with(texts[i]);
+		unsigned int line;
+
+		ksm_tune_defaults(set);
+		ck_assert_int_eq(ksm_tune_parse_file(ctx, path, KSM_TUNE_FORMAT_AUTO, set, &line), 1);
+		ck_assert_int_eq(set[KSM_TUNE_S_INTERVAL], 9);
+		unlink(path);
+		free(path);
+	}
+	ck_assert_str_eq(logged, "");
+	ksm_unref(ctx);
+}
+END_TEST
+
 /* ksm.conf: the knob loader skips [tune], the tuner reads only [tune]. */
 START_TEST(ksm_conf_sections)
 {
@@ -723,6 +745,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, shipped_files);
 	tcase_add_test(tc, edited_file);
 	tcase_add_test(tc, errors_with_lines);
+	tcase_add_test(tc, byte_order_mark);
 	tcase_add_test(tc, ksm_conf_sections);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("decide");
