@@ -911,10 +911,8 @@ KSM_EXPORT int ksm_tune_poll(struct ksm_tune *t)
 		from = cur > t->last_pid ? t->last_pid + 1 : cur - PROBE_MAX + 1;
 		if (cur - from >= PROBE_MAX)
 			from = cur - PROBE_MAX + 1;
+		/* Noted without a look: most are gone before their first look. */
 		for (long q = from < 1 ? 1 : from; q <= cur; q++) {
-			snprintf(pid, sizeof(pid), "%ld", q);
-			if (faccessat(t->procfd, pid, F_OK, 0) < 0)
-				continue;
 			if (t->nwatch < WATCH_MAX) {
 				t->nwatch++;
 			} else { /* full: forget the oldest */
@@ -930,8 +928,8 @@ KSM_EXPORT int ksm_tune_poll(struct ksm_tune *t)
 		int64_t age = now - t->watch[i].since;
 		int r;
 
-		/* Looked at from a quarter of a second of age, then at about 1, 2, 4
-		 * and 8 seconds: a process registers early, most never do, each look
+		/* Looked at from a quarter of a second of age, then at about 1, 3 and
+		 * 9 seconds: a process registers early, most never do, each look
 		 * costs the kernel a walk over the process's mappings, and the many
 		 * processes that live less than a quarter of a second cost nothing. */
 		if (age > WATCH_MS) {
@@ -942,7 +940,7 @@ KSM_EXPORT int ksm_tune_poll(struct ksm_tune *t)
 		} else {
 			snprintf(pid, sizeof(pid), "%d", t->watch[i].pid);
 			r = registered(t->procfd, pid, &known);
-			t->watch[i].next = t->watch[i].next < 1000 ? 1000 : t->watch[i].next * 2;
+			t->watch[i].next = t->watch[i].next < 1000 ? 1000 : t->watch[i].next * 3;
 		}
 		if (r == 0) {
 			i++;

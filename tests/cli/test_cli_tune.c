@@ -151,7 +151,7 @@ START_TEST(as_a_service)
 	tu_write(root, "proc/3002/ksm_stat", "ksm_rmap_items 0\nksm_merge_any: no\nksm_mergeable: no\n");
 	tu_write(root, "proc/loadavg", "0.00 0.00 0.00 1/102 3002\n");
 	ck_assert_int_eq(wait_knob("pages_to_scan", "900", 1500), -1);
-	/* ... until it registers, while it is watched (looked at 1, 2, 4 and 8 s old) */
+	/* ... until it registers, while it is watched (looked at 1, 3 and 9 s old) */
 	tu_write(root, "proc/3002/ksm_stat", "ksm_rmap_items 0\nksm_merge_any: yes\nksm_mergeable: no\n");
 	took = wait_knob("pages_to_scan", "900", 6000);
 	ck_assert_msg(took >= 0 && took <= 4500, "reacted after %lld ms", (long long)took);
