@@ -1102,6 +1102,10 @@ struct ksm_tune;
 /* Flags of ksm_tune_decide(). */
 #define KSM_TUNE_DRY_RUN (1u << 0) /* decide and report, write nothing, keep no state */
 
+/* Results of ksm_tune_poll(): why a decision is due now. */
+#define KSM_TUNE_POLL_NEW_PROCESS 1 /* a new process registered memory for merging */
+#define KSM_TUNE_POLL_SCANNED     2 /* two full scans completed while scanning fast */
+
 /*
  * One decision of ksm_tune_decide(). Knob fields hold the value decided,
  * or -1 where the knob is left alone. Sizes are in bytes. The struct needs
@@ -1206,8 +1210,7 @@ int ksm_tune_decide(struct ksm_tune *tune, unsigned int flags, struct ksm_tune_d
 		    size_t size);
 
 /**
- * ksm_tune_poll() - has a new process registered memory for merging since
- * the last call?
+ * ksm_tune_poll() - is a decision due before the next interval?
  *
  * Cheap enough to call four times a second: it reads the last process ID
  * the kernel handed out (/proc/loadavg), notes the processes (and threads)
@@ -1215,9 +1218,14 @@ int ksm_tune_decide(struct ksm_tune *tune, unsigned int flags, struct ksm_tune_d
  * of a second of age and again at about 1, 3 and 9 seconds, until it
  * shows memory registered for merging. Processes that live less than a
  * quarter of a second are never looked at; processes that register later
- * are seen by the next interval's decision.
+ * are seen by the next interval's decision. The next ksm_tune_decide()
+ * knows that a new process registered (the native policy then scans at
+ * npages_max). While the last decision scans faster than npages_min, it
+ * also reads full_scans and asks for a decision after two full scans, so
+ * that scanning that no longer pays slows down at once.
  *
- * Return: 1 if one did, else 0; -EINVAL.
+ * Return: KSM_TUNE_POLL_NEW_PROCESS, KSM_TUNE_POLL_SCANNED, or 0 when no
+ * decision is due; -EINVAL.
  * Since: 0.2
  */
 int ksm_tune_poll(struct ksm_tune *tune);

@@ -255,6 +255,7 @@ struct ksm_tune_input {
 	bool has_advisor;
 	int64_t advisor_mode;
 	int64_t full_scans, saved_pages;
+	bool new_process;         /* a process registered memory since the last decision */
 };
 
 /* What the policy carries from one decision to the next. */

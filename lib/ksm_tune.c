@@ -425,9 +425,13 @@ void ksm_tune_policy(const int64_t *s, const struct ksm_tune_input *in, struct k
 	st->npages = clamp(st->npages + (boost ? s[KSM_TUNE_S_BOOST] : s[KSM_TUNE_S_DECAY]),
 			   s[KSM_TUNE_S_MIN], s[KSM_TUNE_S_MAX]);
 
-	/* Does scanning pay? A full scan that merged nothing more: scan slowly. */
-	if (st->seen && in->full_scans > st->full_scans && in->saved_pages <= st->saved_pages &&
-	    !boost) {
+	if (in->new_process) {
+		/* Its memory merges on its second scan: get there soon. */
+		st->npages = s[KSM_TUNE_S_MAX];
+		APPEND(out, "; a new process registered memory: scan at npages_max");
+	} else if (st->seen && in->full_scans > st->full_scans && in->saved_pages <= st->saved_pages) {
+		/* Scanning does not pay, under pressure or not: a full scan that
+		 * merged nothing more relieves nothing. Scan slowly. */
 		st->npages = s[KSM_TUNE_S_MIN];
 		sleep = clamp(sleep * 10, 10, 10000);
 		APPEND(out, "; the last full scan merged nothing more: slow scanning");
@@ -480,6 +484,9 @@ struct ksm_tune {
 	uint64_t last_ksmd_ns;
 	int64_t last_ksmd_at;         /* monotonic ns of last_ksmd_ns, 0: none */
 	long last_pid;                /* /proc/loadavg's last pid at the last poll */
+	bool new_process;             /* ksm_tune_poll() found one since the last decision */
+	int64_t decided_full_scans;   /* full_scans at the last decision */
+	int64_t decided_npages;       /* pages_to_scan the last decision wrote, -1: none */
 	struct { int pid; int64_t since, next; } watch[WATCH_MAX];
 	int nwatch;
 	/*
@@ -515,6 +522,7 @@ KSM_EXPORT int ksm_tune_new(struct ksm_ctx *ctx, struct ksm_tune **out)
 	t->ctx = ksm_ref(ctx);
 	t->procfd = openat(ctx->rootfd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ksm_tune_defaults(t->set);
+	t->decided_npages = -1;
 	*out = t;
 	return 0;
 }
@@ -860,8 +868,14 @@ KSM_EXPORT int ksm_tune_decide(struct ksm_tune *t, unsigned int flags, struct ks
 	r = ksm_tune_read_input(t, &in, &st);
 	if (r < 0)
 		return r;
+	in.new_process = t->new_process;
 	state = t->state;
 	ksm_tune_policy(t->set, &in, &state, &out);
+	t->decided_full_scans = in.full_scans;
+	t->decided_npages = out.set & BIT(KSM_KNOB_PAGES_TO_SCAN) && (out.set & BIT(KSM_KNOB_RUN)) &&
+				    out.want[KSM_KNOB_RUN] == KSM_RUN_MERGE
+			    ? out.want[KSM_KNOB_PAGES_TO_SCAN]
+			    : -1;
 	if (!(flags & KSM_TUNE_DRY_RUN)) {
 		for (int k = 0; k < KSM_KNOB_NR; k++) {
 			int64_t cur;
@@ -880,6 +894,7 @@ KSM_EXPORT int ksm_tune_decide(struct ksm_tune *t, unsigned int flags, struct ks
 				return r;
 		}
 		t->state = state;
+		t->new_process = false;
 	}
 	if (size) {
 		memset(&full, 0, sizeof(full));
@@ -951,7 +966,24 @@ KSM_EXPORT int ksm_tune_poll(struct ksm_tune *t)
 		memmove(&t->watch[i], &t->watch[i + 1], sizeof(t->watch[0]) * (size_t)(t->nwatch - i - 1));
 		t->nwatch--;
 	}
-	return found;
+	if (found) {
+		t->new_process = true;
+		return KSM_TUNE_POLL_NEW_PROCESS;
+	}
+	/* Scanning faster than the minimum: look again after two full scans
+	 * (one pread() of a cached file), so that a scan that no longer pays
+	 * is slowed down then, not at the next interval. */
+	if (t->decided_npages > t->set[KSM_TUNE_S_MIN] &&
+	    t->set[KSM_TUNE_S_POLICY] == KSM_TUNE_POLICY_NATIVE) {
+		int64_t scans;
+
+		if (ksm_get(t->ctx, KSM_KNOB_FULL_SCANS, &scans) == 0 &&
+		    scans >= t->decided_full_scans + 2) {
+			t->decided_full_scans = scans; /* once, also if no decision follows */
+			return KSM_TUNE_POLL_SCANNED;
+		}
+	}
+	return 0;
 }
 
 KSM_EXPORT int ksm_tune_restore(struct ksm_tune *t)

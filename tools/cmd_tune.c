@@ -304,8 +304,12 @@ int cmd_tune(struct ksm_ctx *ctx, int argc, char **argv)
 			why = "SIGUSR1";
 		} else if (now_ms() >= next) {
 			why = "interval";
-		} else if (react && ksm_tune_poll(tune) > 0) {
-			why = "a new process registered memory for merging";
+		} else if (react) {
+			r = ksm_tune_poll(tune);
+			if (r == KSM_TUNE_POLL_NEW_PROCESS)
+				why = "a new process registered memory for merging";
+			else if (r == KSM_TUNE_POLL_SCANNED)
+				why = "two full scans completed";
 		}
 		if (!why)
 			continue;

@@ -143,8 +143,8 @@ START_TEST(test_tune_workload)
 	took = wait_knob("run", 1, 3000);
 	ck_assert_msg(took >= 0, "run did not become 1");
 	ck_assert_msg(took <= 1100, "the tuner reacted after %ld ms", took);
-	/* no pressure, only registered memory: decay from 0, so the minimum */
-	ck_assert_int_eq(knob("pages_to_scan"), 64);
+	/* a new process registered: scan at npages_max until its memory merged */
+	ck_assert_int_eq(knob("pages_to_scan"), 1250);
 	ck_assert_int_eq(knob("sleep_millisecs"), 10);
 	{
 		double start = now_s();

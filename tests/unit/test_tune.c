@@ -282,12 +282,49 @@ START_TEST(native_scanning_does_not_pay)
 	/* no scan completed since: no verdict */
 	ksm_tune_policy(S, &in, &st, &out);
 	ck_assert_int_eq(out.want[KSM_KNOB_SLEEP_MILLISECS], 10);
-	/* under real pressure it keeps boosting */
+	/* under pressure too: scanning that merges nothing relieves nothing */
 	in.full_scans = 8;
 	in.mem_available_kb = GiB_KB;
 	ksm_tune_policy(S, &in, &st, &out);
+	ck_assert_int_eq(out.want[KSM_KNOB_SLEEP_MILLISECS], 100);
+	ck_assert_int_eq(out.want[KSM_KNOB_PAGES_TO_SCAN], 64);
+	/* ... until it pays again: boost from there */
+	in.full_scans = 9;
+	in.saved_pages = 3000;
+	ksm_tune_policy(S, &in, &st, &out);
 	ck_assert_int_eq(out.want[KSM_KNOB_SLEEP_MILLISECS], 10);
 	ck_assert_int_eq(out.want[KSM_KNOB_PAGES_TO_SCAN], 64 + 300);
+}
+END_TEST
+
+/* A process registered memory: scan at npages_max, even if the last scan paid nothing. */
+START_TEST(native_new_process)
+{
+	struct ksm_tune_state st = { .npages = 100, .seen = true, .full_scans = 1, .saved_pages = 10 };
+	struct ksm_tune_out out;
+	struct ksm_tune_input in = input(16 * GiB_KB, 12 * GiB_KB, 12 * GiB_KB, 14 * GiB_KB);
+
+	setup_settings(KSM_TUNE_POLICY_NATIVE);
+	in.full_scans = 2;
+	in.saved_pages = 10;
+	in.new_process = true;
+	ksm_tune_policy(S, &in, &st, &out);
+	ck_assert_int_eq(out.want[KSM_KNOB_RUN], 1);
+	ck_assert_int_eq(out.want[KSM_KNOB_PAGES_TO_SCAN], 1250);
+	ck_assert_int_eq(out.want[KSM_KNOB_SLEEP_MILLISECS], 10);
+	ck_assert(strstr(out.reason, "a new process registered memory"));
+	/* no pressure at all: still stop */
+	in = input(16 * GiB_KB, 12 * GiB_KB, 12 * GiB_KB, GiB_KB);
+	in.new_process = true;
+	ksm_tune_policy(S, &in, &st, &out);
+	ck_assert_int_eq(out.want[KSM_KNOB_RUN], 0);
+	/* ksmtuned's policy does not know of it */
+	setup_settings(KSM_TUNE_POLICY_KSMTUNED);
+	st = (struct ksm_tune_state){ 0 };
+	in = input(16 * GiB_KB, GiB_KB, GiB_KB, 14 * GiB_KB);
+	in.new_process = true;
+	ksm_tune_policy(S, &in, &st, &out);
+	ck_assert_int_eq(out.want[KSM_KNOB_PAGES_TO_SCAN], 300);
 }
 END_TEST
 
@@ -738,6 +775,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, native_psi);
 	tcase_add_test(tc, native_committed_decays);
 	tcase_add_test(tc, native_scanning_does_not_pay);
+	tcase_add_test(tc, native_new_process);
 	tcase_add_test(tc, native_cpu_budget);
 	tcase_add_test(tc, native_advisor);
 	suite_add_tcase(s, tc);
