@@ -496,7 +496,7 @@ struct ksm_tune {
 	 */
 	struct { int pid; uint64_t ino; } nomm[NOMM_SLOTS];
 	int nnomm;
-	char dents[8192];
+	char dents[8192] __attribute__((aligned(8))); /* getdents64() records */
 };
 
 static int64_t now_ns(void)
