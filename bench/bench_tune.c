@@ -15,7 +15,7 @@
  *              (foreground: "loop &" is run as "loop");
  *   tune       ksmctl tune with interval = 1;
  *   polls      ksmctl tune with interval = 3600: only the
- *              checks for new processes, four a second.
+ *              checks for new processes, two a second.
  * Each runs twice, SECONDS/3 and SECONDS long; the difference of the two is
  * the cost of the extra intervals without start-up. ksmtuned's intervals
  * are counted as the seconds (it sleeps 1 s and then works, so it has at

@@ -1212,7 +1212,7 @@ int ksm_tune_decide(struct ksm_tune *tune, unsigned int flags, struct ksm_tune_d
 /**
  * ksm_tune_poll() - is a decision due before the next interval?
  *
- * Cheap enough to call four times a second: it reads the last process ID
+ * Cheap enough to call twice a second: it reads the last process ID
  * the kernel handed out (/proc/loadavg), notes the processes (and threads)
  * created since (at most 256), and looks at their ksm_stat from a quarter
  * of a second of age and again at about 1, 3 and 9 seconds, until it
