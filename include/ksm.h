@@ -27,6 +27,7 @@
 #ifndef LIBKSM_KSM_H
 #define LIBKSM_KSM_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -136,6 +137,22 @@ int ksm_get_log_priority(const struct ksm_ctx *ctx);
  * Since: 0.2
  */
 void ksm_set_log_priority(struct ksm_ctx *ctx, int priority);
+
+/**
+ * ksm_set_interrupt() - make the calls that wait return when *@flag becomes
+ * non-zero, typically set by the caller's signal handler.
+ * @flag: checked before every blocking step of a wait (the boost lock, the
+ *        record's fsync, each poll of ksmd's progress, the walk over /proc)
+ *        and at least every 10 ms while waiting; NULL removes it.
+ *
+ * A signal handler that only sets a flag may run between two of those steps,
+ * where no system call is there to be interrupted: the flag is what makes
+ * ksm_merge_now(), ksm_merge_range() and ksm_wait_scans() return -EINTR
+ * promptly whenever the signal arrives. Ending a boost (restoring the knobs)
+ * is never interrupted.
+ * Since: 0.2
+ */
+void ksm_set_interrupt(struct ksm_ctx *ctx, const volatile sig_atomic_t *flag);
 
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                    */
@@ -992,18 +1009,35 @@ struct ksm_boost;
  * Boosts of several processes share one boost: the first saves the values
  * it changes in a record under <sysroot>/run/libksm (written durably before
  * any knob changes, guarded by a lock file), later ones only register, and
- * the last one to end restores the values from before the first. A boost
- * whose process died (even by SIGKILL) is noticed by the next
+ * the last one to end restores the values from before the first, each
+ * only where the knob still holds what the boost wrote: a change made
+ * during the boost (ksmctl stop, set) stays, and is logged at LOG_NOTICE.
+ * A boost whose process died (even by SIGKILL) is noticed by the next
  * ksm_boost_begin(), ksm_boost_end() or ksm_boost_recover(), which restore
- * the saved values once no live process holds a boost. Holders are
- * processes of the running system (checked in /proc by pid and start time);
- * the system root only places the record. A saved run=2 is restored as 0,
- * so that the restore does not unmerge what the boost merged.
+ * the saved values once no live process holds a boost. Each holder keeps a
+ * file of the state directory locked (flock()) while its boost lasts, so
+ * liveness is seen across pid namespaces (a container sharing the record
+ * through its system root); a child forked while a boost is held keeps it
+ * alive until it exits or execs.
+ *
+ * The state directory <sysroot>/run/libksm must belong to the caller or
+ * root and be writable by nobody else, no component of its path may be a
+ * symbolic link, its files must be regular files, and the record must hold
+ * only the boost's knobs with values the knob table accepts (run 0 or 1);
+ * otherwise nothing is read or changed. The wait for its lock is bounded
+ * (10 s).
+ *
+ * KSM disabled by the administrator (run=2, which unmerged every page) is
+ * left alone: the boost is refused with -ECANCELED and nothing changes.
+ * From run=0 or run=1, every knob is restored exactly.
  *
  * A boost is an action, not a value: it has no _ref/_unref, and
  * ksm_boost_end() is its one release call.
  *
- * Return: 0; -EACCES/-EROFS when the knobs or /run cannot be written;
+ * Return: 0; -ECANCELED when run is 2; -EACCES/-EROFS when the knobs or
+ * /run cannot be written; -EUCLEAN when the state directory is not safe
+ * (see above); -EBADMSG for a record this library did not write;
+ * -ETIMEDOUT when its lock stays held for 10 s; -EINTR (ksm_set_interrupt());
  * -ENOENT without KSM; -EAGAIN when 1024 boosts are held at once; errors
  * of ksm_txn_commit().
  * Since: 0.2
@@ -1023,7 +1057,8 @@ int ksm_boost_end(struct ksm_boost *boost);
  * ksm_boost_recover() - restore the knobs saved by boosts whose processes
  * died. Does nothing while a live process holds a boost.
  * Return: 1 if knobs were restored (logged at LOG_NOTICE), 0 if there was
- * nothing to do; -errno.
+ * nothing to do; -EUCLEAN, -EBADMSG, -ETIMEDOUT as ksm_boost_begin(), in
+ * which case nothing was changed; -errno.
  * Since: 0.2
  */
 int ksm_boost_recover(struct ksm_ctx *ctx);
@@ -1041,8 +1076,10 @@ int ksm_boost_recover(struct ksm_ctx *ctx);
  * @scans: full scans to wait for (2 merge memory registered before the
  *         call: fresh pages merge on their second scan).
  * @timeout_ms: as ksm_wait_scans().
- * Return: 0; the errors of ksm_boost_begin() and ksm_wait_scans() (for
- * example -ENODATA at once when nothing is registered).
+ * Return: 0; the errors of ksm_boost_begin() (-ECANCELED when run is 2:
+ * nothing changes) and ksm_wait_scans() (for example -ENODATA at once when
+ * nothing is registered); -EINTR when a signal handler ran or the flag of
+ * ksm_set_interrupt() was raised (the boost still ends).
  * Since: 0.2
  */
 int ksm_merge_now(struct ksm_ctx *ctx, unsigned int scans, int timeout_ms);
@@ -1061,7 +1098,8 @@ int ksm_merge_now(struct ksm_ctx *ctx, unsigned int scans, int timeout_ms);
  * at the normal pace afterwards.
  *
  * Return: 0; -ETIMEDOUT (the boost still ends and the knobs are restored);
- * -EINTR if a signal handler interrupted the wait; -EHOSTDOWN if run left 1
+ * -ECANCELED when run is 2, before the range is registered;
+ * -EINTR if a signal handler interrupted the wait (or ksm_set_interrupt()); -EHOSTDOWN if run left 1
  * during the wait; the errors of ksm_mark_mergeable() and ksm_boost_begin().
  * Since: 0.2
  */

@@ -23,6 +23,7 @@
 #ifndef LIBKSM_INTERNAL_H
 #define LIBKSM_INTERNAL_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -60,6 +61,7 @@ struct ksm_ctx {
 	void *log_data;
 	int log_priority;
 	int ksmd_pid;          /* ksm_ksmd_cpu(): ksmd's pid once found, else 0 */
+	const volatile sig_atomic_t *interrupt; /* ksm_set_interrupt(); NULL: none */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -83,6 +85,8 @@ void ksm_log(const struct ksm_ctx *ctx, int prio, const char *file, int line, co
  */
 __attribute__((format(printf, 2, 3)))
 int ksm_fail(int err, const char *format, ...);
+/* Has the caller's interrupt flag (ksm_set_interrupt()) been raised? */
+bool ksm_interrupted(const struct ksm_ctx *ctx);
 /* Forget the recorded message: public calls that record one call it first. */
 void ksm_fail_clear(void);
 /* The recorded message if it was recorded for @err (negative), else NULL. */

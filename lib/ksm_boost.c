@@ -4,23 +4,37 @@
  * with the previous knob values kept durably so that nothing is lost when a
  * booster dies.
  *
- * State lives in <sysroot>/run/libksm:
- *   boost.lock  flock()ed around every read-modify-write of the record; the
- *               kernel drops the lock of a process that dies.
- *   boost       the record: the knob values from before the first boost and
- *               one line per holder (pid, start time, token). Written to a
- *               temporary file, fsync()ed and renamed, before any knob
- *               changes; removed only after the knobs were restored.
- * A holder whose process is gone (or whose pid now belongs to a process with
- * another start time) no longer counts. When no live holder is left, the
- * saved values are written back.
+ * State lives in <sysroot>/run/libksm, a directory that must belong to the
+ * caller (or root) and be writable by nobody else; its path components are
+ * opened one at a time without following symbolic links, and every file in
+ * it must be a regular file. Anything else is refused (-EUCLEAN) before
+ * anything is read or changed.
+ *   boost.lock     flock()ed around every read-modify-write of the record;
+ *                  the kernel drops the lock of a process that dies. The
+ *                  wait for it is bounded (LOCK_WAIT_MS, then -ETIMEDOUT).
+ *   boost          the record: the knob values from before the first boost
+ *                  and one line per holder (pid, token). Written to a
+ *                  temporary file, fsync()ed and renamed, before any knob
+ *                  changes; removed only after the knobs were restored. Read
+ *                  back, it is trusted only as far as it validates: boost
+ *                  knobs only, each value one the knob table accepts, and
+ *                  run 0 or 1.
+ *   holder.TOKEN   one per holder, flock()ed by it for the whole boost. A
+ *                  holder is alive while its file is locked: the kernel
+ *                  drops the lock when the process dies, whatever pid
+ *                  namespace it or the one that looks is in.
+ * When no live holder is left, the saved values are written back, each only
+ * where the knob still holds what the boost wrote: a change made during the
+ * boost (ksmctl stop, set) is the administrator's and stays.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,11 +42,17 @@
 #include "internal.h"
 
 #define BOOST_DIR "run/libksm"
-#define BOOST_LOCK BOOST_DIR "/boost.lock"
-#define BOOST_RECORD BOOST_DIR "/boost"
-#define BOOST_RECORD_TMP BOOST_DIR "/boost.tmp"
-#define RECORD_MAGIC "libksm-boost 1"
+#define LOCK_NAME "boost.lock"
+#define RECORD_NAME "boost"
+#define RECORD_TMP_NAME "boost.tmp"
+#define HOLDER_PREFIX "holder."
+#define BOOST_LOCK BOOST_DIR "/" LOCK_NAME
+#define BOOST_RECORD BOOST_DIR "/" RECORD_NAME
+#define BOOST_RECORD_TMP BOOST_DIR "/" RECORD_TMP_NAME
+#define RECORD_MAGIC "libksm-boost 2"
+#define RECORD_MAX_BYTES (256 * 1024)
 #define MAX_HOLDERS 1024
+#define LOCK_WAIT_MS 10000
 
 /*
  * The boost, as policy: which knobs it wants at which values. ksm_apply()
@@ -55,9 +75,8 @@ static const struct {
 };
 
 struct holder {
-	int pid;
-	uint64_t start;  /* /proc/PID/stat field 22, against pid reuse */
-	uint64_t token;  /* tells apart several boosts of one process */
+	int pid;         /* in the holder's pid namespace: for messages only */
+	uint64_t token;  /* names its file holder.TOKEN */
 };
 
 struct record {
@@ -71,6 +90,7 @@ struct record {
 struct ksm_boost {
 	struct ksm_ctx *ctx;
 	struct holder self;
+	int holdfd; /* holder.TOKEN, locked while the boost lasts */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -91,6 +111,14 @@ static int fail_file(const struct ksm_ctx *ctx, int err, const char *what, const
 {
 	return ksm_fail(err, "cannot %s %.*s/%s: %s", what, root_len(ctx), ctx->sysroot, path,
 			strerror(-err));
+}
+
+/* The state directory or a file in it cannot be trusted: -EUCLEAN. */
+static int fail_unsafe(const struct ksm_ctx *ctx, const char *path, const char *why)
+{
+	return ksm_fail(-EUCLEAN, "refusing to use %.*s/%s: %s; nothing was read or changed "
+				  "(remove it if no boost is running)",
+			root_len(ctx), ctx->sysroot, path, why);
 }
 
 /*
@@ -116,99 +144,175 @@ static int msg_again(const struct kept_msg *m, const char *suffix)
 	return ksm_fail(m->err, "%s%s", m->text, suffix);
 }
 
+static int fail_interrupted(const char *during)
+{
+	return ksm_fail(-EINTR, "interrupted %s; no knob was changed", during);
+}
+
 /* ------------------------------------------------------------------------ */
-/* Holders                                                                   */
+/* KSM disabled                                                              */
 
 /*
- * Start time of a process in clock ticks since boot; -ESRCH if it is gone.
- * Holders are processes of the running system, so this reads the real /proc
- * whatever the system root (which only places the record).
+ * Is merging disabled by the administrator, so that a boost must not switch
+ * it on? 0 if not, -ECANCELED (recorded) if so, or -errno. Today: run=2, the
+ * state that unmerged every page.
  */
-static int proc_start(int pid, uint64_t *start)
+static int ksm_disabled(struct ksm_ctx *ctx)
 {
-	char path[32], buf[1024];
-	unsigned long long v;
-	const char *p;
-	int r;
+	int64_t run;
+	int r = ksm_get(ctx, KSM_KNOB_RUN, &run);
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	r = ksm_read_at(AT_FDCWD, path, buf, sizeof(buf));
-	if (r == -ENOENT)
-		return -ESRCH;
 	if (r < 0)
 		return r;
-	/* The command name may contain anything: fields start after the last ')'. */
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
-		return -EBADMSG;
-	p++;
-	/* Field 3, the state: a zombie has died, it only waits to be reaped. */
-	if (p[1] == 'Z' || p[1] == 'X')
-		return -ESRCH;
-	/* p is at the blank before field 3; step to the blank before field 22. */
-	for (int field = 3; field < 22; field++) {
-		p = strchr(p + 1, ' ');
-		if (!p)
-			return -EBADMSG;
-	}
-	if (sscanf(p, " %llu", &v) != 1)
-		return -EBADMSG;
-	*start = v;
+	if (run == KSM_RUN_UNMERGE)
+		return ksm_fail(-ECANCELED, "KSM is disabled: run is 2 (every page was unmerged); "
+					    "a boost would merge again, so nothing was changed. "
+					    "Start KSM first ('ksmctl start') if merging is wanted");
 	return 0;
 }
 
-static bool holder_alive(const struct holder *h)
-{
-	uint64_t start;
-	int r = proc_start(h->pid, &start);
+/* ------------------------------------------------------------------------ */
+/* The state directory                                                       */
 
-	/* Unsure (e.g. EACCES) counts as alive: never restore under a live booster. */
-	if (r == -ESRCH)
-		return false;
-	return r < 0 || start == h->start;
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One directory below @parent, never through a symbolic link; created if @create. */
+static int open_component(struct ksm_ctx *ctx, int parent, const char *name, const char *rel,
+			  bool create)
+{
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT && create) {
+		if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST)
+			return fail_file(ctx, -errno, "create", rel);
+		fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd >= 0)
+		return fd;
+	if (errno == ELOOP || errno == ENOTDIR)
+		return fail_unsafe(ctx, rel, "it is not a directory (a symbolic link or another file)");
+	if (errno == ENOENT)
+		return -ENOENT;
+	return fail_file(ctx, -errno, "open", rel);
 }
 
 /*
- * Drop the holders whose processes died. Returns how many were dropped;
- * *dead_pid receives the pid of the first (if any).
+ * <sysroot>/run/libksm, opened one component at a time and checked: it must
+ * belong to the caller or root and be writable by nobody else. -ENOENT (not
+ * recorded) if it does not exist and !@create.
  */
-static int prune(struct record *rec, int *dead_pid)
+static int open_state_dir(struct ksm_ctx *ctx, bool create)
 {
-	int n = 0, dead = 0;
+	struct stat st;
+	char why[128];
+	int run, dfd;
 
-	for (int i = 0; i < rec->nholders; i++) {
-		if (holder_alive(&rec->holders[i])) {
-			rec->holders[n++] = rec->holders[i];
-		} else if (dead++ == 0 && dead_pid) {
-			*dead_pid = rec->holders[i].pid;
-		}
+	run = open_component(ctx, ctx->rootfd, "run", "run", create);
+	if (run < 0)
+		return run;
+	dfd = open_component(ctx, run, "libksm", BOOST_DIR, create);
+	close(run);
+	if (dfd < 0)
+		return dfd;
+	if (fstat(dfd, &st) < 0) {
+		int r = -errno;
+
+		close(dfd);
+		return fail_file(ctx, r, "inspect", BOOST_DIR);
 	}
-	rec->nholders = n;
-	return dead;
+	why[0] = '\0';
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		snprintf(why, sizeof(why), "it belongs to user %u, neither the caller (%u) nor root",
+			 (unsigned int)st.st_uid, (unsigned int)geteuid());
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		snprintf(why, sizeof(why), "it is writable by %s (mode %04o)",
+			 st.st_mode & S_IWOTH ? "others" : "its group",
+			 (unsigned int)(st.st_mode & 07777));
+	if (why[0]) {
+		close(dfd);
+		return fail_unsafe(ctx, BOOST_DIR, why);
+	}
+	return dfd;
 }
 
-/* ------------------------------------------------------------------------ */
-/* The record                                                                */
-
-static int lock_state(struct ksm_ctx *ctx)
+/* Open @name in the state directory, which must be a regular file if it exists. */
+static int open_regular(struct ksm_ctx *ctx, int dfd, const char *name, const char *rel, int flags,
+			mode_t mode)
 {
-	int fd, r;
+	struct stat st;
+	int fd = openat(dfd, name, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode);
 
-	if (mkdirat(ctx->rootfd, "run", 0755) < 0 && errno != EEXIST)
-		return fail_file(ctx, -errno, "create", "run");
-	if (mkdirat(ctx->rootfd, BOOST_DIR, 0755) < 0 && errno != EEXIST)
-		return fail_file(ctx, -errno, "create", BOOST_DIR);
-	fd = openat(ctx->rootfd, BOOST_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return fail_unsafe(ctx, rel, "it is a symbolic link");
+		if (errno == ENOENT)
+			return -ENOENT;
+		return fail_file(ctx, -errno, "open", rel);
+	}
+	if (fstat(fd, &st) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return fail_file(ctx, r, "inspect", rel);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail_unsafe(ctx, rel, "it is not a regular file");
+	}
+	return fd;
+}
+
+/*
+ * Take the lock of the record; the fd, whose close releases it. Waits at
+ * most LOCK_WAIT_MS (-ETIMEDOUT); when @interruptible, returns -EINTR as
+ * soon as the caller's interrupt flag is raised or a signal handler runs.
+ */
+static int lock_state(struct ksm_ctx *ctx, int dfd, bool interruptible)
+{
+	int64_t deadline = now_ms() + LOCK_WAIT_MS;
+	long interval_ns = 1000000;
+	int fd;
+
+	fd = open_regular(ctx, dfd, LOCK_NAME, BOOST_LOCK, O_RDWR | O_CREAT, 0600);
+	if (fd == -ENOENT)
+		return fail_file(ctx, fd, "open", BOOST_LOCK);
 	if (fd < 0)
-		return fail_file(ctx, -errno, "open", BOOST_LOCK);
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
+		return fd;
+	for (;;) {
+		struct timespec ts = { 0, interval_ns };
+		int r;
+
+		if (interruptible && ksm_interrupted(ctx)) {
+			close(fd);
+			return fail_interrupted("while waiting for the lock of the boost record");
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno != EWOULDBLOCK && errno != EINTR) {
 			r = -errno;
 			close(fd);
 			return fail_file(ctx, r, "lock", BOOST_LOCK);
 		}
+		if (now_ms() >= deadline) {
+			close(fd);
+			return ksm_fail(-ETIMEDOUT, "another process has held %.*s/" BOOST_LOCK
+						    " for %d s; try again later (a stuck process "
+						    "holding it can be found with fuser(1))",
+					root_len(ctx), ctx->sysroot, LOCK_WAIT_MS / 1000);
+		}
+		if (nanosleep(&ts, NULL) < 0 && errno == EINTR && interruptible) {
+			close(fd);
+			return fail_interrupted("by a signal while waiting for the lock of the boost record");
+		}
+		if (interval_ns < 10000000)
+			interval_ns *= 2;
 	}
-	return fd;
 }
 
 static void unlock_state(int fd)
@@ -216,112 +320,282 @@ static void unlock_state(int fd)
 	close(fd); /* drops the flock */
 }
 
-static int read_record(struct ksm_ctx *ctx, struct record *rec)
+static void sync_dir(int dfd)
 {
-	char *line = NULL;
+	fsync(dfd);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Holders                                                                   */
+
+static void holder_name(uint64_t token, char *name, size_t size)
+{
+	snprintf(name, size, HOLDER_PREFIX "%016llx", (unsigned long long)token);
+}
+
+/*
+ * Is the holder whose file is @name alive? Its file is locked while it
+ * lives. A missing file, or one that is not a regular file, holds nothing;
+ * an unexpected error counts as alive: never restore under a live booster.
+ */
+static bool holder_file_alive(int dfd, const char *name)
+{
+	struct stat st;
+	bool alive;
+	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+	if (fd < 0)
+		return !(errno == ENOENT || errno == ELOOP);
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		close(fd);
+		return false;
+	}
+	alive = flock(fd, LOCK_SH | LOCK_NB) < 0;
+	close(fd);
+	return alive;
+}
+
+/*
+ * Drop the holders whose processes died and remove the files of dead
+ * holders (also of processes killed before they entered the record).
+ * Returns how many were dropped; *dead_pid receives the pid of the first.
+ */
+static int prune(int dfd, struct record *rec, int *dead_pid)
+{
+	char name[64];
+	int n = 0, dead = 0, d;
+	DIR *dir;
+
+	for (int i = 0; i < rec->nholders; i++) {
+		holder_name(rec->holders[i].token, name, sizeof(name));
+		if (holder_file_alive(dfd, name)) {
+			rec->holders[n++] = rec->holders[i];
+		} else if (dead++ == 0 && dead_pid) {
+			*dead_pid = rec->holders[i].pid;
+		}
+	}
+	rec->nholders = n;
+
+	d = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d < 0)
+		return dead;
+	dir = fdopendir(d);
+	if (!dir) {
+		close(d);
+		return dead;
+	}
+	for (struct dirent *e; (e = readdir(dir));) {
+		if (strncmp(e->d_name, HOLDER_PREFIX, strlen(HOLDER_PREFIX)) != 0)
+			continue;
+		if (!holder_file_alive(dfd, e->d_name))
+			unlinkat(dfd, e->d_name, 0);
+	}
+	closedir(dir);
+	return dead;
+}
+
+static uint64_t new_token(void)
+{
+	static uint64_t counter;
+	struct timespec ts;
+	uint64_t t;
+
+	if (getrandom(&t, sizeof(t), GRND_NONBLOCK) == (ssize_t)sizeof(t))
+		return t;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) * 64 +
+	       (__atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED) % 64) + (uint64_t)getpid() * 0x9e3779b97f4a7c15u;
+}
+
+/* Create and lock this boost's holder file; its fd, or -errno. */
+static int holder_create(struct ksm_ctx *ctx, int dfd, struct holder *self)
+{
+	char name[64], rel[96];
+
+	for (int tries = 0; tries < 8; tries++) {
+		int fd;
+
+		self->token = new_token();
+		holder_name(self->token, name, sizeof(name));
+		snprintf(rel, sizeof(rel), BOOST_DIR "/%s", name);
+		fd = openat(dfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 && errno == EEXIST)
+			continue;
+		if (fd < 0)
+			return fail_file(ctx, -errno, "create", rel);
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			int r = -errno;
+
+			close(fd);
+			unlinkat(dfd, name, 0);
+			return fail_file(ctx, r, "lock", rel);
+		}
+		return fd;
+	}
+	return ksm_fail(-EEXIST, "cannot create a holder file in %.*s/" BOOST_DIR,
+			root_len(ctx), ctx->sysroot);
+}
+
+static void holder_remove(int dfd, const struct holder *h)
+{
+	char name[64];
+
+	holder_name(h->token, name, sizeof(name));
+	unlinkat(dfd, name, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The record                                                                */
+
+static int boost_index(int knob)
+{
+	for (size_t i = 0; i < KSM_ARRAY_SIZE(boost_values); i++)
+		if (boost_values[i].knob == knob)
+			return (int)i;
+	return -1;
+}
+
+/* Validate one "saved" line; NULL if it is one a boost writes, else why not. */
+static const char *check_saved(const struct record *rec, const char *name, long long v, int *knob,
+			       char *why, size_t size)
+{
+	int k = ksm_knob_lookup(name);
+
+	if (k < 0 || boost_index(k) < 0) {
+		snprintf(why, size, "'%.64s' is not a knob a boost changes", name);
+		return why;
+	}
+	if (rec->saved_set & BIT(k)) {
+		snprintf(why, size, "%s is saved twice", name);
+		return why;
+	}
+	if (ksm_knob_check(k, (int64_t)v) < 0 ||
+	    (k == KSM_KNOB_RUN && v != KSM_RUN_STOP && v != KSM_RUN_MERGE)) {
+		snprintf(why, size, "%lld is not a value a boost saves for %s", v, name);
+		return why;
+	}
+	*knob = k;
+	return NULL;
+}
+
+static int read_record(struct ksm_ctx *ctx, int dfd, struct record *rec)
+{
+	char *line = NULL, why[160];
+	const char *bad = NULL;
 	size_t cap = 0;
-	int fd, r = 0;
+	struct stat st;
+	int fd, lineno = 1;
 	FILE *f;
 
 	memset(rec, 0, sizeof(*rec));
-	fd = openat(ctx->rootfd, BOOST_RECORD, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open_regular(ctx, dfd, RECORD_NAME, BOOST_RECORD, O_RDONLY, 0);
+	if (fd == -ENOENT)
+		return 0;
 	if (fd < 0)
-		return errno == ENOENT ? 0 : fail_file(ctx, -errno, "open", BOOST_RECORD);
+		return fd;
+	if (fstat(fd, &st) == 0 && st.st_size > RECORD_MAX_BYTES) {
+		close(fd);
+		return ksm_fail(-EBADMSG, "%.*s/" BOOST_RECORD " is larger than a boost record "
+					  "can be; nothing was changed (remove it if no boost is running)",
+				root_len(ctx), ctx->sysroot);
+	}
 	f = fdopen(fd, "re");
 	if (!f) {
 		close(fd);
 		return ksm_fail(-ENOMEM, "out of memory");
 	}
 	rec->exists = true;
-	if (getline(&line, &cap, f) < 0 || strncmp(line, RECORD_MAGIC, strlen(RECORD_MAGIC)) != 0)
-		r = -EBADMSG;
-	while (r == 0 && getline(&line, &cap, f) > 0) {
-		char name[64];
+	if (getline(&line, &cap, f) < 0 || strcmp(line, RECORD_MAGIC "\n") != 0)
+		bad = "it does not start with \"" RECORD_MAGIC "\"";
+	while (!bad && getline(&line, &cap, f) > 0) {
+		char name[64], tail;
 		long long v;
-		unsigned long long start, token;
+		unsigned long long token;
 		int pid, knob;
 
-		if (sscanf(line, "saved %63s %lld", name, &v) == 2) {
-			knob = ksm_knob_lookup(name);
-			if (knob < 0) {
-				r = -EBADMSG;
-				break;
+		lineno++;
+		if (sscanf(line, "saved %63s %lld%c", name, &v, &tail) == 3 && tail == '\n') {
+			bad = check_saved(rec, name, v, &knob, why, sizeof(why));
+			if (!bad) {
+				rec->saved_set |= BIT(knob);
+				rec->saved[knob] = v;
 			}
-			rec->saved_set |= BIT(knob);
-			rec->saved[knob] = v;
-		} else if (sscanf(line, "holder %d %llu %llu", &pid, &start, &token) == 3) {
-			if (rec->nholders < MAX_HOLDERS)
+		} else if (sscanf(line, "holder %d %llx%c", &pid, &token, &tail) == 3 && tail == '\n' &&
+			   pid > 0) {
+			if (rec->nholders >= MAX_HOLDERS)
+				bad = "it lists more holders than a boost allows";
+			else
 				rec->holders[rec->nholders++] =
-					(struct holder){ .pid = pid, .start = start, .token = token };
+					(struct holder){ .pid = pid, .token = token };
 		} else {
-			r = -EBADMSG;
+			bad = "the line is neither \"saved KNOB VALUE\" nor \"holder PID TOKEN\"";
 		}
 	}
 	free(line);
 	fclose(f);
-	if (r == -EBADMSG)
-		return ksm_fail(r, "%.*s/" BOOST_RECORD " is not a boost record of this libksm; "
-				   "remove it if no boost is running",
-				root_len(ctx), ctx->sysroot);
-	return r;
+	if (bad) {
+		memset(rec, 0, sizeof(*rec));
+		return ksm_fail(-EBADMSG, "%.*s/" BOOST_RECORD ", line %d: %s: it is not a boost "
+					  "record of this libksm, so nothing was changed; remove it "
+					  "if no boost is running",
+				root_len(ctx), ctx->sysroot, lineno, bad);
+	}
+	return 0;
 }
 
-static int write_record(struct ksm_ctx *ctx, const struct record *rec)
+static int write_record(struct ksm_ctx *ctx, int dfd, const struct record *rec,
+			bool interruptible)
 {
-	char buf[128];
-	int fd, dfd, r = 0;
+	int fd, r = 0;
 	FILE *f;
 
-	fd = openat(ctx->rootfd, BOOST_RECORD_TMP, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		    0600);
+	/* Whatever is there is ours (the directory is): start from nothing. */
+	if (unlinkat(dfd, RECORD_TMP_NAME, 0) < 0 && errno != ENOENT)
+		return fail_file(ctx, -errno, "remove", BOOST_RECORD_TMP);
+	fd = openat(dfd, RECORD_TMP_NAME, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return fail_file(ctx, -errno, "create", BOOST_RECORD_TMP);
 	f = fdopen(fd, "we");
 	if (!f) {
 		close(fd);
+		unlinkat(dfd, RECORD_TMP_NAME, 0);
 		return ksm_fail(-ENOMEM, "out of memory");
 	}
 	fprintf(f, "%s\n", RECORD_MAGIC);
 	for (int k = 0; k < KSM_KNOB_NR; k++)
 		if (rec->saved_set & BIT(k))
 			fprintf(f, "saved %s %lld\n", ksm_table_get(k)->name, (long long)rec->saved[k]);
-	for (int i = 0; i < rec->nholders; i++) {
-		snprintf(buf, sizeof(buf), "holder %d %llu %llu\n", rec->holders[i].pid,
-			 (unsigned long long)rec->holders[i].start,
-			 (unsigned long long)rec->holders[i].token);
-		fputs(buf, f);
-	}
+	for (int i = 0; i < rec->nholders; i++)
+		fprintf(f, "holder %d %016llx\n", rec->holders[i].pid,
+			(unsigned long long)rec->holders[i].token);
 	/* stdio keeps an earlier write error to itself: ask for it (ENOSPC on /run). */
 	errno = 0;
-	if (ferror(f) || fflush(f) != 0 || fsync(fileno(f)) < 0)
+	if (ferror(f) || fflush(f) != 0)
 		r = errno ? -errno : -EIO;
+	if (r == 0 && interruptible && ksm_interrupted(ctx)) {
+		fclose(f);
+		unlinkat(dfd, RECORD_TMP_NAME, 0);
+		return fail_interrupted("before the boost record was written");
+	}
+	if (r == 0 && fsync(fileno(f)) < 0)
+		r = -errno;
 	if (fclose(f) != 0 && r == 0)
 		r = -errno;
-	if (r == 0 && renameat(ctx->rootfd, BOOST_RECORD_TMP, ctx->rootfd, BOOST_RECORD) < 0)
+	if (r == 0 && renameat(dfd, RECORD_TMP_NAME, dfd, RECORD_NAME) < 0)
 		r = -errno;
 	if (r < 0) {
-		unlinkat(ctx->rootfd, BOOST_RECORD_TMP, 0);
+		unlinkat(dfd, RECORD_TMP_NAME, 0);
 		return fail_file(ctx, r, "write", BOOST_RECORD);
 	}
-	dfd = openat(ctx->rootfd, BOOST_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
+	sync_dir(dfd);
 	return 0;
 }
 
-static int remove_record(struct ksm_ctx *ctx)
+static int remove_record(struct ksm_ctx *ctx, int dfd)
 {
-	int dfd;
-
-	if (unlinkat(ctx->rootfd, BOOST_RECORD, 0) < 0 && errno != ENOENT)
+	if (unlinkat(dfd, RECORD_NAME, 0) < 0 && errno != ENOENT)
 		return fail_file(ctx, -errno, "remove", BOOST_RECORD);
-	dfd = openat(ctx->rootfd, BOOST_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
+	sync_dir(dfd);
 	return 0;
 }
 
@@ -367,20 +641,16 @@ static int save_current(struct ksm_ctx *ctx, struct record *rec)
 					"it again once the boost ends", name, defs[adv].info.name);
 			continue;
 		}
-		/* run=2 means stopped; writing it back would unmerge what the boost merged. */
-		if (defs[k].role == KSM_ROLE_STATE && v == KSM_RUN_UNMERGE)
-			v = KSM_RUN_STOP;
 		rec->saved_set |= BIT(k);
 		rec->saved[k] = v;
 	}
 	return 0;
 }
 
-static int apply_fast(struct ksm_ctx *ctx, const struct record *rec)
+/* The values the boost writes for the record @rec, in @want; which ones in *@set. */
+static void fast_values(const struct record *rec, int64_t want[KSM_KNOB_NR], uint64_t *set)
 {
-	int64_t want[KSM_KNOB_NR] = { 0 };
-	uint64_t set = 0;
-
+	*set = 0;
 	for (size_t i = 0; i < KSM_ARRAY_SIZE(boost_values); i++) {
 		int k = boost_values[i].knob;
 
@@ -391,17 +661,54 @@ static int apply_fast(struct ksm_ctx *ctx, const struct record *rec)
 		/* A batch size set higher than the boost's stays. */
 		if (k == KSM_KNOB_PAGES_TO_SCAN && (rec->saved_set & BIT(k)) && rec->saved[k] > want[k])
 			want[k] = rec->saved[k];
-		set |= BIT(k);
+		*set |= BIT(k);
 	}
+}
+
+static int apply_fast(struct ksm_ctx *ctx, const struct record *rec)
+{
+	int64_t want[KSM_KNOB_NR] = { 0 };
+	uint64_t set;
+
+	fast_values(rec, want, &set);
 	return ksm_apply(ctx, set, want, 0, NULL);
 }
 
-/* Write back the saved values; failures are logged (LOG_ERR) and recorded. */
+/*
+ * Write back the saved values, each only where the knob still holds what the
+ * boost wrote: a knob changed during the boost was changed by someone who
+ * meant it, and stays (logged at LOG_NOTICE). Failures are logged (LOG_ERR)
+ * and recorded.
+ */
 static int restore(struct ksm_ctx *ctx, const struct record *rec)
 {
+	const struct ksm_knob_def *defs = ksm_knob_defs();
+	int64_t fast[KSM_KNOB_NR] = { 0 };
+	uint64_t fast_set, set = 0;
+	struct ksm_stats s;
 	struct kept_msg m;
-	int r = ksm_apply(ctx, rec->saved_set, rec->saved, 0, NULL);
+	int r;
 
+	fast_values(rec, fast, &fast_set);
+	r = ksm_stats_read(ctx, &s, sizeof(s));
+	for (int k = 0; r == 0 && k < KSM_KNOB_NR; k++) {
+		int64_t cur;
+
+		if (!(rec->saved_set & BIT(k)) || ksm_stats_value(&s, k, &cur) < 0)
+			continue;
+		if (cur == rec->saved[k])
+			continue; /* nothing to write back */
+		if (!(fast_set & BIT(k)) || cur == fast[k]) {
+			set |= BIT(k);
+			continue;
+		}
+		ksm_notice(ctx, "boost: %s is left at %lld, not restored to %lld: it was changed "
+				"during the boost (the boost set %lld)",
+			   defs[k].info.name, (long long)cur, (long long)rec->saved[k],
+			   (long long)fast[k]);
+	}
+	if (r == 0 && set)
+		r = ksm_apply(ctx, set, rec->saved, 0, NULL);
 	if (r < 0) {
 		msg_keep(&m, r);
 		ksm_err(ctx, "cannot restore the knobs a boost changed: %s; %.*s/" BOOST_RECORD
@@ -417,26 +724,22 @@ static int restore(struct ksm_ctx *ctx, const struct record *rec)
 /* ------------------------------------------------------------------------ */
 /* Begin and end                                                             */
 
-static uint64_t new_token(void)
-{
-	static uint64_t counter;
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec) * 64 +
-	       (__atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED) % 64);
-}
-
 static int boost_begin(struct ksm_ctx *ctx, struct ksm_boost **out)
 {
 	struct ksm_boost *b;
 	struct record *rec;
 	struct kept_msg m;
-	int lock, r, dead, dead_pid = 0;
+	int dfd, lock, r, dead, dead_pid = 0;
 
 	*out = NULL;
 	if (ctx->ksmfd < 0)
 		return ksm_fail_no_ksm(ctx);
+	/* Refused before anything is created; checked again under the lock. */
+	r = ksm_disabled(ctx);
+	if (r < 0)
+		return r;
+	if (ksm_interrupted(ctx))
+		return fail_interrupted("before the boost began");
 	b = calloc(1, sizeof(*b));
 	rec = malloc(sizeof(*rec));
 	if (!b || !rec) {
@@ -444,25 +747,27 @@ static int boost_begin(struct ksm_ctx *ctx, struct ksm_boost **out)
 		free(rec);
 		return ksm_fail(-ENOMEM, "out of memory");
 	}
+	b->holdfd = -1;
 	b->self.pid = getpid();
-	b->self.token = new_token();
-	r = proc_start(b->self.pid, &b->self.start);
-	if (r < 0) {
-		r = ksm_fail(r, "cannot read /proc/%d/stat (the start time that identifies this "
-				"boost's process): %s", b->self.pid, strerror(-r));
+
+	dfd = open_state_dir(ctx, true);
+	if (dfd < 0) {
+		r = dfd == -ENOENT ? fail_file(ctx, dfd, "open", BOOST_DIR) : dfd;
 		goto out;
 	}
-
-	lock = lock_state(ctx);
+	lock = lock_state(ctx, dfd, true);
 	if (lock < 0) {
 		r = lock;
-		goto out;
+		goto close_dir;
 	}
-	/* A torn record cannot exist (rename); an alien one is not ours: -EBADMSG. */
-	r = read_record(ctx, rec);
+	/* A torn record cannot exist (rename); an alien or forged one is refused: -EBADMSG. */
+	r = read_record(ctx, dfd, rec);
 	if (r < 0)
 		goto unlock;
-	dead = prune(rec, &dead_pid);
+	r = ksm_disabled(ctx);
+	if (r < 0)
+		goto unlock;
+	dead = prune(dfd, rec, &dead_pid);
 	if (rec->exists && rec->nholders == 0 && dead > 0)
 		ksm_notice(ctx, "boost: process %d ended without ending its boost; this boost takes "
 				"over, and the knobs saved before that boost are restored when this "
@@ -483,9 +788,13 @@ static int boost_begin(struct ksm_ctx *ctx, struct ksm_boost **out)
 				      "later", rec->nholders);
 		goto unlock;
 	}
+	r = holder_create(ctx, dfd, &b->self);
+	if (r < 0)
+		goto unlock;
+	b->holdfd = r;
 	rec->holders[rec->nholders++] = b->self;
 	/* Durable before any knob changes. */
-	r = write_record(ctx, rec);
+	r = write_record(ctx, dfd, rec, true);
 	if (r < 0)
 		goto unlock;
 	r = apply_fast(ctx, rec);
@@ -493,13 +802,20 @@ static int boost_begin(struct ksm_ctx *ctx, struct ksm_boost **out)
 		msg_keep(&m, r);
 		rec->nholders--;
 		if (rec->nholders == 0 && restore(ctx, rec) == 0)
-			remove_record(ctx);
+			remove_record(ctx, dfd);
 		else
-			write_record(ctx, rec);
+			write_record(ctx, dfd, rec, false);
 		msg_again(&m, "");
 	}
 unlock:
+	if (r < 0 && b->holdfd >= 0) {
+		holder_remove(dfd, &b->self);
+		close(b->holdfd);
+		b->holdfd = -1;
+	}
 	unlock_state(lock);
+close_dir:
+	close(dfd);
 out:
 	free(rec);
 	if (r < 0) {
@@ -511,32 +827,43 @@ out:
 	return 0;
 }
 
-/* Remove @self (if not NULL) and the dead; restore when nobody is left (1), else 0. */
+/*
+ * Remove @self (if not NULL) and the dead; restore when nobody is left (1),
+ * else 0. Never interrupted: it is what undoes a boost.
+ */
 static int settle(struct ksm_ctx *ctx, const struct holder *self)
 {
 	struct record *rec = malloc(sizeof(*rec));
-	int lock, r, n = 0, dead, dead_pid = 0;
+	int dfd, lock, r, n = 0, dead, dead_pid = 0;
 
 	if (!rec)
 		return ksm_fail(-ENOMEM, "out of memory");
-	lock = lock_state(ctx);
+	dfd = open_state_dir(ctx, false);
+	if (dfd < 0) {
+		free(rec);
+		return dfd == -ENOENT ? 0 : dfd;
+	}
+	lock = lock_state(ctx, dfd, false);
 	if (lock < 0) {
+		close(dfd);
 		free(rec);
 		return lock;
 	}
-	r = read_record(ctx, rec);
+	r = read_record(ctx, dfd, rec);
+	if (self)
+		holder_remove(dfd, self);
 	if (r < 0 || !rec->exists)
 		goto unlock;
 	for (int i = 0; i < rec->nholders; i++) {
 		const struct holder *h = &rec->holders[i];
-		if (self && h->pid == self->pid && h->start == self->start && h->token == self->token)
+		if (self && h->token == self->token)
 			continue;
 		rec->holders[n++] = *h;
 	}
 	rec->nholders = n;
-	dead = prune(rec, &dead_pid);
+	dead = prune(dfd, rec, &dead_pid);
 	if (rec->nholders > 0) {
-		r = write_record(ctx, rec);
+		r = write_record(ctx, dfd, rec, false);
 		goto unlock;
 	}
 	r = restore(ctx, rec);
@@ -545,18 +872,19 @@ static int settle(struct ksm_ctx *ctx, const struct holder *self)
 			ksm_notice(ctx, "boost: restored the knobs of a boost whose process (%d%s) "
 					"ended without ending it", dead_pid,
 				   dead > 1 ? " and others" : "");
-		r = remove_record(ctx);
+		r = remove_record(ctx, dfd);
 		if (r == 0)
 			r = 1;
 	} else {
 		struct kept_msg m;
 
 		msg_keep(&m, r);
-		write_record(ctx, rec); /* keep it for the next try */
+		write_record(ctx, dfd, rec, false); /* keep it for the next try */
 		msg_again(&m, "");
 	}
 unlock:
 	unlock_state(lock);
+	close(dfd);
 	free(rec);
 	return r;
 }
@@ -569,6 +897,8 @@ static int boost_end(struct ksm_boost *b)
 	if (!b)
 		return 0;
 	r = settle(b->ctx, &b->self);
+	if (b->holdfd >= 0)
+		close(b->holdfd);
 	ksm_unref(b->ctx);
 	free(b);
 	return r;
@@ -661,6 +991,12 @@ KSM_EXPORT int ksm_merge_range(struct ksm_ctx *ctx, void *addr, size_t len, int 
 		return -EINVAL;
 	r = ksm_page_range(addr, len, &start, &end);
 	if (r < 0 || start == end)
+		return r;
+	if (ctx->ksmfd < 0)
+		return ksm_fail_no_ksm(ctx);
+	/* Refused before the range is registered: nothing is touched. */
+	r = ksm_disabled(ctx);
+	if (r < 0)
 		return r;
 	r = ksm_mark_mergeable_bytes(addr, len, &registered);
 	if (r < 0)

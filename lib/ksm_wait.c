@@ -88,8 +88,13 @@ static int wait_since(struct ksm_ctx *ctx, int64_t *base, unsigned int scans, in
 		if (run != KSM_RUN_MERGE)
 			return fail_not_running(run, !first);
 
+		if (ksm_interrupted(ctx))
+			return ksm_fail(-EINTR, "interrupted while waiting for ksmd's full scans");
 		if (idle_check && now_ns() >= next_check) {
 			r = ksm_proc_any_registered(ctx);
+			if (ksm_interrupted(ctx))
+				return ksm_fail(-EINTR, "interrupted while waiting for ksmd's full "
+							"scans");
 			if (r == -EOPNOTSUPP || r == -ENOENT) {
 				idle_check = false;
 			} else if (r < 0) {

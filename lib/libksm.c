@@ -69,6 +69,17 @@ KSM_EXPORT void ksm_set_log_fn(struct ksm_ctx *ctx,
 	ctx->log_data = log_fn ? data : NULL;
 }
 
+KSM_EXPORT void ksm_set_interrupt(struct ksm_ctx *ctx, const volatile sig_atomic_t *flag)
+{
+	if (ctx)
+		ctx->interrupt = flag;
+}
+
+bool ksm_interrupted(const struct ksm_ctx *ctx)
+{
+	return ctx && ctx->interrupt && *ctx->interrupt;
+}
+
 KSM_EXPORT int ksm_get_log_priority(const struct ksm_ctx *ctx)
 {
 	return ctx ? ctx->log_priority : LOG_ERR;
@@ -139,6 +150,8 @@ static const struct {
 	{ EIO, "the kernel accepted the request but did not carry it out" },
 	{ ENOSPC, "the buffer is too small" },
 	{ EAGAIN, "too many holders (try again later)" },
+	{ ECANCELED, "KSM is disabled by the administrator (run is 2): no boost or merge now" },
+	{ EUCLEAN, "the boost state directory or a file in it is not safe to trust" },
 };
 
 KSM_EXPORT const char *ksm_strerror(int err)

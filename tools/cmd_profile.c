@@ -153,11 +153,17 @@ int cmd_merge_now(struct ksm_ctx *ctx, int argc, char **argv)
 	if (r >= 0)
 		return r;
 
-	/* The library restores the knobs when the wait ends, also by a signal. */
+	/*
+	 * The library restores the knobs when the wait ends, also by a signal:
+	 * it checks the flag before every blocking step (the lock, the fsync,
+	 * the walk over /proc), wherever the signal arrives.
+	 */
+	ksm_set_interrupt(ctx, &caught);
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
 	r = ksm_merge_now(ctx, (unsigned int)scans, timeout_ms);
+	ksm_set_interrupt(ctx, NULL);
 	if (caught) {
 		error("interrupted; the knobs are restored");
 		signal(caught, SIG_DFL);

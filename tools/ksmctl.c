@@ -90,7 +90,8 @@ static const struct command commands[] = {
 	  "\nOptions:\n  -n, --scans N        full scans to wait for (default 2)\n"
 	  "  -t, --timeout SECS   give up after SECS seconds\n"
 	  "\nBoosts of several processes share one boost; the last to finish restores\n"
-	  "the values from before the first. SIGINT, SIGTERM and SIGHUP restore too.\n"
+	  "the values from before the first, except knobs changed meanwhile. Refused\n"
+	  "while KSM is disabled (run=2). SIGINT, SIGTERM and SIGHUP restore too.\n"
 	  "Exit status: 0 done, 3 timed out, 4 ksmd stopped meanwhile, 5 nothing\n"
 	  "registered for merging (reported at once), 1 other failure, 2 usage error.\n" },
 	{ "recover", cmd_recover, "", "Restore the knobs of a boost whose process died.", "" },

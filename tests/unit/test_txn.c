@@ -9,10 +9,10 @@
  * was written. Tests that commit therefore avoid changing advisor_mode;
  * the kernel's side effects are covered by tests/kernel/test_boost.c.
  *
- * The boost code places its record under <sysroot>/run/libksm but checks
- * holders against the real /proc (they are processes of the running
- * system), so the tests fabricate holders from real pids: their own, and
- * that of a child that has exited.
+ * The boost code places its record under <sysroot>/run/libksm; a holder is
+ * alive while its file run/libksm/holder.TOKEN is flock()ed, so the tests
+ * fabricate live holders by locking such a file themselves, and dead ones
+ * by leaving it unlocked or absent.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -26,9 +26,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -1130,32 +1132,33 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 /* boosts                                                                    */
 
-/* Start time (field 22 of /proc/PID/stat) of a process, parsed here independently. */
-static unsigned long long start_time(pid_t pid)
+/* Is run/libksm/holder.TOKEN locked, as a live holder keeps it? */
+static bool holder_locked(unsigned long long token)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long v = 0;
-	ssize_t n;
+	char path[4096];
+	bool locked;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	snprintf(path, sizeof(path), "%s/run/libksm/holder.%016llx", root, token);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
-	n = read(fd, buf, sizeof(buf) - 1);
+	if (fd < 0)
+		return false;
+	locked = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
 	close(fd);
-	ck_assert_int_gt(n, 0);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	ck_assert_ptr_nonnull(p);
-	/* after ")": field 3 (state) ... field 22 (starttime) */
-	p += 2;
-	for (int field = 3; field < 22; field++) {
-		p = strchr(p, ' ');
-		ck_assert_ptr_nonnull(p);
-		p++;
-	}
-	ck_assert_int_eq(sscanf(p, "%llu", &v), 1);
-	return v;
+	return locked;
+}
+
+/* Play a live holder: create run/libksm/holder.TOKEN and keep it locked; the fd. */
+static int hold_token(unsigned long long token)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/run/libksm/holder.%016llx", root, token);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	ck_assert_msg(fd >= 0, "open %s: %s", path, strerror(errno));
+	ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+	return fd;
 }
 
 static bool record_exists(void)
@@ -1167,29 +1170,28 @@ static bool record_exists(void)
 }
 
 #define SAVED_618                                                                                  \
-	"libksm-boost 1\n"                                                                          \
+	"libksm-boost 2\n"                                                                          \
 	"saved run 0\n"                                                                             \
 	"saved pages_to_scan 100\n"                                                                 \
 	"saved sleep_millisecs 20\n"                                                                \
 	"saved smart_scan 1\n"                                                                      \
 	"saved advisor_mode 0\n"
 
-/* The record's saved lines, and its holders as "pid start" pairs; returns the holder count. */
+/* The record's saved lines, and its holders' tokens (each with its file locked); the holder count. */
 static int record_holders(const char *expect_saved, unsigned long long tokens[8])
 {
 	char *rec = tu_read(root, RECORD_REL), *p;
-	unsigned long long start_self = start_time(getpid());
 	int n = 0;
 
 	ck_assert_msg(strncmp(rec, expect_saved, strlen(expect_saved)) == 0, "record:\n%s\nexpected to start with:\n%s",
 		      rec, expect_saved);
 	for (p = rec + strlen(expect_saved); *p; p = strchr(p, '\n') + 1) {
 		int pid;
-		unsigned long long start, token;
+		unsigned long long token;
 
-		ck_assert_msg(sscanf(p, "holder %d %llu %llu", &pid, &start, &token) == 3, "bad line in record: %s", p);
+		ck_assert_msg(sscanf(p, "holder %d %llx", &pid, &token) == 2, "bad line in record: %s", p);
 		ck_assert_int_eq(pid, getpid());
-		ck_assert_msg(start == start_self, "holder start %llu, /proc says %llu", start, start_self);
+		ck_assert_msg(holder_locked(token), "the file of holder %016llx is not locked", token);
 		ck_assert_int_lt(n, 8);
 		tokens[n++] = token;
 		ck_assert_ptr_nonnull(strchr(p, '\n'));
@@ -1344,9 +1346,11 @@ START_TEST(test_boost_recover_stale)
 {
 	char holders[256], *rec;
 	pid_t dead = dead_pid();
+	int fd;
 
 	use("6.18");
-	snprintf(holders, sizeof(holders), "holder %d 12345 7\n", (int)dead);
+	/* a holder without a file */
+	snprintf(holders, sizeof(holders), "holder %d 0000000000003039\n", (int)dead);
 	fake_record(holders);
 	make_fast();
 	ck_assert_int_eq(ksm_boost_recover(ctx), 1);
@@ -1355,9 +1359,10 @@ START_TEST(test_boost_recover_stale)
 	ck_assert_int_eq(ksm_boost_recover(ctx), 0);
 	assert_all_original("after the second recovery");
 
-	/* a live holder (this process): nothing is restored, the record stays */
-	snprintf(holders, sizeof(holders), "holder %d %llu 7\n", (int)getpid(), start_time(getpid()));
+	/* a live holder (its file locked): nothing is restored, the record stays */
+	snprintf(holders, sizeof(holders), "holder %d 0000000000000007\n", (int)getpid());
 	fake_record(holders);
+	fd = hold_token(7);
 	make_fast();
 	ck_assert_int_eq(ksm_boost_recover(ctx), 0);
 	assert_fast();
@@ -1370,12 +1375,106 @@ START_TEST(test_boost_recover_stale)
 	}
 	free(rec);
 
-	/* this pid with another start time is a reused pid: dead */
-	snprintf(holders, sizeof(holders), "holder %d %llu 7\nholder %d 1 8\n", (int)getpid(),
-		 start_time(getpid()) + 1, (int)dead);
-	fake_record(holders);
+	/* its file unlocked (the process died): dead, and the file is removed */
+	close(fd);
 	ck_assert_int_eq(ksm_boost_recover(ctx), 1);
-	assert_all_original("after recovery from a reused pid");
+	assert_all_original("after recovery from an unlocked holder file");
+	ck_assert(!record_exists());
+	{
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/run/libksm/holder.%016llx", root, 7ULL);
+		ck_assert_msg(access(path, F_OK) < 0, "%s left behind", path);
+	}
+}
+END_TEST
+
+/*
+ * A holder in another pid namespace: its pid means nothing here (it may not
+ * exist, or be another process), but its file is locked: alive.
+ */
+START_TEST(test_boost_holder_other_pidns)
+{
+	char holders[256];
+	int fd;
+
+	use("6.18");
+	/* pid 1 here is not the holder, and the highest pid does not exist */
+	snprintf(holders, sizeof(holders), "holder 1 00000000000000aa\nholder 4194304 00000000000000bb\n");
+	fake_record(holders);
+	fd = hold_token(0xbb);
+	make_fast();
+	ck_assert_int_eq(ksm_boost_recover(ctx), 0);
+	assert_fast();
+	ck_assert(record_exists());
+	close(fd);
+	ck_assert_int_eq(ksm_boost_recover(ctx), 1);
+	assert_all_original("after the holder in another namespace ended");
+	ck_assert(!record_exists());
+}
+END_TEST
+
+/* The same with a real pid namespace: a boost begun as pid 1 of a new one. */
+START_TEST(test_boost_real_pidns)
+{
+	int to_child[2], from_child[2], status;
+	char c;
+	pid_t pid;
+
+	use("6.18");
+	ck_assert_int_eq(pipe(to_child), 0);
+	ck_assert_int_eq(pipe(from_child), 0);
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		pid_t inner;
+
+		close(to_child[1]);
+		close(from_child[0]);
+		if (unshare(CLONE_NEWUSER | CLONE_NEWPID) < 0) {
+			c = 's';
+			_exit(write(from_child[1], &c, 1) == 1 ? 0 : 2);
+		}
+		inner = fork();
+		if (inner == 0) {
+			struct ksm_ctx *c2 = NULL;
+			struct ksm_boost *b = NULL;
+
+			c = getpid() == 1 && ksm_new_at(&c2, root) == 0 && ksm_boost_begin(c2, &b) == 0
+				    ? 'y' : 'n';
+			if (write(from_child[1], &c, 1) != 1)
+				_exit(2);
+			(void)read(to_child[0], &c, 1); /* until the parent closes it */
+			c = ksm_boost_end(b) == 0 ? 'e' : 'f';
+			if (write(from_child[1], &c, 1) != 1)
+				_exit(2);
+			_exit(0);
+		}
+		_exit(inner > 0 && waitpid(inner, &status, 0) == inner && WIFEXITED(status) ?
+			      WEXITSTATUS(status) : 3);
+	}
+	close(to_child[0]);
+	close(from_child[1]);
+	ck_assert_int_eq(read(from_child[0], &c, 1), 1);
+	if (c == 's') {
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		close(to_child[1]);
+		close(from_child[0]);
+		return; /* no user namespaces here: test_boost_holder_other_pidns covers the rule */
+	}
+	ck_assert_int_eq(c, 'y');
+	assert_fast();
+	/* the record names pid 1, which is another process here: still a live holder */
+	ck_assert_int_eq(ksm_boost_recover(ctx), 0);
+	assert_fast();
+	ck_assert(record_exists());
+	close(to_child[1]);
+	ck_assert_int_eq(read(from_child[0], &c, 1), 1);
+	ck_assert_int_eq(c, 'e');
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(from_child[0]);
+	assert_all_original("after the boost of another pid namespace ended");
 	ck_assert(!record_exists());
 }
 END_TEST
@@ -1388,7 +1487,7 @@ START_TEST(test_boost_adopts_stale)
 	char holders[256];
 
 	use("6.18");
-	snprintf(holders, sizeof(holders), "holder %d 12345 7\n", (int)dead_pid());
+	snprintf(holders, sizeof(holders), "holder %d 0000000000003039\n", (int)dead_pid());
 	fake_record(holders);
 	put(KSM_KNOB_SLEEP_MILLISECS, "0\n");
 	put(KSM_KNOB_PAGES_TO_SCAN, "20000\n");
@@ -1399,6 +1498,389 @@ START_TEST(test_boost_adopts_stale)
 	ck_assert_int_eq(ksm_boost_end(b), 0);
 	assert_all_original("after the boost that adopted a stale record");
 	ck_assert(!record_exists());
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* the state directory, trusted only when it is safe                         */
+
+static long long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void mkdir_at(const char *rel, mode_t mode)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	ck_assert_msg(mkdir(path, mode) == 0 || errno == EEXIST, "mkdir %s: %s", path, strerror(errno));
+	ck_assert_int_eq(chmod(path, mode), 0);
+}
+
+static bool exists_at(const char *rel)
+{
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	return lstat(path, &st) == 0;
+}
+
+/* Every way in: begin, merge now, recover all refuse with @err and change no knob. */
+static void assert_refused(int err, const char *what)
+{
+	struct ksm_boost *b = NULL;
+	struct timespec t0;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = ksm_boost_begin(ctx, &b);
+	ck_assert_msg(r == err, "%s: ksm_boost_begin = %d (%s), expected %d", what, r, ksm_strerror(r), err);
+	ck_assert_ptr_null(b);
+	assert_all_original(what);
+	r = ksm_merge_now(ctx, 1, 2000);
+	ck_assert_msg(r == err, "%s: ksm_merge_now = %d (%s), expected %d", what, r, ksm_strerror(r), err);
+	assert_all_original(what);
+	make_fast();
+	r = ksm_boost_recover(ctx);
+	ck_assert_msg(r == err, "%s: ksm_boost_recover = %d (%s), expected %d", what, r, ksm_strerror(r), err);
+	assert_fast(); /* recover touched nothing either */
+	ck_assert_msg(ms_since(&t0) < 2000, "%s: refused after %lld ms", what, ms_since(&t0));
+	for (int k = 0; k < NKNOBS; k++)
+		if (orig[k])
+			put(k, orig[k]);
+}
+
+START_TEST(test_boost_state_symlinks)
+{
+	char path[4096], target[4096];
+	const char *msg;
+
+	use("6.18");
+	/* run -> a directory elsewhere: never followed */
+	snprintf(target, sizeof(target), "%s/elsewhere", root);
+	ck_assert_int_eq(mkdir(target, 0755), 0);
+	snprintf(path, sizeof(path), "%s/run", root);
+	ck_assert_int_eq(symlink(target, path), 0);
+	assert_refused(-EUCLEAN, "run is a symlink");
+	msg = ksm_strerror(-EUCLEAN);
+	ck_assert_msg(strstr(msg, "/run") && strstr(msg, "symbolic link"), "message: %s", msg);
+	ck_assert_msg(!exists_at("elsewhere/libksm"), "created a directory through the symlink");
+	/* run/libksm -> elsewhere */
+	ck_assert_int_eq(unlink(path), 0);
+	mkdir_at("run", 0755);
+	snprintf(path, sizeof(path), "%s/run/libksm", root);
+	ck_assert_int_eq(symlink(target, path), 0);
+	assert_refused(-EUCLEAN, "run/libksm is a symlink");
+	ck_assert_msg(!exists_at("elsewhere/boost.lock"), "created the lock through the symlink");
+	/* the record and the lock as symlinks */
+	ck_assert_int_eq(unlink(path), 0);
+	mkdir_at("run/libksm", 0755);
+	snprintf(path, sizeof(path), "%s/run/libksm/boost", root);
+	snprintf(target, sizeof(target), "%s/elsewhere/forged", root);
+	tu_write(root, "elsewhere/forged", SAVED_618);
+	ck_assert_int_eq(symlink(target, path), 0);
+	assert_refused(-EUCLEAN, "the record is a symlink");
+	ck_assert_int_eq(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/run/libksm/boost.lock", root);
+	ck_assert_int_eq(unlink(path), 0); /* created by the attempts above */
+	ck_assert_int_eq(symlink(target, path), 0);
+	assert_refused(-EUCLEAN, "the lock is a symlink");
+}
+END_TEST
+
+START_TEST(test_boost_state_modes)
+{
+	char path[4096];
+
+	use("6.18");
+	mkdir_at("run", 0755);
+	mkdir_at("run/libksm", 0777);
+	assert_refused(-EUCLEAN, "run/libksm is world-writable");
+	ck_assert_msg(strstr(ksm_strerror(-EUCLEAN), "writable by others"), "message: %s",
+		      ksm_strerror(-EUCLEAN));
+	ck_assert_msg(!exists_at("run/libksm/boost.lock"), "the lock was created in an unsafe directory");
+	mkdir_at("run/libksm", 0775);
+	assert_refused(-EUCLEAN, "run/libksm is group-writable");
+	mkdir_at("run/libksm", 0755);
+	snprintf(path, sizeof(path), "%s/run/libksm", root);
+	if (geteuid() == 0) {
+		/* another user's directory (only root can make one here) */
+		ck_assert_int_eq(chown(path, 12345, 12345), 0);
+		assert_refused(-EUCLEAN, "run/libksm belongs to another user");
+		ck_assert_int_eq(chown(path, 0, 0), 0);
+	}
+	/* run/libksm is a file */
+	ck_assert_int_eq(rmdir(path), 0);
+	tu_write(root, "run/libksm", "");
+	assert_refused(-EUCLEAN, "run/libksm is a file");
+}
+END_TEST
+
+START_TEST(test_boost_state_not_regular)
+{
+	char path[4096];
+
+	use("6.18");
+	mkdir_at("run", 0755);
+	mkdir_at("run/libksm", 0755);
+	/* a FIFO record would block every reader */
+	snprintf(path, sizeof(path), "%s/run/libksm/boost", root);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	assert_refused(-EUCLEAN, "the record is a FIFO");
+	ck_assert_msg(strstr(ksm_strerror(-EUCLEAN), "not a regular file"), "message: %s",
+		      ksm_strerror(-EUCLEAN));
+	ck_assert_int_eq(unlink(path), 0);
+	/* a directory record */
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	assert_refused(-EUCLEAN, "the record is a directory");
+	ck_assert_int_eq(rmdir(path), 0);
+	/* a FIFO lock */
+	snprintf(path, sizeof(path), "%s/run/libksm/boost.lock", root);
+	ck_assert_int_eq(unlink(path), 0); /* created by the attempts above */
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	assert_refused(-EUCLEAN, "the lock is a FIFO");
+	ck_assert_int_eq(unlink(path), 0);
+}
+END_TEST
+
+/* Records a boost never writes: refused by recover and begin, nothing applied. */
+static const char *const forged[] = {
+	"libksm-boost 2\nsaved run 2\n",
+	"libksm-boost 2\nsaved pages_to_scan 4294967296\n",
+	"libksm-boost 2\nsaved pages_to_scan 99999999999999999999\n",
+	"libksm-boost 2\nsaved smart_scan 6\n",
+	"libksm-boost 2\nsaved sleep_millisecs -1\n",
+	"libksm-boost 2\nsaved advisor_mode 7\n",
+	"libksm-boost 2\nsaved max_page_sharing 2\n",
+	"libksm-boost 2\nsaved merge_across_nodes 0\n",
+	"libksm-boost 2\nsaved full_scans 0\n",
+	"libksm-boost 2\nsaved run 0\nsaved run 1\n",
+	"libksm-boost 2\nsaved run 0 trailing\n",
+	"libksm-boost 2\nholder 0 00000000000000aa\n",
+	"libksm-boost 2\nholder -5 00000000000000aa\n",
+	"libksm-boost 1\nsaved run 0\n",
+	"not a record\n",
+};
+
+START_TEST(test_boost_forged_record)
+{
+	const char *msg;
+
+	use("6.18");
+	mkdir_at("run", 0755);
+	mkdir_at("run/libksm", 0755);
+	tu_write(root, RECORD_REL, forged[_i]);
+	assert_refused(-EBADMSG, forged[_i]);
+	msg = ksm_strerror(-EBADMSG);
+	ck_assert_msg(strstr(msg, "run/libksm/boost") && strstr(msg, "nothing was changed"),
+		      "message: %s", msg);
+	{
+		char *rec = tu_read(root, RECORD_REL);
+		ck_assert_str_eq(rec, forged[_i]);
+		free(rec);
+	}
+}
+END_TEST
+
+/* Another process holds the lock: begin gives up after 10 s with -ETIMEDOUT. */
+START_TEST(test_boost_lock_timeout)
+{
+	struct ksm_boost *b = NULL;
+	struct timespec t0;
+	char path[4096];
+	long long ms;
+	int pfd[2], status, r;
+	char c;
+	pid_t pid;
+
+	use("6.18");
+	mkdir_at("run", 0755);
+	mkdir_at("run/libksm", 0755);
+	snprintf(path, sizeof(path), "%s/run/libksm/boost.lock", root);
+	ck_assert_int_eq(pipe(pfd), 0);
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+		close(pfd[0]);
+		c = fd >= 0 && flock(fd, LOCK_EX) == 0 ? 'y' : 'n';
+		if (write(pfd[1], &c, 1) != 1)
+			_exit(2);
+		pause();
+		_exit(0);
+	}
+	close(pfd[1]);
+	ck_assert_int_eq(read(pfd[0], &c, 1), 1);
+	ck_assert_int_eq(c, 'y');
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = ksm_boost_begin(ctx, &b);
+	ms = ms_since(&t0);
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	close(pfd[0]);
+	ck_assert_msg(r == -ETIMEDOUT, "ksm_boost_begin with the lock held = %d (%s)", r, ksm_strerror(r));
+	ck_assert_msg(ms >= 9500 && ms < 15000, "-ETIMEDOUT after %lld ms", ms);
+	ck_assert_msg(strstr(ksm_strerror(r), "boost.lock"), "message: %s", ksm_strerror(r));
+	assert_all_original("after the lock wait timed out");
+	/* the holder died: the lock is free again */
+	ck_assert_int_eq(ksm_boost_begin(ctx, &b), 0);
+	ck_assert_int_eq(ksm_boost_end(b), 0);
+	assert_all_original("after the boost");
+}
+END_TEST
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+/* The interrupt flag ends a lock wait, and a wait for scans, within milliseconds. */
+START_TEST(test_boost_interrupt_flag)
+{
+	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };
+	struct itimerval it = { .it_value = { 0, 300000 } };
+	struct timespec t0;
+	char path[4096];
+	long long ms;
+	int fd, r;
+
+	use("6.18"); /* pid 2001 has memory registered; no scan ever completes */
+	sigemptyset(&sa.sa_mask);
+	ck_assert_int_eq(sigaction(SIGALRM, &sa, NULL), 0);
+	ksm_set_interrupt(ctx, &stop_flag);
+
+	/* during the wait for scans (SA_RESTART: only the flag tells) */
+	stop_flag = 0;
+	ck_assert_int_eq(setitimer(ITIMER_REAL, &it, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = ksm_merge_now(ctx, 1, 5000);
+	ms = ms_since(&t0);
+	ck_assert_msg(r == -EINTR, "ksm_merge_now interrupted = %d (%s)", r, ksm_strerror(r));
+	ck_assert_msg(ms >= 250 && ms < 1500, "-EINTR after %lld ms", ms);
+	assert_all_original("after merge now was interrupted during the wait");
+	ck_assert(!record_exists());
+
+	/* during the lock wait: the lock is held by this process through another open file */
+	snprintf(path, sizeof(path), "%s/run/libksm/boost.lock", root);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(flock(fd, LOCK_EX), 0);
+	stop_flag = 0;
+	ck_assert_int_eq(setitimer(ITIMER_REAL, &it, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = ksm_merge_now(ctx, 1, 5000);
+	ms = ms_since(&t0);
+	close(fd);
+	ck_assert_msg(r == -EINTR, "ksm_merge_now interrupted in the lock wait = %d (%s)", r, ksm_strerror(r));
+	ck_assert_msg(ms >= 250 && ms < 1500, "-EINTR after %lld ms", ms);
+	assert_all_original("after merge now was interrupted during the lock wait");
+	ck_assert(!record_exists());
+
+	/* a flag already raised: nothing starts */
+	stop_flag = 1;
+	ck_assert_int_eq(ksm_merge_now(ctx, 1, 5000), -EINTR);
+	assert_all_original("after merge now with the flag raised");
+	ksm_set_interrupt(ctx, NULL);
+	ck_assert_int_eq(ksm_merge_now(ctx, 1, 100), -ETIMEDOUT);
+	signal(SIGALRM, SIG_DFL);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* what happens to the knobs when a boost ends                               */
+
+static char notices[4096];
+
+static void log_notices(void *data, int priority, const char *file, int line, const char *fn,
+			const char *format, va_list args)
+{
+	size_t len = strlen(notices);
+
+	(void)data, (void)file, (void)line, (void)fn;
+	if (priority != LOG_NOTICE)
+		return;
+	vsnprintf(notices + len, sizeof(notices) - len, format, args);
+	len = strlen(notices);
+	snprintf(notices + len, sizeof(notices) - len, "\n");
+}
+
+/* A knob changed during the boost (ksmctl stop, set) keeps the new value. */
+START_TEST(test_boost_keeps_changes)
+{
+	struct ksm_boost *b = NULL;
+
+	use("6.18");
+	put(KSM_KNOB_RUN, "1\n"); /* started: the boost must end with run=1 unless stopped */
+	free(orig[KSM_KNOB_RUN]);
+	orig[KSM_KNOB_RUN] = strdup("1\n");
+	notices[0] = '\0';
+	ksm_set_log_fn(ctx, log_notices, NULL);
+	ksm_set_log_priority(ctx, LOG_NOTICE);
+	ck_assert_int_eq(ksm_boost_begin(ctx, &b), 0);
+	assert_fast();
+	put(KSM_KNOB_RUN, "0\n");             /* ksmctl stop */
+	put(KSM_KNOB_SLEEP_MILLISECS, "50\n"); /* ksmctl set sleep_millisecs=50 */
+	ck_assert_int_eq(ksm_boost_end(b), 0);
+	assert_raw(KSM_KNOB_RUN, "0\n");
+	assert_raw(KSM_KNOB_SLEEP_MILLISECS, "50\n");
+	assert_raw(KSM_KNOB_PAGES_TO_SCAN, orig[KSM_KNOB_PAGES_TO_SCAN]);
+	assert_raw(KSM_KNOB_SMART_SCAN, orig[KSM_KNOB_SMART_SCAN]);
+	ck_assert(!record_exists());
+	ck_assert_msg(strstr(notices, "run is left at 0, not restored to 1") &&
+			      strstr(notices, "sleep_millisecs is left at 50, not restored to 20"),
+		      "notices: %s", notices);
+
+	/* unchanged: everything back exactly, nothing logged */
+	put(KSM_KNOB_RUN, "1\n");
+	put(KSM_KNOB_SLEEP_MILLISECS, orig[KSM_KNOB_SLEEP_MILLISECS]);
+	notices[0] = '\0';
+	ck_assert_int_eq(ksm_boost_begin(ctx, &b), 0);
+	assert_fast();
+	ck_assert_int_eq(ksm_boost_end(b), 0);
+	assert_all_original("after a boost from run=1");
+	ck_assert_str_eq(notices, "");
+}
+END_TEST
+
+/* run=2: the administrator unmerged everything; boosts refuse and touch nothing. */
+START_TEST(test_boost_refuses_run2)
+{
+	static char buf[4 * 4096] __attribute__((aligned(4096)));
+	struct ksm_boost *b = NULL;
+	uint64_t merged = 1;
+	int r;
+
+	use("6.18");
+	put(KSM_KNOB_RUN, "2\n");
+	free(orig[KSM_KNOB_RUN]);
+	orig[KSM_KNOB_RUN] = strdup("2\n");
+	r = ksm_boost_begin(ctx, &b);
+	ck_assert_msg(r == -ECANCELED, "ksm_boost_begin at run=2 = %d (%s)", r, ksm_strerror(r));
+	ck_assert_ptr_null(b);
+	ck_assert_msg(strstr(ksm_strerror(r), "run is 2"), "message: %s", ksm_strerror(r));
+	ck_assert_int_eq(ksm_merge_now(ctx, 1, 1000), -ECANCELED);
+	r = ksm_merge_range(ctx, buf, sizeof(buf), 1000, &merged);
+	ck_assert_msg(r == -ECANCELED, "ksm_merge_range at run=2 = %d (%s)", r, ksm_strerror(r));
+	ck_assert_int_eq(merged, 0);
+	{
+		uint64_t mg = 1;
+		/* the range was not registered */
+		r = ksm_mergeable_bytes(buf, sizeof(buf), &mg);
+		ck_assert_msg(r < 0 || mg == 0, "ksm_mergeable_bytes = %d, %llu bytes", r,
+			      (unsigned long long)mg);
+	}
+	assert_all_original("after boosts were refused at run=2");
+	ck_assert_msg(!exists_at("run"), "the refused boost created run/");
 }
 END_TEST
 
@@ -1456,14 +1938,6 @@ static void nothing_registered(void)
 		tu_write(root, rel, "ksm_rmap_items 0\nksm_zero_pages 0\nksm_merging_pages 0\n"
 				    "ksm_process_profit 0\nksm_merge_any: no\nksm_mergeable: no\n");
 	}
-}
-
-static long long ms_since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
 /* Merge now with nothing registered: -ENODATA at once, the boost undone. */
@@ -1542,6 +2016,16 @@ static Suite *txn_suite(void)
 	tcase_add_test(tc, test_boost_nested);
 	tcase_add_test(tc, test_boost_recover_stale);
 	tcase_add_test(tc, test_boost_adopts_stale);
+	tcase_add_test(tc, test_boost_holder_other_pidns);
+	tcase_add_test(tc, test_boost_real_pidns);
+	tcase_add_test(tc, test_boost_state_symlinks);
+	tcase_add_test(tc, test_boost_state_modes);
+	tcase_add_test(tc, test_boost_state_not_regular);
+	tcase_add_loop_test(tc, test_boost_forged_record, 0, (int)(sizeof(forged) / sizeof(forged[0])));
+	tcase_add_test(tc, test_boost_lock_timeout);
+	tcase_add_test(tc, test_boost_interrupt_flag);
+	tcase_add_test(tc, test_boost_keeps_changes);
+	tcase_add_test(tc, test_boost_refuses_run2);
 	tcase_add_test(tc, test_boost_zombie_holder);
 	tcase_add_test(tc, test_merge_now_nothing_registered);
 	tcase_add_test(tc, test_merge_now_timeout);
