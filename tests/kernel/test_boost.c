@@ -761,6 +761,14 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 /* 5. ksm_merge_range of 64 MiB                                               */
 
+/* Processes with memory registered for merging. */
+static int count_registered(const struct ksm_proc *p, void *data)
+{
+	if (p->stats.ksm_mergeable == 1 || p->stats.ksm_merge_any == 1)
+		(*(int *)data)++;
+	return 0;
+}
+
 static int64_t self_ksm_stat(const char *key)
 {
 	char *text = slurp("/proc/self/ksm_stat"), *p;
@@ -780,11 +788,13 @@ START_TEST(test_merge_range_64m)
 	struct snap before;
 	uint64_t merged = 0;
 	double t0, t;
-	int r;
-	static const char *const skip_run[] = { "run", NULL };
+	int r, others = 0;
 
+	/* other processes with memory registered merge during the boost too */
+	ck_assert_int_ge(ksm_proc_foreach(ctx, count_registered, &others), 0);
 	/* clean counters; 16384 pages with max_page_sharing 256: 64 KSM pages */
 	raw_write_ok("run", "2");
+	raw_write_ok("run", "0"); /* a boost refuses to run from run=2 */
 	raw_write_ok("max_page_sharing", "256");
 	ck_assert_int_eq(raw_num("pages_shared"), 0);
 	ck_assert_int_eq(raw_num("pages_sharing"), 0);
@@ -799,12 +809,17 @@ START_TEST(test_merge_range_64m)
 	printf("    ksm_merge_range(64 MiB): %.3f s, full_scans %" PRId64 ", merged %" PRIu64 " bytes\n", t,
 	       raw_num("full_scans"), merged);
 	ck_assert_msg(merged == (uint64_t)64 << 20, "merged %" PRIu64 " bytes, expected %u", merged, 64u << 20);
-	ck_assert_int_eq(raw_num("pages_shared"), 64);
-	ck_assert_int_eq(raw_num("pages_sharing"), 16320);
+	if (others == 0) {
+		ck_assert_int_eq(raw_num("pages_shared"), 64);
+		ck_assert_int_eq(raw_num("pages_sharing"), 16320);
+	} else {
+		/* other processes' pages merged again during the boost too */
+		ck_assert_int_ge(raw_num("pages_shared"), 64);
+		ck_assert_int_ge(raw_num("pages_sharing"), 16320);
+	}
 	ck_assert_int_eq(self_ksm_stat("ksm_merging_pages"), 16384);
-	/* the boost is over: every knob as before; the saved run=2 comes back as 0 */
-	ASSERT_SNAP(&before, skip_run, "after ksm_merge_range");
-	ck_assert_int_eq(raw_num("run"), 0);
+	/* the boost is over: every knob exactly as before */
+	ASSERT_SNAP(&before, NULL, "after ksm_merge_range");
 	ASSERT_NO_RECORD("after ksm_merge_range");
 	area_unmap(&a);
 	ksm_unref(ctx);
@@ -839,6 +854,7 @@ START_TEST(test_merge_range_part)
 	int r;
 
 	raw_write_ok("run", "2");
+	raw_write_ok("run", "0"); /* a boost refuses to run from run=2 */
 	/* One registered mapping, big enough that a full scan takes a while. */
 	area_map(&a, 16384, true);
 	/* Pages 100 and up made unique; the first 100 merge. */
@@ -1140,14 +1156,6 @@ START_TEST(test_merge_now_sigint)
 }
 END_TEST
 
-/* Processes with memory registered for merging. */
-static int count_registered(const struct ksm_proc *p, void *data)
-{
-	if (p->stats.ksm_mergeable == 1 || p->stats.ksm_merge_any == 1)
-		(*(int *)data)++;
-	return 0;
-}
-
 START_TEST(test_merge_now_timeout)
 {
 	struct ksm_ctx *ctx = new_ctx();
@@ -1199,6 +1207,240 @@ START_TEST(test_merge_now_timeout)
 	printf("    merge-now --scans 100000 --timeout 0.5: exit 3 after %.3f s\n", t);
 	ASSERT_SNAP(&before, NULL, "after ksmctl merge-now timed out");
 	ASSERT_NO_RECORD("after ksmctl merge-now timed out");
+	area_unmap(&a);
+	ksm_unref(ctx);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* 9. changes made during a boost stay; KSM disabled by the administrator     */
+
+/* Wait until ksmctl merge-now (@pid) holds its boost. */
+static void wait_boosted(pid_t pid)
+{
+	char why[256];
+	int status;
+	double t0 = now_s();
+
+	while (!(record_exists() && raw_is_fast(why, sizeof(why)))) {
+		ck_assert_msg(waitpid(pid, &status, WNOHANG) == 0, "ksmctl merge-now ended early: status %#x", status);
+		ck_assert_msg(now_s() - t0 < 5, "no boost 5 s after ksmctl merge-now started: %s", why);
+		sleep_ms(2);
+	}
+}
+
+START_TEST(test_stop_during_boost)
+{
+	struct ksm_ctx *ctx = new_ctx();
+	static const char *const skip_run[] = { "run", NULL };
+	static const char *const skip_sleep[] = { "sleep_millisecs", NULL };
+	struct ksm_boost *b = NULL;
+	struct snap before;
+	struct area a;
+	char out[2048];
+	int fd, status;
+	pid_t pid;
+
+	area_map(&a, 2048, true); /* something to scan, so that the wait goes on */
+	if (raw_num("run") == 2)
+		raw_write_ok("run", "0");
+	raw_write_ok("run", "1");
+	snap_take(&before);
+
+	/* ksmctl stop while ksmctl merge-now boosts: merge-now ends (exit 4), ksmd stays stopped */
+	fd = ksmctl((const char *[]){ "merge-now", "--scans", "100000", NULL }, out, sizeof(out), &pid);
+	wait_boosted(pid);
+	status = ksmctl((const char *[]){ "stop", NULL }, out, sizeof(out), NULL);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ksmctl stop: status %#x: %s", status, out);
+	read_all(fd, out, sizeof(out));
+	close(fd);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 4, "ksmctl merge-now after ksmctl stop: status %#x: %s",
+		      status, out);
+	ck_assert_msg(raw_num("run") == 0, "run=%" PRId64 " after the boost ended: ksmctl stop was undone",
+		      raw_num("run"));
+	ASSERT_SNAP(&before, skip_run, "after the boost ended (run aside)");
+	ASSERT_NO_RECORD("after ksmctl stop during a boost");
+
+	/* ksmctl set during a boost: that knob keeps the new value, the others come back */
+	raw_write_ok("run", "1");
+	ck_assert_int_eq(ksm_boost_begin(ctx, &b), 0);
+	ASSERT_FAST("during the boost");
+	status = ksmctl((const char *[]){ "set", "sleep_millisecs=37", NULL }, out, sizeof(out), NULL);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ksmctl set: status %#x: %s", status, out);
+	ck_assert_int_eq(ksm_boost_end(b), 0);
+	ck_assert_int_eq(raw_num("sleep_millisecs"), 37);
+	ASSERT_SNAP(&before, skip_sleep, "after the boost ended (sleep_millisecs aside)");
+	ASSERT_NO_RECORD("after ksmctl set during a boost");
+	area_unmap(&a);
+	ksm_unref(ctx);
+}
+END_TEST
+
+START_TEST(test_boost_disabled)
+{
+	struct ksm_ctx *ctx = new_ctx();
+	static const char *const skip_pages[] = { "pages_to_scan", NULL };
+	struct ksm_boost *b = NULL;
+	struct snap before;
+	struct area a, u;
+	uint64_t merged = 1, mg = 1;
+	char out[2048];
+	int status, r;
+
+	area_map(&a, 256, true);
+	area_map(&u, 16, false);
+	raw_write_ok("run", "2");
+	snap_take(&before);
+
+	r = ksm_merge_now(ctx, 1, 2000);
+	ck_assert_msg(r == -ECANCELED, "ksm_merge_now at run=2 = %d (%s)", r, ksm_strerror(r));
+	r = ksm_boost_begin(ctx, &b);
+	ck_assert_msg(r == -ECANCELED && !b, "ksm_boost_begin at run=2 = %d (%s)", r, ksm_strerror(r));
+	r = ksm_merge_range(ctx, u.p, u.len, 2000, &merged);
+	ck_assert_msg(r == -ECANCELED && merged == 0, "ksm_merge_range at run=2 = %d (%s)", r, ksm_strerror(r));
+	ck_assert_int_eq(ksm_mergeable_bytes(u.p, u.len, &mg), 0);
+	ck_assert_msg(mg == 0, "the refused ksm_merge_range registered %" PRIu64 " bytes", mg);
+	status = ksmctl((const char *[]){ "merge-now", NULL }, out, sizeof(out), NULL);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 1 && strstr(out, "run is 2"),
+		      "ksmctl merge-now at run=2: status %#x: %s", status, out);
+	ASSERT_SNAP(&before, NULL, "after boosts were refused at run=2");
+	ASSERT_NO_RECORD("after boosts were refused at run=2");
+	ck_assert_int_eq(raw_num("pages_shared"), 0);
+
+	/* from run=0 and run=1, with and without the advisor: every knob exactly as before */
+	for (int i = 0; i < 4; i++) {
+		bool advisor = i >= 2;
+		char when[64];
+
+		raw_write_ok("advisor_mode", advisor ? "scan-time" : "none");
+		raw_write_ok("run", i % 2 ? "1" : "0");
+		snap_take(&before);
+		r = ksm_merge_now(ctx, 1, 10000);
+		ck_assert_msg(r == 0, "ksm_merge_now from run=%d = %d (%s)", i % 2, r, ksm_strerror(r));
+		snprintf(when, sizeof(when), "after a boost from run=%d%s", i % 2, advisor ? ", advisor on" : "");
+		/*
+		 * With the advisor on, pages_to_scan is the kernel's: the
+		 * advisor sets it after each full scan, also after the restore
+		 * switched it on again while ksmd ran.
+		 */
+		ASSERT_SNAP(&before, advisor ? skip_pages : NULL, when);
+		ASSERT_NO_RECORD(when);
+	}
+	area_unmap(&a);
+	area_unmap(&u);
+	ksm_unref(ctx);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* 10. ksmctl merge-now killed with SIGKILL, from several initial states      */
+
+#define CRASH_STATES 4
+#define KILLS_PER_STATE 60
+
+/* Put KSM in initial state @which (on top of the snapshot); its description. */
+static const char *crash_state(int which)
+{
+	switch (which) {
+	case 0:
+		return "as found";
+	case 1:
+		if (raw_num("run") == 2)
+			raw_write_ok("run", "0");
+		raw_write_ok("advisor_mode", "none");
+		raw_write_ok("pages_to_scan", "1234");
+		raw_write_ok("sleep_millisecs", "7");
+		raw_write_ok("run", "1");
+		return "run=1 pages_to_scan=1234 sleep_millisecs=7";
+	case 2:
+		raw_write_ok("advisor_mode", "scan-time");
+		raw_write_ok("run", "1");
+		return "advisor scan-time, run=1";
+	default:
+		raw_write_ok("advisor_mode", "none");
+		raw_write_ok("run", "2");
+		raw_write_ok("use_zero_pages", "1");
+		raw_write_ok("smart_scan", "0");
+		return "run=2 use_zero_pages=1 smart_scan=0";
+	}
+}
+
+START_TEST(test_crash_merge_now)
+{
+	static const char *const skip_pages[] = { "pages_to_scan", NULL };
+	struct ksm_ctx *ctx = new_ctx();
+	int total = 0, total_mid = 0;
+	struct area a;
+	char out[1024];
+
+	area_map(&a, 512, true); /* something for merge-now to scan */
+	srand((unsigned int)time(NULL) ^ (unsigned int)getpid());
+	for (int st = 0; st < CRASH_STATES; st++) {
+		const char *name = crash_state(st);
+		bool advisor = raw_advisor_mode() != KSM_ADVISOR_NONE; /* pages_to_scan is the kernel's */
+		bool disabled = raw_num("run") == 2;
+		int mid = 0, by_recover = 0, dead_before = 0;
+		struct snap before;
+
+		snap_take(&before);
+		for (int it = 0; it < KILLS_PER_STATE; it++) {
+			char scans[8], when[160];
+			bool in_boost;
+			int fd, status, d;
+			pid_t pid;
+
+			snprintf(scans, sizeof(scans), "%d", 1 + rand() % 3);
+			fd = ksmctl((const char *[]){ "merge-now", "--scans", scans, "--timeout", "5", NULL }, out,
+				    sizeof(out), &pid);
+			/* from exec to past the end of a short merge-now */
+			usleep((useconds_t)(rand() % 12000));
+			ck_assert_int_eq(kill(pid, SIGKILL), 0);
+			close(fd);
+			ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+			dead_before += !WIFSIGNALED(status);
+			in_boost = record_exists();
+			mid += in_boost;
+			if (it % 2 == 0) {
+				status = ksmctl((const char *[]){ "recover", NULL }, out, sizeof(out), NULL);
+				ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+					      "%s, kill %d: ksmctl recover: status %#x: %s", name, it, status, out);
+				by_recover += in_boost;
+			} else {
+				struct ksm_boost *b = NULL;
+				int r = ksm_boost_begin(ctx, &b);
+
+				if (disabled) {
+					ck_assert_msg(r == -ECANCELED, "%s, kill %d: ksm_boost_begin = %d (%s)", name,
+						      it, r, ksm_strerror(r));
+				} else {
+					ck_assert_msg(r == 0, "%s, kill %d: ksm_boost_begin after a kill = %d (%s)",
+						      name, it, r, ksm_strerror(r));
+					ASSERT_FAST("boost after a kill");
+					r = ksm_boost_end(b);
+					ck_assert_msg(r == 0, "%s, kill %d: ksm_boost_end = %d (%s)", name, it, r,
+						      ksm_strerror(r));
+				}
+			}
+			snprintf(when, sizeof(when), "%s, kill %d (%s)", name, it,
+				 in_boost ? "mid-boost" : "outside a boost");
+			{
+				char m[2048];
+
+				d = snap_diff(&before, advisor ? skip_pages : NULL, m, sizeof(m));
+				ck_assert_msg(d == 0, "%s: %d knobs differ: %s", when, d, m);
+			}
+			ASSERT_NO_RECORD(when);
+		}
+		printf("    %s: %d kills of ksmctl merge-now, %d mid-boost (%d recovered by ksmctl recover, "
+		       "%d by the next boost), %d had already exited\n",
+		       name, KILLS_PER_STATE, mid, by_recover, mid - by_recover, dead_before);
+		total += KILLS_PER_STATE;
+		total_mid += mid;
+		if (!disabled)
+			ck_assert_msg(mid > 0, "%s: no kill landed mid-boost in %d tries", name, KILLS_PER_STATE);
+	}
+	printf("    %d kills in %d initial states, %d mid-boost, 0 failures\n", total, CRASH_STATES, total_mid);
 	area_unmap(&a);
 	ksm_unref(ctx);
 }
@@ -1382,6 +1624,9 @@ static Suite *boost_suite(void)
 	add(s, "crash", test_crash_recovery, 1);
 	add(s, "merge_now_sigint", test_merge_now_sigint, 1);
 	add(s, "merge_now_timeout", test_merge_now_timeout, 1);
+	add(s, "stop_during_boost", test_stop_during_boost, 1);
+	add(s, "boost_disabled", test_boost_disabled, 1);
+	add(s, "crash_merge_now", test_crash_merge_now, 1);
 	return s;
 }
 
