@@ -65,6 +65,10 @@ test)
 	# cli and install; then the library suite again under valgrind, and the
 	# unit and cli suites built with sanitizers.
 	meson test -C "$builddir" --print-errorlogs
+	# The kernel suite again from other initial KSM states (run=2, the
+	# advisor on), every knob restored afterwards; skipped without root.
+	rm -f "$builddir"/meson-logs/testlog-run2.json "$builddir"/meson-logs/testlog-advisor.json
+	tests/kernel/initial-states.sh "$builddir" run2 advisor
 	meson test -C "$builddir" --print-errorlogs --setup=valgrind --suite unit --no-suite script
 	# The library and ksmctl once more, built with AddressSanitizer and UBSan.
 	if [ ! -f "$builddir-sanitize/build.ninja" ]; then
@@ -74,8 +78,10 @@ test)
 	ninja -C "$builddir-sanitize"
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C "$builddir-sanitize" --print-errorlogs --suite unit --suite cli --no-suite script
+	# shellcheck disable=SC2046
 	summary "$builddir/meson-logs/testlog.json" "$builddir/meson-logs/testlog-valgrind.json" \
-		"$builddir-sanitize/meson-logs/testlog.json"
+		"$builddir-sanitize/meson-logs/testlog.json" \
+		$(ls "$builddir"/meson-logs/testlog-run2.json "$builddir"/meson-logs/testlog-advisor.json 2>/dev/null)
 	;;
 *)
 	echo "usage: $0 status|test" >&2

@@ -597,6 +597,16 @@ void guard_mark_child(void)
 static int runner_failures;
 
 /* In the test child, before the test: start from the snapshot. */
+void guard_neutral(void)
+{
+	char v[128];
+
+	if (guard_raw_read("advisor_mode", v, sizeof(v)) >= 0 && strstr(v, "[scan-time]"))
+		guard_raw_write("advisor_mode", "none");
+	if (guard_raw_read("run", v, sizeof(v)) >= 0 && strcmp(v, "0\n") != 0)
+		guard_raw_write("run", "0");
+}
+
 static void checked_setup(void)
 {
 	char msg[1024];
@@ -604,6 +614,7 @@ static void checked_setup(void)
 	guard_mark_child();
 	if (guard_restore(msg, sizeof(msg)) != 0)
 		ck_abort_msg("KSM state could not be restored before the test: %s", msg);
+	guard_neutral();
 }
 
 /* In the test child, after a passing test: restore, and fail if that did not work. */

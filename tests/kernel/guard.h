@@ -71,6 +71,16 @@ void guard_mark_child(void);
  */
 int guard_restore(char *msg, size_t size);
 
+/*
+ * The state every test starts from, whatever the machine's: the advisor off
+ * (pages_to_scan is then the tests' to set) and ksmd stopped (run=0: nothing
+ * merges behind a test's back, and a boost is not refused as at run=2). The
+ * other knobs keep the values found, so that non-default ones are
+ * exercised. A test that needs another state sets it; the guard restores
+ * the snapshot afterwards.
+ */
+void guard_neutral(void);
+
 /* Compare every file with the snapshot; as guard_restore() but no writes. */
 int guard_verify(char *msg, size_t size);
 

@@ -1344,7 +1344,7 @@ static const char *crash_state(int which)
 {
 	switch (which) {
 	case 0:
-		return "as found";
+		return "run=0, advisor off, other knobs as found";
 	case 1:
 		if (raw_num("run") == 2)
 			raw_write_ok("run", "0");
@@ -1555,6 +1555,7 @@ static void checked_setup(void)
 	guard_mark_child();
 	if (guard_restore(msg, sizeof(msg)) != 0)
 		ck_abort_msg("KSM state could not be restored before the test: %s", msg);
+	guard_neutral();
 	ck_assert_msg(!record_exists(), "%s exists before the test", RECORD);
 }
 
