@@ -12,8 +12,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -526,6 +528,88 @@ START_TEST(merge_now_nothing_registered)
 }
 END_TEST
 
+/*
+ * merge-now and its signals, wherever they arrive: during the wait for the
+ * record's lock (held here through another open file) and during the wait
+ * for scans (nothing plays ksmd in the tree, so no scan ever completes).
+ * ksmctl must end the boost and die by the signal within a second, the
+ * knobs as before.
+ */
+START_TEST(merge_now_signals)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	char path[4200], *before, *after;
+	const char *bin = getenv("KSMCTL");
+
+	ck_assert_ptr_nonnull(bin);
+	use_tree("6.18"); /* pid 2001 has memory registered */
+	snprintf(path, sizeof(path), "%s/run", root);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/run/libksm", root);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	before = knob_files();
+	for (int phase = 0; phase < 2; phase++) {
+		for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+			int lockfd = -1, status = 0, devnull;
+			int64_t t0, elapsed;
+			pid_t pid, w = 0;
+
+			if (phase == 0) {
+				snprintf(path, sizeof(path), "%s/run/libksm/boost.lock", root);
+				lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+				ck_assert_int_ge(lockfd, 0);
+				ck_assert_int_eq(flock(lockfd, LOCK_EX), 0);
+			}
+			fflush(NULL);
+			pid = fork();
+			ck_assert_int_ge(pid, 0);
+			if (pid == 0) {
+				devnull = open("/dev/null", O_WRONLY);
+				dup2(devnull, 1);
+				dup2(devnull, 2);
+				unsetenv("KSM_SYSROOT");
+				execl(bin, bin, sysroot_opt, "merge-now", (char *)NULL);
+				_exit(127);
+			}
+			if (phase == 0) {
+				usleep(300 * 1000); /* well inside the 10 s lock wait */
+			} else {
+				/* until the boost holds: the record exists */
+				snprintf(path, sizeof(path), "%s/run/libksm/boost", root);
+				for (int n = 0; n < 400 && access(path, F_OK) < 0; n++)
+					usleep(5000);
+				ck_assert_msg(access(path, F_OK) == 0, "no boost record 2 s after merge-now started");
+				usleep(100 * 1000);
+			}
+			ck_assert_msg(waitpid(pid, &status, WNOHANG) == 0, "merge-now ended early: status %#x", status);
+			ck_assert_int_eq(kill(pid, sigs[i]), 0);
+			t0 = now_ms();
+			while ((w = waitpid(pid, &status, WNOHANG)) == 0 && now_ms() - t0 < 3000)
+				usleep(1000);
+			elapsed = now_ms() - t0;
+			if (w == 0) {
+				kill(pid, SIGKILL);
+				waitpid(pid, &status, 0);
+			}
+			if (lockfd >= 0)
+				close(lockfd);
+			ck_assert_msg(w == pid, "%s during the %s: ksmctl still runs after 3 s", strsignal(sigs[i]),
+				      phase == 0 ? "lock wait" : "wait for scans");
+			ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == sigs[i],
+				      "%s during the %s: status %#x", strsignal(sigs[i]),
+				      phase == 0 ? "lock wait" : "wait for scans", status);
+			ck_assert_msg(elapsed < 1000, "ksmctl took %lld ms to end", (long long)elapsed);
+			after = knob_files();
+			ck_assert_str_eq(after, before);
+			free(after);
+			snprintf(path, sizeof(path), "%s/run/libksm/boost", root);
+			ck_assert_msg(access(path, F_OK) < 0, "the boost record is left behind");
+		}
+	}
+	free(before);
+}
+END_TEST
+
 /* A scan completes while ksmctl waits. */
 START_TEST(wait_done)
 {
@@ -738,6 +822,7 @@ static Suite *cli_proc_suite(void)
 	tcase_add_test(wait, wait_not_running);
 	tcase_add_test(wait, wait_nothing_registered);
 	tcase_add_test(wait, merge_now_nothing_registered);
+	tcase_add_test(wait, merge_now_signals);
 	tcase_add_test(wait, wait_done);
 	tcase_add_test(wait, wait_usage);
 	suite_add_tcase(s, wait);
