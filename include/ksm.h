@@ -268,7 +268,12 @@ struct ksm_knob_info {
 	uint64_t feature;           /* KSM_FEATURE_* bit of its group; 0 for the 2.6.32 base set */
 	const char *const *values;  /* KSM_TYPE_ENUM: names indexed by value, NULL-terminated */
 	const char *since;          /* first mainline release with the file, e.g. "4.13" */
+	unsigned int flags;         /* KSM_KNOB_CUMULATIVE */
 };
+
+/* ksm_knob_info.flags */
+#define KSM_KNOB_CUMULATIVE (1u << 0) /* a counter that only grows (until a reset such as run=2):
+                                         a rate makes sense; the others are levels */
 
 /**
  * ksm_knob_count() - number of knobs in the table.
@@ -776,6 +781,92 @@ struct ksm_controller {
 int ksm_controller_foreach(struct ksm_ctx *ctx,
 			   int (*fn)(const struct ksm_controller *c, void *data), void *data);
 
+/* Bits of ksm_proc_ident.present. */
+#define KSM_IDENT_CMDLINE (1u << 0)
+#define KSM_IDENT_CGROUP  (1u << 1)
+#define KSM_IDENT_UNIT    (1u << 2)
+#define KSM_IDENT_GUEST   (1u << 3)
+#define KSM_IDENT_VMID    (1u << 4)
+
+/*
+ * Who a process is (ksm_proc_ident_read()). A field is valid if its
+ * KSM_IDENT_* bit is set in .present; the struct needs no initialisation
+ * and fields are only ever appended. Texts are NUL-terminated and cut at
+ * the size of their array.
+ */
+struct ksm_proc_ident {
+	uint64_t present;     /* KSM_IDENT_* bits */
+	char cmdline[4096];   /* /proc/PID/cmdline, arguments joined by blanks; "" for a kernel thread */
+	char cgroup[1024];    /* the unified hierarchy's path ("0::" line of /proc/PID/cgroup),
+	                         else the name=systemd one */
+	char unit[256];       /* systemd unit: the last component of .cgroup ending in .service
+	                         or .scope */
+	char guest[256];      /* QEMU's guest name: -name guest=NAME (or -name NAME) */
+	int64_t vmid;         /* Proxmox VE VMID: the cgroup is /qemu.slice/<VMID>.scope */
+	/* Fields added in later versions go here. */
+};
+
+/**
+ * ksm_proc_ident_read() - who a process is: its command line, cgroup,
+ * systemd unit, and for QEMU its guest name and Proxmox VMID.
+ * @pid: the process, 0 for the caller.
+ * @id: filled; needs no initialisation.
+ * @size: sizeof(*id) as the caller knows it, with the rules of
+ *        ksm_stats_read().
+ *
+ * Reads <sysroot>/proc/PID/cmdline and cgroup. Files the caller may not
+ * read leave their fields unmarked; that is not an error.
+ *
+ * Return: 0; -ESRCH if there is no such process; -EINVAL for a negative
+ * @pid or a @size that cannot hold .present; -ENOMEM.
+ * Since: 0.2
+ */
+int ksm_proc_ident_read(struct ksm_ctx *ctx, int pid, struct ksm_proc_ident *id, size_t size);
+
+/* ------------------------------------------------------------------------ */
+/* Diagnosis                                                                 */
+
+/* Verdict of one check of ksm_doctor(). */
+enum ksm_severity {
+	KSM_SEVERITY_OK = 0,   /* nothing to do (or a note on what a setting does) */
+	KSM_SEVERITY_WARN = 1, /* merging works less well than it could */
+	KSM_SEVERITY_FAIL = 2, /* nothing merges until this is fixed */
+};
+
+/* One finding of ksm_doctor(); the strings are valid during the callback. */
+struct ksm_finding {
+	const char *id;           /* the check, stable: "ksm-present", "ksmd-running", ... */
+	enum ksm_severity severity;
+	const char *summary;      /* one line for people */
+	const char *evidence;     /* the figures the verdict rests on; may be "" */
+	const char *fix;          /* what to do; "" when nothing */
+};
+
+/**
+ * ksm_doctor() - answer "why is nothing (or too little) merging?": run
+ * every check and call @fn with each finding, in a fixed order.
+ *
+ * The checks, by id: ksm-present (FAIL without KSM; nothing else is
+ * checked then), ksmd-running, controller (ksmtuned, uksmd or MOM running),
+ * boost-record (a boost in progress, or a record left behind by a dead
+ * process), registered (how many processes and pages; FAIL when none),
+ * thp (transparent huge pages over registered memory), scan-rate (time per
+ * full scan for the memory tracked; over 600 s is WARN), volatile
+ * (pages_volatile above 25% of the pages tracked), profit (negative is
+ * WARN), max-page-sharing, use-zero-pages, merge-across-nodes (notes on
+ * what those knobs do, where they matter), side-channel (registered
+ * processes in more than one cgroup share one merge space: WARN). A check
+ * whose subject is absent (no registered process, a knob this kernel
+ * lacks) reports nothing.
+ *
+ * Return: the number of findings reported; a non-zero value returned by
+ * @fn stops the checks, and a negative one is returned as the result;
+ * -ENOMEM; -EBADMSG or another -errno from reading the knobs.
+ * Since: 0.2
+ */
+int ksm_doctor(struct ksm_ctx *ctx, int (*fn)(const struct ksm_finding *finding, void *data),
+	       void *data);
+
 /* ------------------------------------------------------------------------ */
 /* Waiting for ksmd                                                          */
 /* ------------------------------------------------------------------------ */
@@ -1062,6 +1153,22 @@ int ksm_boost_end(struct ksm_boost *boost);
  * Since: 0.2
  */
 int ksm_boost_recover(struct ksm_ctx *ctx);
+
+/**
+ * ksm_boost_status() - is a boost record present, and how many live
+ * processes hold it?
+ * @holders: if not NULL, receives the number of live holders (0 without a
+ *           record).
+ *
+ * A record without a live holder was left behind by a process that died:
+ * the knobs keep the boost's values until ksm_boost_recover() (or the next
+ * boost) restores them. Nothing is written or locked.
+ *
+ * Return: 1 if a record exists, 0 if not; -EBADMSG if the record cannot be
+ * parsed; -EACCES or another -errno from reading it.
+ * Since: 0.2
+ */
+int ksm_boost_status(struct ksm_ctx *ctx, int *holders);
 
 /*
  * Merging now. One vocabulary across the library, ksmctl and the manuals:

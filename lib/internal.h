@@ -19,6 +19,8 @@
  *   ksm_partition.c  Selective KSM partitions
  *   ksm_ksmd.c     ksmd's CPU time
  *   ksm_tune.c     the tuner: its settings, its policy (pure), the daemon's steps
+ *   ksm_ident.c    who a process is: command line, cgroup, unit, guest
+ *   ksm_doctor.c   the checks of "why is nothing merging?"
  */
 #ifndef LIBKSM_INTERNAL_H
 #define LIBKSM_INTERNAL_H

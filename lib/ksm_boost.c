@@ -1061,3 +1061,36 @@ KSM_EXPORT int ksm_merge_range(struct ksm_ctx *ctx, void *addr, size_t len, int 
 			     (long long)(ksm > 0 ? ksm : 0), (unsigned long long)registered);
 	return finish(b, r);
 }
+
+KSM_EXPORT int ksm_boost_status(struct ksm_ctx *ctx, int *holders)
+{
+	struct record *rec;
+	int dfd, r;
+
+	ksm_fail_clear();
+	if (!ctx)
+		return -EINVAL;
+	if (holders)
+		*holders = 0;
+	dfd = open_state_dir(ctx, false);
+	if (dfd == -ENOENT)
+		return 0; /* no state directory: no record */
+	if (dfd < 0)
+		return dfd;
+	rec = malloc(sizeof(*rec));
+	if (!rec) {
+		close(dfd);
+		return ksm_fail(-ENOMEM, "out of memory");
+	}
+	/* The record is replaced by rename(): a read without the lock sees a whole one. */
+	r = read_record(ctx, dfd, rec);
+	if (r == 0) {
+		prune(dfd, rec, NULL);
+		if (holders)
+			*holders = rec->exists ? rec->nholders : 0;
+		r = rec->exists;
+	}
+	free(rec);
+	close(dfd);
+	return r;
+}

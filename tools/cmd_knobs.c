@@ -78,14 +78,45 @@ void print_status_json(const struct ksm_stats *st)
 
 int cmd_status(struct ksm_ctx *ctx, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "prometheus", no_argument, NULL, 'p' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
 	struct ksm_stats st;
 	uint64_t features;
-	bool json = false;
-	int r;
+	const char *output = NULL;
+	bool json = false, prometheus = false;
+	int c, r;
 
-	PARSE_OPTIONS(argc, argv, &json, "status");
-	if (argc > 0)
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":jpo:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'p':
+			prometheus = true;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'h':
+			return cmd_help(NULL, 2, (char *[]){ "help", "status", NULL });
+		default:
+			return option_error("status", c, argv);
+		}
+	}
+	if (optind < argc)
 		return usage_error("'status' takes no arguments");
+	if (json && prometheus)
+		return usage_error("--json and --prometheus exclude each other");
+	if (output && !prometheus)
+		return usage_error("--output needs --prometheus");
+	if (prometheus)
+		return prom_output(ctx, PROM_GLOBAL | PROM_PROCESSES, output);
 
 	r = ksm_stats_read(ctx, &st, sizeof(st));
 	if (r < 0)

@@ -28,11 +28,19 @@ const char *progname = "ksmctl";
 /* ------------------------------------------------------------------------ */
 
 static const struct command commands[] = {
-	{ "status", cmd_status, "[--json]", "Show whether KSM runs, every tunable and counter, and the savings.",
-	  "\nOptions:\n  -j, --json   print one JSON object; keys are the sysfs file names\n"
-	  "               (enums also as NAME_name), page_size, and \"derived\" with\n"
-	  "               saved_pages, saved_bytes, profit_bytes, sharing_ratio and\n"
-	  "               effectiveness; the schema is in ksmctl(8), JSON OUTPUT\n" },
+	{ "status", cmd_status, "[--json | --prometheus [--output FILE]]",
+	  "Show whether KSM runs, every tunable and counter, and the savings.",
+	  "\nOptions:\n  -j, --json         print one JSON object; keys are the sysfs file names\n"
+	  "                     (enums also as NAME_name), page_size, and \"derived\" with\n"
+	  "                     saved_pages, saved_bytes, profit_bytes, sharing_ratio and\n"
+	  "                     effectiveness; the schema is in ksmctl(8), JSON OUTPUT\n"
+	  "  -p, --prometheus   print the Prometheus text format: node_exporter's\n"
+	  "                     node_ksmd_* metrics, every other knob and figure as ksm_*,\n"
+	  "                     ksmd's CPU time, the boost state, per-process and\n"
+	  "                     per-cgroup figures\n"
+	  "  -o, --output FILE  with --prometheus: replace FILE atomically (a temporary\n"
+	  "                     file in its directory, then rename), e.g. for\n"
+	  "                     node_exporter's textfile collector\n" },
 	{ "get", cmd_get, "[--json|--value] KNOB...", "Print knobs as KNOB=VALUE.",
 	  "\nOptions:\n  -j, --json    print one JSON object\n"
 	  "  -n, --value   print the values only, one a line, for scripts\n" },
@@ -60,10 +68,27 @@ static const struct command commands[] = {
 	  "\nThe setting (prctl PR_SET_MEMORY_MERGE) is inherited by the command's\n"
 	  "children and across exec, as with systemd's MemoryKSM=yes. Exit status is\n"
 	  "the command's; 126 if it cannot be run, 127 if it is not found.\n" },
-	{ "ps", cmd_ps, "[--json] [--sort profit|merging|zero|rmap] [PID...]",
+	{ "ps", cmd_ps, "[--json] [--sort KEY] [--by KEY] [--prometheus] [PID...]",
 	  "List processes with KSM activity, largest saving first.",
-	  "\nOptions:\n  -j, --json         print a JSON array; keys are the ksm_stat field names\n"
-	  "  -s, --sort KEY     profit (default), merging, zero or rmap\n" },
+	  "\nOptions:\n  -j, --json         print a JSON array; keys are the ksm_stat field names,\n"
+	  "                     plus cmdline, cgroup, unit, guest and vmid where known\n"
+	  "  -s, --sort KEY     profit (default), merging, zero or rmap\n"
+	  "  -b, --by KEY       sum the processes by cgroup, unit (systemd) or comm\n"
+	  "  -p, --prometheus   print ksm_process_* and ksm_cgroup_* metrics\n"
+	  "  -o, --output FILE  with --prometheus: replace FILE atomically\n"
+	  "\nUNIT is the systemd unit (else the cgroup), GUEST the QEMU guest name and/or\n"
+	  "the Proxmox VMID; the command line is cut at the terminal's width.\n" },
+	{ "doctor", cmd_doctor, "[--json]", "Tell why nothing (or too little) merges: checks with evidence and fixes.",
+	  "\nOptions:\n  -j, --json   print a JSON array of {id, severity, summary, evidence, fix}\n"
+	  "\nEach check is OK, WARN (merging works less well than it could) or FAIL\n"
+	  "(nothing merges until it is fixed). Exit status 0 when the checks ran.\n" },
+	{ "watch", cmd_watch, "[--interval SECONDS] [--count N]",
+	  "Show KSM live, like top: state, savings, rates, ksmd CPU, top processes.",
+	  "\nOptions:\n  -i, --interval SECS  seconds between refreshes (default 2, at least 0.1)\n"
+	  "  -n, --count N        stop after N refreshes\n"
+	  "\nOn a terminal the screen is redrawn in place; q or Ctrl-C quits and the\n"
+	  "terminal is restored; space refreshes at once. Otherwise one line of\n"
+	  "key=value pairs is printed per refresh.\n" },
 	{ "wait", cmd_wait, "[--scans N] [--timeout SECONDS]", "Wait until ksmd completes N more full scans.",
 	  "\nOptions:\n  -n, --scans N        full scans to wait for (default 1)\n"
 	  "  -t, --timeout SECS   give up after SECS seconds (fractions allowed)\n"

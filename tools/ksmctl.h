@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ksm.h"
 
@@ -124,6 +125,52 @@ int cmd_wait(struct ksm_ctx *ctx, int argc, char **argv);
 
 /* cmd_tune.c */
 int cmd_tune(struct ksm_ctx *ctx, int argc, char **argv);
+/* procs.c: the processes with KSM activity, who they are, and sums by group */
+struct proc_entry {
+	struct ksm_proc proc;
+	struct ksm_proc_ident id; /* .present 0 when not read */
+};
+
+struct proc_table {
+	struct proc_entry *v;
+	size_t n, cap;
+};
+
+enum group_by { GROUP_NONE, GROUP_CGROUP, GROUP_UNIT, GROUP_COMM };
+
+/* Sums over the processes of one key; strings point into the table. */
+struct proc_group {
+	const char *key;
+	const char *unit; /* the unit all its processes share, else "" */
+	int processes;
+	int64_t ksm_merging_pages, ksm_zero_pages, ksm_rmap_items, saved_bytes, profit_bytes;
+};
+
+/* Every process with KSM activity (ksm_proc_foreach_counted()), with its
+ * identity if @ident; @counts (may be NULL) as that call fills it. */
+int proc_table_fill(struct ksm_ctx *ctx, struct proc_table *t, bool ident,
+		    struct ksm_proc_counts *counts);
+/* One process by pid; 0 or -errno (the library's message is recorded). */
+int proc_table_add_pid(struct ksm_ctx *ctx, struct proc_table *t, int pid, bool ident);
+void proc_table_free(struct proc_table *t);
+/* The key of @e for @by: its cgroup, unit ("" if none) or comm. */
+const char *proc_group_key(const struct proc_entry *e, enum group_by by);
+/* Sum the table by @by, largest profit first; *out is freed with free(). */
+int proc_table_group(const struct proc_table *t, enum group_by by, struct proc_group **out,
+		     size_t *nout);
+
+/* prom.c: the Prometheus text exposition format */
+#define PROM_GLOBAL    (1u << 0) /* node_ksmd_*, ksm_* knobs, derived figures, ksmd CPU, boost */
+#define PROM_PROCESSES (1u << 1) /* ksm_process_* and ksm_cgroup_* */
+/* Write the metrics to @f; 0 or -errno (message recorded by the library). */
+int prom_write(FILE *f, struct ksm_ctx *ctx, unsigned int what);
+/* Write the metrics to @path atomically (temporary file + rename), or stdout
+ * for NULL; an exit status, errors reported. */
+int prom_output(struct ksm_ctx *ctx, unsigned int what, const char *path);
+
+/* cmd_monitor.c */
+int cmd_doctor(struct ksm_ctx *ctx, int argc, char **argv);
+int cmd_watch(struct ksm_ctx *ctx, int argc, char **argv);
 
 /* cmd_partition.c */
 int cmd_partition(struct ksm_ctx *ctx, int argc, char **argv);

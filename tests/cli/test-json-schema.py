@@ -4,8 +4,8 @@
 
   test-json-schema.py KSMCTL SYSROOTS MANPAGE
 
-Runs status, get (every knob), features, knobs, ps, partition list and
-partition status with --json on copies of every fake system root and checks:
+Runs status, get (every knob), features, knobs, ps, ps --by, doctor,
+partition list and partition status with --json on copies of every fake system root and checks:
 every key is one the schema names, with the one type it has everywhere
 (a bool is not a number, a float is not an int); nothing is null (absent is
 how "nothing" is said); every object that holds a count of pages also holds
@@ -44,6 +44,11 @@ SCHEMA.update({
     # ps
     "pid": int, "comm": str, "ksm_rmap_items": int, "ksm_merging_pages": int,
     "ksm_process_profit": int, "ksm_merge_any": bool, "ksm_mergeable": bool,
+    "cmdline": str, "cgroup": str, "unit": str, "guest": str, "vmid": int,
+    # ps --by
+    "processes": int,
+    # doctor
+    "id": str, "severity": str, "summary": str, "evidence": str, "fix": str,
 })
 PAGE_COUNTS = {"pages_to_scan", "advisor_min_pages_to_scan", "advisor_max_pages_to_scan",
                "pages_shared", "pages_sharing", "pages_unshared", "pages_volatile",
@@ -107,12 +112,13 @@ def main():
             root = os.path.join(tmp, tree)
             shutil.copytree(src, root, symlinks=True)
             commands = [["status"], ["get"] + KNOBS, ["features"], ["knobs"], ["ps"],
-                        ["partition", "list"]]
+                        ["ps", "--by", "cgroup"], ["ps", "--by", "unit"], ["ps", "--by", "comm"],
+                        ["doctor"], ["partition", "list"]]
             if tree == "sksm-rfc":
                 commands += [["partition", "status", "tenant-a"]]
             for args in commands:
                 p = run(ksmctl, root, args + ["--json"])
-                where = f"{tree}: {' '.join(args[:2])} --json"
+                where = f"{tree}: {' '.join(args[:3])} --json"
                 if not p.stdout:
                     continue  # failed as it should (no KSM, no such knob): nothing printed
                 try:
