@@ -11,7 +11,8 @@ set -eu
 
 cd "$(dirname "$0")/.."
 builddir=${BUILDDIR:-build}
-packages="gcc g++ meson ninja-build pkg-config check scdoc python3 valgrind binutils"
+packages="gcc g++ meson ninja-build pkg-config check scdoc python3 valgrind binutils
+	prometheus prometheus-node-exporter tmux bash-completion git xz-utils"
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

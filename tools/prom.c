@@ -95,8 +95,15 @@ static int write_global(FILE *f, struct ksm_ctx *ctx)
 			family(f, "node_ksmd_full_scans_total", "counter", help);
 			fprintf(f, "node_ksmd_full_scans_total %" PRId64 "\n", v);
 		} else if (k == KSM_KNOB_SLEEP_MILLISECS) {
+			char frac[8];
+			int n;
+
+			/* Milliseconds as seconds, written the shortest way, as node_exporter does. */
+			n = snprintf(frac, sizeof(frac), "%03" PRId64, v % 1000);
+			while (n > 0 && frac[n - 1] == '0')
+				frac[--n] = '\0';
 			family(f, "node_ksmd_sleep_seconds", "gauge", help);
-			fprintf(f, "node_ksmd_sleep_seconds %" PRId64 ".%03" PRId64 "\n", v / 1000, v % 1000);
+			fprintf(f, "node_ksmd_sleep_seconds %" PRId64 "%s%s\n", v / 1000, n ? "." : "", frac);
 		} else {
 			snprintf(name, sizeof(name), "node_ksmd_%s", file);
 			family(f, name, "gauge", help);
@@ -202,8 +209,13 @@ static int write_processes(FILE *f, struct ksm_ctx *ctx)
 	char name[96], help[256];
 	int r = proc_table_fill(ctx, &t, true, NULL);
 
-	if (r == -EOPNOTSUPP) /* no per-process figures on this kernel: nothing to say */
+	/* No per-process figures (an older kernel, no /proc): the global
+	 * metrics still stand, unlike node_exporter's collector, which fails
+	 * whole when one file is missing. */
+	if (r < 0 && r != -ENOMEM) {
+		proc_table_free(&t);
 		return 0;
+	}
 	if (r < 0)
 		return r;
 	r = proc_table_group(&t, GROUP_CGROUP, &g, &ng);
