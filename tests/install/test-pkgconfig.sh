@@ -50,6 +50,17 @@ tune_unit=$(dirname "$unit")/ksmctl-tune.service
 grep -q "^ExecStart=$prefix/sbin/ksmctl tune$" "$tune_unit" &&
 	grep -q "^Type=notify$" "$tune_unit" && grep -q "^Conflicts=ksmtuned.service$" "$tune_unit" ||
 	{ echo "ksmctl-tune.service is not the notify unit of the installed ksmctl"; cat "$tune_unit"; exit 1; }
+# node_exporter's textfile: the service writes ksm.prom in the configured directory, every 30 s.
+textfile=$(find "$dest" -name ksmctl-textfile.service | head -n1)
+[ -n "$textfile" ] || { echo "ksmctl-textfile.service not installed"; exit 1; }
+grep -q "^ExecStart=$prefix/sbin/ksmctl status --prometheus --output $(option textfile_dir)/ksm.prom$" "$textfile" ||
+	{ echo "ksmctl-textfile.service does not write $(option textfile_dir)/ksm.prom"; cat "$textfile"; exit 1; }
+timer=$(dirname "$textfile")/ksmctl-textfile.timer
+grep -q "^OnUnitActiveSec=30s$" "$timer" || { echo "ksmctl-textfile.timer: not every 30 s"; exit 1; }
+[ -f "$dest$prefix/share/libksm/ksm.rules.yml" ] || { echo "ksm.rules.yml not installed"; exit 1; }
+completion=$(find "$dest" -path '*/bash-completion/completions/ksmctl' | head -n1)
+[ -n "$completion" ] || { echo "the bash completion of ksmctl is not installed"; exit 1; }
+grep -q '^complete -F _ksmctl ksmctl$' "$completion" || { echo "$completion is not the completion"; exit 1; }
 if [ -f "$builddir/ksm.conf.5" ]; then
 	[ -f "$dest$prefix/share/man/man5/ksm.conf.5" ] || { echo "ksm.conf.5 not installed"; exit 1; }
 fi
