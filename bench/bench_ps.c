@@ -2,7 +2,8 @@
 /*
  * 'ksmctl ps --json' on a host with many processes, as a ratio to
  * grep -H over every /proc/PID/ksm_stat (the shell way to read the same files),
- * both run alternately in one run. The processes are spawned here: forked
+ * and 'ksmctl ps --by cgroup' as a ratio to the plain 'ksmctl ps' (what the
+ * identity reads and the sums cost), all run alternately in one run. The processes are spawned here: forked
  * children that wait for the benchmark to end, one in a hundred with
  * process-wide merging enabled so that ps has something to report.
  *
@@ -64,7 +65,7 @@ int main(int argc, char **argv)
 	int nproc = argc > 2 ? atoi(argv[2]) : 10000;
 	int rounds = argc > 3 ? atoi(argv[3]) : 11;
 	int gate[2];
-	double *tool, *grep;
+	double *tool, *grep, *plain, *by;
 	int spawned = 0;
 
 	if (argc < 2 || nproc < 1 || rounds < 1) {
@@ -77,7 +78,9 @@ int main(int argc, char **argv)
 	}
 	tool = calloc((size_t)rounds, sizeof(double));
 	grep = calloc((size_t)rounds, sizeof(double));
-	if (!tool || !grep || pipe(gate) < 0)
+	plain = calloc((size_t)rounds, sizeof(double));
+	by = calloc((size_t)rounds, sizeof(double));
+	if (!tool || !grep || !plain || !by || pipe(gate) < 0)
 		return 1;
 
 	/*
@@ -127,14 +130,22 @@ int main(int argc, char **argv)
 
 	char *tool_argv[] = { argv[1], "ps", "--json", NULL };
 	char *grep_argv[] = { "sh", "-c", "grep -H . /proc/[0-9]*/ksm_stat", NULL };
+	char *plain_argv[] = { argv[1], "ps", NULL };
+	char *by_argv[] = { argv[1], "ps", "--by", "cgroup", NULL };
 	run_once(tool_argv);
 	run_once(grep_argv);
+	run_once(plain_argv);
+	run_once(by_argv);
 	for (int i = 0; i < rounds; i++) {
 		tool[i] = run_once(tool_argv);
 		grep[i] = run_once(grep_argv);
+		plain[i] = run_once(plain_argv);
+		by[i] = run_once(by_argv);
 	}
 	qsort(tool, (size_t)rounds, sizeof(double), cmp_double);
 	qsort(grep, (size_t)rounds, sizeof(double), cmp_double);
+	qsort(plain, (size_t)rounds, sizeof(double), cmp_double);
+	qsort(by, (size_t)rounds, sizeof(double), cmp_double);
 
 	close(gate[1]);
 	waitpid(spawner, NULL, 0);
@@ -144,7 +155,12 @@ int main(int argc, char **argv)
 	printf("grep -H . /proc/*/ksm_stat:  median %8.1f ms per run\n", grep[rounds / 2] / 1e6);
 	printf("ratio ksmctl/grep:           %.3f  (goal <= 0.5; %d alternating runs each)\n",
 	       tool[rounds / 2] / grep[rounds / 2], rounds);
+	printf("ksmctl ps:                   median %8.1f ms per run\n", plain[rounds / 2] / 1e6);
+	printf("ksmctl ps --by cgroup:       median %8.1f ms per run\n", by[rounds / 2] / 1e6);
+	printf("ratio --by cgroup/plain:     %.3f  (goal <= 1.2)\n", by[rounds / 2] / plain[rounds / 2]);
 	free(tool);
 	free(grep);
+	free(plain);
+	free(by);
 	return 0;
 }

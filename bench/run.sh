@@ -3,9 +3,12 @@
 # Run every benchmark; each prints its own ratios, measured in one run.
 set -eu
 bench=$1 bench_ps=$2 bench_merge=$3 ksmctl=$4 bench_tune=$5 malloc_count=$6 bench_tune_quality=$7
+bench_prom=$8
 echo "== status: ksm_stats_read and ksmctl status --json"
 "$bench" "$ksmctl"
-echo "== ps: ksmctl ps --json with 10000 processes"
+echo "== prometheus: ksmctl status --prometheus vs node_exporter's ksmd collector"
+python3 "$bench_prom" "$ksmctl" || [ $? -eq 77 ]
+echo "== ps: ksmctl ps --json and ps --by cgroup with 10000 processes"
 "$bench_ps" "$ksmctl" 10000
 echo "== merge: synchronous merge of 100 MiB (changes KSM knobs, restores them)"
 "$bench_merge" || [ $? -eq 77 ]
