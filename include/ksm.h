@@ -1213,6 +1213,233 @@ int ksm_merge_now(struct ksm_ctx *ctx, unsigned int scans, int timeout_ms);
 int ksm_merge_range(struct ksm_ctx *ctx, void *addr, size_t len, int timeout_ms, uint64_t *merged);
 
 /* ------------------------------------------------------------------------ */
+/* Estimates: what KSM would save, before enabling it                        */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * An estimate reads the memory of other processes, read-only, and predicts
+ * the counters KSM would reach if their private anonymous memory were
+ * registered for merging (as PR_SET_MEMORY_MERGE or systemd's MemoryKSM=yes
+ * register it), with the live values of max_page_sharing, use_zero_pages
+ * and merge_across_nodes. Page contents are read through /proc/PID/mem,
+ * which leaves copy-on-write and KSM sharing intact (process_vm_readv()
+ * would unshare every such page it reads); frames come from
+ * /proc/PID/pagemap. Reading needs the right to ptrace the targets
+ * (PTRACE_MODE_ATTACH: root, or CAP_SYS_PTRACE, or the targets' owner where
+ * Yama allows it); frame numbers need CAP_SYS_ADMIN. Without them the
+ * estimate cannot tell frames shared after fork() (or already merged) from
+ * copies, nor the shared zero page from zero-filled pages, so it is an upper
+ * bound: KSM_ESTIMATE_FRAMES is clear in .present and freed_bytes is not
+ * valid.
+ *
+ * Memory: 24 bytes per candidate page read plus 32 bytes per distinct
+ * content (at most 50 % load of a power-of-two index), at most about 14 MiB
+ * per GiB of memory read in a full estimate; sampling at rate q keeps only
+ * the sampled contents (about q times that, plus the zero and same-filled
+ * pages, which are always counted exactly).
+ */
+struct ksm_estimate;
+
+/* Bits of ksm_estimate_result.present. */
+#define KSM_ESTIMATE_FRAMES   (1u << 0) /* frames were known: freed_bytes valid,
+					   fork-shared frames told apart */
+#define KSM_ESTIMATE_SAMPLED  (1u << 1) /* content-keyed sampling: the *_ci fields hold
+					   the half-width of a 95 % confidence interval */
+#define KSM_ESTIMATE_VERIFIED (1u << 2) /* a verify pass ran: volatile_pages valid */
+
+/* Flags of ksm_estimate_run(). */
+#define KSM_ESTIMATE_IDLE (1u << 0) /* run the calling thread at SCHED_IDLE meanwhile */
+
+/*
+ * The prediction for all targets together (target -1) or for one target
+ * (as if it alone were registered). Pages are of ksm_get_page_size() bytes.
+ * Field names follow the kernel's counters. The struct needs no
+ * initialisation; fields are only ever appended.
+ */
+struct ksm_estimate_result {
+	uint64_t present;           /* KSM_ESTIMATE_* bits */
+	int64_t pages_sharing;      /* as /sys/kernel/mm/ksm/pages_sharing */
+	int64_t pages_shared;
+	int64_t ksm_zero_pages;
+	int64_t rmap_items;         /* pages ksmd would track (64 bytes each) */
+	int64_t general_profit;     /* bytes, as the kernel computes it */
+	int64_t freed_bytes;        /* memory actually freed: less than the counters say
+				       for frames shared after fork() */
+	int64_t ksm_merging_pages;  /* of a target: its pages that would be merged when
+				       all targets are registered; of the whole: all */
+	int64_t pages_sharing_ci;   /* half-widths of the 95 % confidence interval (sampled) */
+	int64_t general_profit_ci;
+	int64_t freed_bytes_ci;
+	int64_t candidate_pages;    /* present private anonymous pages read */
+	int64_t thp_pages;          /* of those, in transparent huge pages: merging any
+				       page of a huge page splits it */
+	int64_t volatile_pages;     /* looked duplicate but changed before the verify pass */
+	int64_t processes;          /* processes read */
+	int64_t skipped_processes;  /* exited, or not readable with the caller's rights */
+	int64_t max_page_sharing;   /* the model: the knobs' values used */
+	int64_t use_zero_pages;
+	int64_t merge_across_nodes;
+	double sample_rate;         /* 1 for a full estimate */
+	/* Fields added in later versions go here. */
+};
+
+/**
+ * ksm_estimate_new() - a new, empty estimate on @ctx.
+ * Return: 0 and *@est with one reference; -ENOMEM; -EINVAL.
+ * Since: 0.2
+ */
+int ksm_estimate_new(struct ksm_ctx *ctx, struct ksm_estimate **est);
+
+/**
+ * ksm_estimate_ref() - take a reference on @est.
+ * Return: @est (NULL for NULL).
+ * Since: 0.2
+ */
+struct ksm_estimate *ksm_estimate_ref(struct ksm_estimate *est);
+
+/**
+ * ksm_estimate_unref() - drop a reference; frees @est with the last one.
+ * Return: NULL if @est was freed (or NULL), else @est.
+ * Since: 0.2
+ */
+struct ksm_estimate *ksm_estimate_unref(struct ksm_estimate *est);
+
+/**
+ * ksm_estimate_add_pid() - add process @pid as a target.
+ *
+ * A process belongs to the first target that names it. The estimating
+ * process itself is never read.
+ *
+ * Return: the index of the new target (0 for the first); -EINVAL for a pid
+ * below 1, after ksm_estimate_run(), or beyond 64 targets; -ENOMEM.
+ * Since: 0.2
+ */
+int ksm_estimate_add_pid(struct ksm_estimate *est, int pid);
+
+/**
+ * ksm_estimate_add_cgroup() - add the processes of a cgroup (v2) and of its
+ * descendants as one target.
+ * @path: the cgroup as /proc/PID/cgroup names it ("/system.slice/x.service"),
+ *        relative to <sysroot>/sys/fs/cgroup; a path starting with
+ *        /sys/fs/cgroup/ is accepted too.
+ * Return: the target's index; -ENOENT if there is no such cgroup; -EINVAL
+ * as for ksm_estimate_add_pid(); -ENOMEM.
+ * Since: 0.2
+ */
+int ksm_estimate_add_cgroup(struct ksm_estimate *est, const char *path);
+
+/**
+ * ksm_estimate_add_unit() - add the processes of a systemd unit as one
+ * target: the first cgroup named @name found below <sysroot>/sys/fs/cgroup,
+ * breadth first (system.slice before user slices).
+ * Return: as ksm_estimate_add_cgroup(); -ENOENT if no cgroup has that name.
+ * Since: 0.2
+ */
+int ksm_estimate_add_unit(struct ksm_estimate *est, const char *name);
+
+/**
+ * ksm_estimate_add_all() - add every process of the system root's /proc as
+ * one target (kernel threads have no memory and are left out; processes the
+ * caller may not read are counted in skipped_processes).
+ * Return: the target's index; -EINVAL as for ksm_estimate_add_pid().
+ * Since: 0.2
+ */
+int ksm_estimate_add_all(struct ksm_estimate *est);
+
+/**
+ * ksm_estimate_set_sample() - content-keyed sampling at @rate.
+ * @rate: in (0, 1]; 1 reads and counts everything (the default).
+ * @seed: selects the sample; the same seed gives the same sample.
+ *
+ * A page is counted if a seeded hash of its content falls below @rate, so
+ * every copy of a content is in the sample or out of it together and the
+ * scaled-up figures are unbiased; zero and same-filled pages are always
+ * counted exactly. Every page is still read: sampling bounds memory, not
+ * time. The result holds the half-width of a 95 % confidence interval.
+ *
+ * Return: 0; -EINVAL for a rate outside (0, 1] or after ksm_estimate_run().
+ * Since: 0.2
+ */
+int ksm_estimate_set_sample(struct ksm_estimate *est, double rate, uint64_t seed);
+
+/**
+ * ksm_estimate_set_verify() - re-read, @delay_ms after the scan, every page
+ * that would be merged, and leave out those whose content changed, as ksmd
+ * merges only pages whose checksum stayed the same between two scans. 0 (the
+ * default) does not verify. A delay near ksmd's full-scan period matches
+ * ksmd best.
+ * Return: 0; -EINVAL after ksm_estimate_run().
+ * Since: 0.2
+ */
+int ksm_estimate_set_verify(struct ksm_estimate *est, unsigned int delay_ms);
+
+/**
+ * ksm_estimate_set_progress() - call @fn during ksm_estimate_run() with the
+ * pages read so far and the pages to read (which may still grow), about
+ * every 4096 pages and every 100 ms of the verify delay. A non-zero return
+ * stops the estimate, which then returns -EINTR.
+ * Return: 0; -EINVAL for a NULL @est.
+ * Since: 0.2
+ */
+int ksm_estimate_set_progress(struct ksm_estimate *est,
+			      int (*fn)(void *data, uint64_t done, uint64_t total), void *data);
+
+/**
+ * ksm_estimate_run() - read the targets and compute the prediction.
+ * @flags: 0 or KSM_ESTIMATE_IDLE.
+ *
+ * Read-only on the targets and on KSM. Targets that exit meanwhile are
+ * counted in skipped_processes. While ksmd runs the estimate stays valid, but
+ * its references make some pages fail to merge for a moment; it is refused
+ * while a boost (ksm_merge_now()) runs.
+ *
+ * Return: 0; -EINVAL without targets or when run twice; -ESRCH if a process
+ * added by pid does not exist; -EACCES if the caller may not read a process
+ * added by pid; -EBUSY while a boost runs; -EINTR if the progress function
+ * stopped it; -ENOMEM; -ENOENT without KSM.
+ * Since: 0.2
+ */
+int ksm_estimate_run(struct ksm_estimate *est, unsigned int flags);
+
+/**
+ * ksm_estimate_result() - the prediction of a completed estimate.
+ * @target: -1 for all targets together, else a target's index.
+ * @res: filled; needs no initialisation.
+ * @size: sizeof(*res), with the rules of ksm_stats_read().
+ * Return: 0; -EINVAL for an unknown @target, an estimate not run, or a
+ * @size that cannot hold .present.
+ * Since: 0.2
+ */
+int ksm_estimate_result(const struct ksm_estimate *est, int target,
+			struct ksm_estimate_result *res, size_t size);
+
+/**
+ * ksm_estimate_overlap() - the cross-target matrix: how many pages of target
+ * @a would be merged with a page of target @b (@a == @b: with another page
+ * of @a itself), all targets registered, into *@pages. Scaled up when
+ * sampled.
+ * Return: 0; -EINVAL for unknown targets, a NULL @pages or an estimate not
+ * run.
+ * Since: 0.2
+ */
+int ksm_estimate_overlap(const struct ksm_estimate *est, int a, int b, int64_t *pages);
+
+/**
+ * ksm_estimate_target_count() - how many targets were added.
+ * Return: the count; -EINVAL for a NULL @est.
+ * Since: 0.2
+ */
+int ksm_estimate_target_count(const struct ksm_estimate *est);
+
+/**
+ * ksm_estimate_target_name() - a target as it was added: the pid in
+ * decimal, the cgroup path, the unit name, or "all".
+ * Return: the name, owned by @est; NULL for an unknown @target.
+ * Since: 0.2
+ */
+const char *ksm_estimate_target_name(const struct ksm_estimate *est, int target);
+
+/* ------------------------------------------------------------------------ */
 /* ksmd and the tuner                                                        */
 /* ------------------------------------------------------------------------ */
 

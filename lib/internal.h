@@ -17,6 +17,8 @@
  *   ksm_wait.c     waiting for full scans
  *   ksm_boost.c    boosts, merge now, merge a range
  *   ksm_partition.c  Selective KSM partitions
+ *   ksm_estimate.c what KSM would save: reading other processes' memory,
+ *                  the accounting model (pure), sampling, the verify pass
  *   ksm_ksmd.c     ksmd's CPU time
  *   ksm_tune.c     the tuner: its settings, its policy (pure), the daemon's steps
  *   ksm_ident.c    who a process is: command line, cgroup, unit, guest
@@ -220,8 +222,48 @@ int ksm_proc_any_registered(struct ksm_ctx *ctx);
  * ksm_stats_read() */
 int ksm_stats_read_at(struct ksm_ctx *ctx, int dirfd, struct ksm_stats *st, size_t size);
 
+/* ksm_boost.c: does a live process hold a boost? 1, 0 or -errno (read only) */
+int ksm_boost_running(struct ksm_ctx *ctx);
+
 /* ksm_partition.c: a Selective KSM RFC syscall; the result or -errno */
 long ksm_sys_partition(long nr, long a1, long a2, long a3, long a4);
+
+/* ------------------------------------------------------------------------ */
+/* ksm_estimate.c: the KSM accounting model, a pure function                  */
+
+/* What the kernel's merging depends on, as its knobs say. */
+struct ksm_model {
+	int64_t max_page_sharing;   /* sharers per KSM page (INT64_MAX: no limit) */
+	bool use_zero_pages;
+	bool merge_across_nodes;
+};
+
+/* What merging one content group does to the kernel's counters. */
+struct ksm_model_counts {
+	int64_t pages_sharing;
+	int64_t pages_shared;
+	int64_t ksm_zero_pages;
+	int64_t rmap_removed;   /* rmap_items ksmd frees (zero pages with use_zero_pages) */
+	int64_t freed_pages;    /* frames actually freed */
+	int64_t merged;         /* mappings that end up in KSM pages (ksm_merging_pages) */
+};
+
+/*
+ * One content group: @n mappings of the same content (within one NUMA node
+ * when merge_across_nodes is 0) on @f distinct frames, all-zero content if
+ * @zero. Fills @c (not added to it).
+ */
+void ksm_model_group(const struct ksm_model *m, int64_t n, int64_t f, bool zero,
+		     struct ksm_model_counts *c);
+
+/* Feed one candidate page read elsewhere (tests): @pfn 0 = unknown frame. */
+int ksm_estimate_feed(struct ksm_estimate *est, int target, int pid, uint64_t vaddr,
+		      uint64_t pfn, int node, const void *page);
+/* The model pages are fed with (tests): merge_across_nodes keys contents by node. */
+void ksm_estimate_set_model(struct ksm_estimate *est, const struct ksm_model *m);
+/* Compute the results of what was fed or scanned, with model @m (the same
+ * merge_across_nodes as the pages were fed or scanned with). */
+int ksm_estimate_account(struct ksm_estimate *est, const struct ksm_model *m);
 
 /* ksm_ksmd.c, ksm_tune.c: the tuner. The policy is a pure function so that
  * it can be tested branch by branch. */

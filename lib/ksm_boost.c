@@ -1094,3 +1094,14 @@ KSM_EXPORT int ksm_boost_status(struct ksm_ctx *ctx, int *holders)
 	close(dfd);
 	return r;
 }
+
+/* ------------------------------------------------------------------------ */
+/* For other layers                                                          */
+
+/* Is a boost held by a live process? 1, 0, or -errno. */
+int ksm_boost_running(struct ksm_ctx *ctx)
+{
+	int holders, r = ksm_boost_status(ctx, &holders);
+
+	return r < 0 ? r : holders > 0;
+}

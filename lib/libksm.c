@@ -132,7 +132,7 @@ static const struct {
 	{ EPERM, "the knob is a counter: it cannot be written" },
 	{ EACCES, "permission denied: the caller lacks the permission or privilege" },
 	{ EROFS, "sysfs is mounted read-only" },
-	{ EBUSY, "a prerequisite of the write does not hold (pages still merged, or the advisor is on)" },
+	{ EBUSY, "a prerequisite does not hold (pages still merged, the advisor is on, or a boost is running)" },
 	{ EOPNOTSUPP, "the kernel lacks this interface" },
 	{ ESRCH, "no such process" },
 	{ EHOSTDOWN, "ksmd is not running (run is not 1)" },

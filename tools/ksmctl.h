@@ -171,6 +171,8 @@ int prom_output(struct ksm_ctx *ctx, unsigned int what, const char *path);
 /* cmd_monitor.c */
 int cmd_doctor(struct ksm_ctx *ctx, int argc, char **argv);
 int cmd_watch(struct ksm_ctx *ctx, int argc, char **argv);
+/* cmd_estimate.c */
+int cmd_estimate(struct ksm_ctx *ctx, int argc, char **argv);
 
 /* cmd_partition.c */
 int cmd_partition(struct ksm_ctx *ctx, int argc, char **argv);

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* estimate: what KSM would save, before enabling it. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ksmctl.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+struct progress {
+	bool tty;
+	double last;
+};
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int on_progress(void *data, uint64_t done, uint64_t total)
+{
+	struct progress *p = data;
+
+	if (interrupted)
+		return 1;
+	if (p->tty && mono_s() - p->last >= 0.2) {
+		p->last = mono_s();
+		fprintf(stderr, "\rreading: %" PRIu64 " of %" PRIu64 " pages (%.0f%%)   ", done, total,
+			total ? 100.0 * (double)done / (double)total : 0.0);
+	}
+	return 0;
+}
+
+static void json_result(const struct ksm_estimate_result *r)
+{
+	printf("\"pages_sharing\": %" PRId64 ", \"pages_shared\": %" PRId64
+	       ", \"ksm_zero_pages\": %" PRId64 ", \"rmap_items\": %" PRId64
+	       ", \"general_profit\": %" PRId64, r->pages_sharing, r->pages_shared,
+	       r->ksm_zero_pages, r->rmap_items, r->general_profit);
+	if (r->present & KSM_ESTIMATE_FRAMES)
+		printf(", \"freed_bytes\": %" PRId64, r->freed_bytes);
+	printf(", \"ksm_merging_pages\": %" PRId64, r->ksm_merging_pages);
+	if (r->present & KSM_ESTIMATE_SAMPLED)
+		printf(", \"pages_sharing_ci\": %" PRId64 ", \"general_profit_ci\": %" PRId64
+		       ", \"freed_bytes_ci\": %" PRId64, r->pages_sharing_ci, r->general_profit_ci,
+		       r->freed_bytes_ci);
+	printf(", \"candidate_pages\": %" PRId64 ", \"thp_pages\": %" PRId64, r->candidate_pages,
+	       r->thp_pages);
+	if (r->present & KSM_ESTIMATE_VERIFIED)
+		printf(", \"volatile_pages\": %" PRId64, r->volatile_pages);
+	printf(", \"processes\": %" PRId64 ", \"skipped_processes\": %" PRId64, r->processes,
+	       r->skipped_processes);
+}
+
+static void human_bytes(const char *label, int64_t v, int64_t ci, bool sampled)
+{
+	char b[32], c[32];
+
+	format_bytes(v, b, sizeof(b));
+	if (sampled) {
+		format_bytes(ci, c, sizeof(c));
+		printf("  %-20s %s (± %s)\n", label, b, c);
+	} else {
+		printf("  %-20s %s\n", label, b);
+	}
+}
+
+static void human_result(const struct ksm_estimate_result *r)
+{
+	bool s = r->present & KSM_ESTIMATE_SAMPLED;
+
+	if (s)
+		printf("  %-20s %" PRId64 " (± %" PRId64 ")\n", "pages_sharing", r->pages_sharing,
+		       r->pages_sharing_ci);
+	else
+		printf("  %-20s %" PRId64 "\n", "pages_sharing", r->pages_sharing);
+	printf("  %-20s %" PRId64 "\n", "pages_shared", r->pages_shared);
+	printf("  %-20s %" PRId64 "\n", "ksm_zero_pages", r->ksm_zero_pages);
+	printf("  %-20s %" PRId64 "\n", "rmap_items", r->rmap_items);
+	human_bytes("general_profit", r->general_profit, r->general_profit_ci, s);
+	if (r->present & KSM_ESTIMATE_FRAMES)
+		human_bytes("memory freed", r->freed_bytes, r->freed_bytes_ci, s);
+	else
+		printf("  %-20s unknown (frames need CAP_SYS_ADMIN)\n", "memory freed");
+	printf("  %-20s %" PRId64 "\n", "ksm_merging_pages", r->ksm_merging_pages);
+	printf("  %-20s %" PRId64 " (%" PRId64 " in huge pages, split by merging)\n",
+	       "pages read", r->candidate_pages, r->thp_pages);
+	if (r->present & KSM_ESTIMATE_VERIFIED)
+		printf("  %-20s %" PRId64 "\n", "volatile pages", r->volatile_pages);
+	printf("  %-20s %" PRId64 " (%" PRId64 " skipped)\n", "processes", r->processes,
+	       r->skipped_processes);
+}
+
+static int64_t overlap(struct ksm_estimate *est, int a, int b)
+{
+	int64_t v = 0;
+
+	ksm_estimate_overlap(est, a, b, &v);
+	return v;
+}
+
+static void print_estimate(struct ksm_estimate *est, bool json)
+{
+	struct ksm_estimate_result all, r;
+	int n = ksm_estimate_target_count(est);
+
+	ksm_estimate_result(est, -1, &all, sizeof(all));
+	if (json) {
+		printf("{\"max_page_sharing\": %" PRId64 ", \"use_zero_pages\": %" PRId64
+		       ", \"merge_across_nodes\": %" PRId64 ", \"sample_rate\": %g, \"frames\": %s, ",
+		       all.max_page_sharing, all.use_zero_pages, all.merge_across_nodes,
+		       all.sample_rate, (all.present & KSM_ESTIMATE_FRAMES) ? "true" : "false");
+		printf("\"total\": {");
+		json_result(&all);
+		printf("},\n \"targets\": [");
+		for (int t = 0; t < n; t++) {
+			ksm_estimate_result(est, t, &r, sizeof(r));
+			printf("%s\n  {\"target\": ", t ? "," : "");
+			json_string(ksm_estimate_target_name(est, t));
+			printf(", ");
+			json_result(&r);
+			printf(", \"overlap\": [");
+			for (int b = 0; b < n; b++)
+				printf("%s%" PRId64, b ? ", " : "", overlap(est, t, b));
+			printf("]}");
+		}
+		printf("\n]}\n");
+		return;
+	}
+	printf("Predicted with max_page_sharing=%" PRId64 " use_zero_pages=%" PRId64
+	       " merge_across_nodes=%" PRId64 "%s%s:\n", all.max_page_sharing, all.use_zero_pages,
+	       all.merge_across_nodes, (all.present & KSM_ESTIMATE_SAMPLED) ? ", sampled" : "",
+	       (all.present & KSM_ESTIMATE_VERIFIED) ? ", verified" : "");
+	if (all.present & KSM_ESTIMATE_SAMPLED)
+		printf("(sample rate %g; ± is the half-width of a 95%% confidence interval)\n",
+		       all.sample_rate);
+	printf("\nAll targets:\n");
+	human_result(&all);
+	if (n < 2)
+		return;
+	for (int t = 0; t < n; t++) {
+		ksm_estimate_result(est, t, &r, sizeof(r));
+		printf("\nTarget %s alone:\n", ksm_estimate_target_name(est, t));
+		human_result(&r);
+	}
+	printf("\nPages of ROW merged with a page of COLUMN:\n%-16s", "");
+	for (int b = 0; b < n; b++)
+		printf(" %12.12s", ksm_estimate_target_name(est, b));
+	printf("\n");
+	for (int a = 0; a < n; a++) {
+		printf("%-16.16s", ksm_estimate_target_name(est, a));
+		for (int b = 0; b < n; b++)
+			printf(" %12" PRId64, overlap(est, a, b));
+		printf("\n");
+	}
+}
+
+static bool parse_double(const char *s, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(s, &end);
+	if (errno || end == s)
+		return false;
+	if (*end == '%') {
+		*v /= 100;
+		end++;
+	}
+	return *end == 0;
+}
+
+int cmd_estimate(struct ksm_ctx *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ "unit", required_argument, NULL, 'u' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "sample", required_argument, NULL, 's' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "verify", required_argument, NULL, 'v' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "normal-priority", no_argument, NULL, 'N' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct ksm_estimate *est = NULL;
+	struct progress prog = { .tty = isatty(STDERR_FILENO) };
+	struct sigaction sa = { .sa_handler = on_signal };
+	bool json = false, idle = true, all = false;
+	double rate = 1, verify = 0;
+	unsigned long long seed = 0;
+	int c, r, ntargets = 0;
+
+	r = ksm_estimate_new(ctx, &est);
+	if (r < 0)
+		return fail(r);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+p:c:u:as:S:v:jh", opts, NULL)) != -1) {
+		char *end;
+		long pid;
+
+		switch (c) {
+		case 'p':
+			errno = 0;
+			pid = strtol(optarg, &end, 10);
+			if (errno || *end || pid < 1 || pid > INT32_MAX) {
+				ksm_estimate_unref(est);
+				return usage_error("invalid process ID '%s'", optarg);
+			}
+			r = ksm_estimate_add_pid(est, (int)pid);
+			break;
+		case 'c':
+			r = ksm_estimate_add_cgroup(est, optarg);
+			break;
+		case 'u':
+			r = ksm_estimate_add_unit(est, optarg);
+			break;
+		case 'a':
+			all = true;
+			r = ksm_estimate_add_all(est);
+			break;
+		case 's':
+			if (!parse_double(optarg, &rate) || !(rate > 0 && rate <= 1)) {
+				ksm_estimate_unref(est);
+				return usage_error("invalid sampling rate '%s' (0 < RATE <= 1, or a "
+						   "percentage)", optarg);
+			}
+			continue;
+		case 'S':
+			errno = 0;
+			seed = strtoull(optarg, &end, 0);
+			if (errno || *end) {
+				ksm_estimate_unref(est);
+				return usage_error("invalid seed '%s'", optarg);
+			}
+			continue;
+		case 'v':
+			if (!parse_double(optarg, &verify) || verify < 0 || verify > 86400) {
+				ksm_estimate_unref(est);
+				return usage_error("invalid verify delay '%s' (seconds)", optarg);
+			}
+			continue;
+		case 'j':
+			json = true;
+			continue;
+		case 'N':
+			idle = false;
+			continue;
+		case 'h':
+			ksm_estimate_unref(est);
+			return cmd_help(NULL, 2, (char *[]){ "help", "estimate", NULL });
+		default:
+			ksm_estimate_unref(est);
+			return usage_error("invalid option for 'estimate'");
+		}
+		if (r < 0) {
+			r = fail(r);
+			ksm_estimate_unref(est);
+			return r;
+		}
+		ntargets++;
+	}
+	if (optind < argc) {
+		ksm_estimate_unref(est);
+		return usage_error("'estimate' takes no arguments (use --pid, --cgroup, --unit or --all)");
+	}
+	if (ntargets == 0) {
+		ksm_estimate_unref(est);
+		return usage_error("'estimate' needs a target: --pid, --cgroup, --unit or --all");
+	}
+	if (all && ntargets > 1) {
+		ksm_estimate_unref(est);
+		return usage_error("--all cannot be combined with other targets");
+	}
+	r = ksm_estimate_set_sample(est, rate, seed);
+	if (r == 0)
+		r = ksm_estimate_set_verify(est, (unsigned int)(verify * 1000 + 0.5));
+	if (r == 0)
+		r = ksm_estimate_set_progress(est, on_progress, &prog);
+	if (r < 0) {
+		r = fail(r);
+		ksm_estimate_unref(est);
+		return r;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	r = ksm_estimate_run(est, idle ? KSM_ESTIMATE_IDLE : 0);
+	if (prog.tty && prog.last > 0)
+		fprintf(stderr, "\r%60s\r", "");
+	if (r < 0) {
+		r = fail(r);
+		ksm_estimate_unref(est);
+		return r;
+	}
+	print_estimate(est, json);
+	ksm_estimate_unref(est);
+	return EXIT_SUCCESS;
+}
