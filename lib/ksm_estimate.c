@@ -1189,8 +1189,10 @@ static int read_vmas(int procfd, int pid, struct vma **out, size_t *nout, uint64
 		unsigned long long s, e;
 		long long kb;
 
-		if (sscanf(line, "%llx-%llx ", &s, &e) == 2 && strchr(line, ' ') &&
-		    !strchr(line, ':')) {
+		/* A VMA's first line starts with its address in lower-case hex;
+		 * the fields that follow start with a capital ("Rss:"). */
+		if (((line[0] >= '0' && line[0] <= '9') || (line[0] >= 'a' && line[0] <= 'f')) &&
+		    sscanf(line, "%llx-%llx ", &s, &e) == 2) {
 			cur = (struct vma){ .start = s, .end = e };
 			in = true;
 			anon_kb = 0;
