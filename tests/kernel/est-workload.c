@@ -9,8 +9,9 @@
  * ZERO% zero pages (written, so present), 1 % pages filled with 0xA5 (one
  * content in every process: a max_page_sharing chain), DUP% duplicates (the
  * same contents in every process, at shifted positions), CHURN% pages
- * rewritten every 20 ms with content that is the same in every process at a
- * given moment, and unique pages for the rest. With -f, one worker fills the
+ * rewritten every 20 ms with content that changes every 50 ms and repeats
+ * every 8 pages (so one read sees duplicates; a later one sees them changed),
+ * and unique pages for the rest. With -f, one worker fills the
  * zero, 0xA5 and duplicate pages (each duplicate content four times) and
  * forks the others, which share those frames copy-on-write. -H asks for
  * transparent huge pages (MADV_HUGEPAGE), else MADV_NOHUGEPAGE.
@@ -136,7 +137,7 @@ static void worker_loop(char *p, const struct layout *l)
 			clock_gettime(CLOCK_REALTIME, &ts);
 			tick = (uint64_t)ts.tv_sec * 20 + (uint64_t)ts.tv_nsec / 50000000;
 			for (size_t i = 0; i < l->churn; i++)
-				fill(p + (start + i) * PS, UINT64_C(3) << 56 | tick << 20 | i);
+				fill(p + (start + i) * PS, UINT64_C(3) << 56 | tick << 20 | (i % 8));
 		}
 		usleep(20000);
 	}
