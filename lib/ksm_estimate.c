@@ -34,7 +34,7 @@
 #include "internal.h"
 
 #define MAX_TARGETS 64
-#define READ_PAGES 64          /* pages per pread() of /proc/PID/mem */
+#define READ_PAGES 64         /* pages per pread() of /proc/PID/mem */
 #define PM_CHUNK 512           /* pagemap entries per read */
 #define PROGRESS_EVERY 4096
 #define DROPPED UINT32_MAX
@@ -162,7 +162,7 @@ static uint64_t mix64(uint64_t x)
 	return x;
 }
 
-static uint64_t nh_keys[4096 / 8 + 2];
+static uint64_t nh_keys[4096 / 8 + 4];
 
 static void nh_init(void)
 {
@@ -178,22 +178,62 @@ static void nh_init(void)
 	done = true;
 }
 
-/* NH over the page's 32-bit halves, two lanes with shifted keys. */
+/*
+ * NH over the page: for each 64-bit word x and key k, (x + k) mod 2^64 cut
+ * into 32-bit halves multiplied together, summed; two sums with keys
+ * shifted by two words. On x86-64 four lanes of SSE2 32x32->64 multiplies
+ * (pmuludq); elsewhere the same in scalar code.
+ */
+#if defined(__SSE2__) && !defined(KSM_NO_SSE2)
+#include <emmintrin.h>
+
 static uint64_t page_hash(const uint64_t *w, size_t words)
 {
-	uint64_t a = 0, b = 0;
+	__m128i a = _mm_setzero_si128(), b = a, c = a, d = a;
+	uint64_t out[8];
+	size_t i;
+
+	for (i = 0; i + 4 <= words; i += 4) {
+		__m128i x0 = _mm_loadu_si128((const __m128i *)(w + i));
+		__m128i x1 = _mm_loadu_si128((const __m128i *)(w + i + 2));
+		__m128i k0 = _mm_loadu_si128((const __m128i *)(nh_keys + i));
+		__m128i k1 = _mm_loadu_si128((const __m128i *)(nh_keys + i + 2));
+		__m128i k2 = _mm_loadu_si128((const __m128i *)(nh_keys + i + 4));
+		__m128i t;
+
+		t = _mm_add_epi64(x0, k0);
+		a = _mm_add_epi64(a, _mm_mul_epu32(t, _mm_srli_epi64(t, 32)));
+		t = _mm_add_epi64(x1, k1);
+		b = _mm_add_epi64(b, _mm_mul_epu32(t, _mm_srli_epi64(t, 32)));
+		t = _mm_add_epi64(x0, k1);
+		c = _mm_add_epi64(c, _mm_mul_epu32(t, _mm_srli_epi64(t, 32)));
+		t = _mm_add_epi64(x1, k2);
+		d = _mm_add_epi64(d, _mm_mul_epu32(t, _mm_srli_epi64(t, 32)));
+	}
+	_mm_storeu_si128((__m128i *)out, _mm_add_epi64(a, b));
+	_mm_storeu_si128((__m128i *)(out + 2), _mm_add_epi64(c, d));
+	for (; i < words; i++) {
+		uint64_t t1 = w[i] + nh_keys[i], t2 = w[i] + nh_keys[i + 2];
+
+		out[0] += (t1 & 0xffffffffu) * (t1 >> 32);
+		out[2] += (t2 & 0xffffffffu) * (t2 >> 32);
+	}
+	return mix64(out[0] ^ mix64(out[1] ^ mix64(out[2] ^ mix64(out[3] ^ words))));
+}
+#else
+static uint64_t page_hash(const uint64_t *w, size_t words)
+{
+	uint64_t out[4] = { 0 };
 
 	for (size_t i = 0; i < words; i++) {
-		uint64_t k1 = nh_keys[i], k2 = nh_keys[i + 2];
-		uint64_t x = w[i];
+		uint64_t t1 = w[i] + nh_keys[i], t2 = w[i] + nh_keys[i + 2];
 
-		a += (uint64_t)(uint32_t)((uint32_t)x + (uint32_t)k1) *
-		     (uint32_t)((uint32_t)(x >> 32) + (uint32_t)(k1 >> 32));
-		b += (uint64_t)(uint32_t)((uint32_t)x + (uint32_t)k2) *
-		     (uint32_t)((uint32_t)(x >> 32) + (uint32_t)(k2 >> 32));
+		out[i % 2] += (t1 & 0xffffffffu) * (t1 >> 32);
+		out[2 + i % 2] += (t2 & 0xffffffffu) * (t2 >> 32);
 	}
-	return mix64(a ^ (b << 32 | b >> 32) ^ words);
+	return mix64(out[0] ^ mix64(out[1] ^ mix64(out[2] ^ mix64(out[3] ^ words))));
 }
+#endif
 
 /* The kind of a page and the hash that identifies its content. */
 static enum kind classify(const void *page, size_t size, uint64_t *hash)

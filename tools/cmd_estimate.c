@@ -214,7 +214,7 @@ int cmd_estimate(struct ksm_ctx *ctx, int argc, char **argv)
 	if (r < 0)
 		return fail(r);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:c:u:as:S:v:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:c:u:as:S:v:jNh", opts, NULL)) != -1) {
 		char *end;
 		long pid;
 
