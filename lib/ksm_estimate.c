@@ -766,6 +766,9 @@ static int add_cgroup_rel(struct ksm_estimate *est, const char *rel, const char 
 	int fd, t;
 
 	fd = cgroup_fd(est);
+	if (fd == -ENOENT)
+		return ksm_fail(-ENOENT, "there is no cgroup %s: %s/sys/fs/cgroup does not exist",
+				name, est->ctx->sysroot);
 	if (fd < 0)
 		return fd;
 	if (faccessat(fd, *rel ? rel : ".", F_OK, 0) < 0 ||
@@ -815,6 +818,9 @@ KSM_EXPORT int ksm_estimate_add_unit(struct ksm_estimate *est, const char *name)
 	if (!est || !name || !*name || strchr(name, '/'))
 		return est && name ? ksm_fail(-EINVAL, "invalid unit name %s", name) : -EINVAL;
 	root = cgroup_fd(est);
+	if (root == -ENOENT)
+		return ksm_fail(-ENOENT, "no cgroup is named %s: %s/sys/fs/cgroup does not exist",
+				name, est->ctx->sysroot);
 	if (root < 0)
 		return root;
 	r = grow((void **)&queue, &cap, 1, sizeof(*queue));
