@@ -751,14 +751,30 @@ KSM_EXPORT int ksm_estimate_add_pid(struct ksm_estimate *est, int pid)
 	return t;
 }
 
+/*
+ * The cgroup v2 hierarchy: <sysroot>/sys/fs/cgroup, or on a hybrid system
+ * (v1 controllers there) its "unified" directory.
+ */
 static int cgroup_fd(struct ksm_estimate *est)
 {
 	int fd = openat(est->ctx->rootfd, "sys/fs/cgroup", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int unified;
 
 	if (fd < 0)
 		return ksm_fail(-errno, "cannot open %s/sys/fs/cgroup: %s", est->ctx->sysroot,
 				strerror(errno));
-	return fd;
+	if (faccessat(fd, "cgroup.controllers", F_OK, 0) == 0)
+		return fd;
+	unified = openat(fd, "unified", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (unified >= 0 && faccessat(unified, "cgroup.controllers", F_OK, 0) == 0) {
+		close(fd);
+		return unified;
+	}
+	if (unified >= 0)
+		close(unified);
+	close(fd);
+	return ksm_fail(-ENOENT, "there is no cgroup v2 hierarchy at %s/sys/fs/cgroup",
+			est->ctx->sysroot);
 }
 
 static int add_cgroup_rel(struct ksm_estimate *est, const char *rel, const char *name)
@@ -766,9 +782,12 @@ static int add_cgroup_rel(struct ksm_estimate *est, const char *rel, const char 
 	int fd, t;
 
 	fd = cgroup_fd(est);
-	if (fd == -ENOENT)
-		return ksm_fail(-ENOENT, "there is no cgroup %s: %s/sys/fs/cgroup does not exist",
-				name, est->ctx->sysroot);
+	if (fd == -ENOENT) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", ksm_strerror(fd));
+		return ksm_fail(-ENOENT, "there is no cgroup %s: %s", name, why);
+	}
 	if (fd < 0)
 		return fd;
 	if (faccessat(fd, *rel ? rel : ".", F_OK, 0) < 0 ||
@@ -818,9 +837,12 @@ KSM_EXPORT int ksm_estimate_add_unit(struct ksm_estimate *est, const char *name)
 	if (!est || !name || !*name || strchr(name, '/'))
 		return est && name ? ksm_fail(-EINVAL, "invalid unit name %s", name) : -EINVAL;
 	root = cgroup_fd(est);
-	if (root == -ENOENT)
-		return ksm_fail(-ENOENT, "no cgroup is named %s: %s/sys/fs/cgroup does not exist",
-				name, est->ctx->sysroot);
+	if (root == -ENOENT) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", ksm_strerror(root));
+		return ksm_fail(-ENOENT, "no cgroup is named %s: %s", name, why);
+	}
 	if (root < 0)
 		return root;
 	r = grow((void **)&queue, &cap, 1, sizeof(*queue));
@@ -1319,6 +1341,11 @@ static int scan_proc(struct ksm_estimate *est, int procfd, uint32_t p, char *buf
 	r = read_vmas(procfd, pr->pid, &v, &nv, &anon, (long)ps);
 	if (r < 0)
 		return r;
+	if (nv == 0) {
+		/* A kernel thread, or nothing KSM could merge: not counted. */
+		free(v);
+		return 1;
+	}
 	est->total += anon;
 	snprintf(path, sizeof(path), "%d/mem", pr->pid);
 	memfd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
@@ -1504,6 +1531,8 @@ KSM_EXPORT int ksm_estimate_run(struct ksm_estimate *est, unsigned int flags)
 	if (est->ctx->ksmfd < 0)
 		return ksm_fail_no_ksm(est->ctx);
 	r = ksm_boost_running(est->ctx);
+	if (r == -EACCES)
+		r = 0; /* only root can read the record, and only root boosts */
 	if (r < 0)
 		return r;
 	if (r > 0)
@@ -1549,11 +1578,10 @@ KSM_EXPORT int ksm_estimate_run(struct ksm_estimate *est, unsigned int flags)
 			r = fail_proc_access(est, est->procs[p].pid, r);
 			goto out;
 		}
-		if (r < 0) {
-			/* Exited, a kernel thread, or another user's: left out. */
+		if (r < 0) /* exited, or another user's: left out and counted */
 			skipped[est->procs[p].target]++;
+		if (r != 0)
 			est->procs[p].target = -1;
-		}
 	}
 	r = drop_skipped(est);
 	if (r < 0)

@@ -151,6 +151,9 @@ static void print_estimate(struct ksm_estimate *est, bool json)
 	if (all.present & KSM_ESTIMATE_SAMPLED)
 		printf("(sample rate %g; ± is the half-width of a 95%% confidence interval)\n",
 		       all.sample_rate);
+	if (!(all.present & KSM_ESTIMATE_FRAMES))
+		printf("Frame numbers were hidden (they need CAP_SYS_ADMIN): pages shared after fork()\n"
+		       "or already merged count as copies, so this is an upper bound.\n");
 	printf("\nAll targets:\n");
 	human_result(&all);
 	if (n < 2)

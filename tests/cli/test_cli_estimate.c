@@ -191,6 +191,37 @@ START_TEST(test_matches_library)
 }
 END_TEST
 
+/* Without privileges: another user's process cannot be read, and says why;
+ * --all leaves out what it cannot read and counts it. */
+START_TEST(test_unprivileged)
+{
+	struct result r;
+	char pa[16];
+	int pids[2];
+	pid_t wl;
+	FILE *in;
+
+	if (geteuid() != 0 || access("/sys/kernel/mm/ksm/run", R_OK) != 0)
+		return; /* needs root to switch to nobody; no KSM: nothing to estimate for */
+	wl = start_workload(pids, &in);
+	snprintf(pa, sizeof(pa), "%d", pids[0]);
+	r = ksmctl_env(NULL, 65534, "estimate", "--pid", pa, NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, "cannot read the memory of process") &&
+		      strstr(r.err, "needs root or CAP_SYS_PTRACE"), "%s", r.err);
+	result_free(&r);
+	r = ksmctl_env(NULL, 65534, "estimate", "--all", "--json", NULL);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	assert_json(r.out, "d['total']['processes']", "0");
+	assert_json(r.out, "d['total']['skipped_processes'] >= 2", "True");
+	assert_json(r.out, "d['frames']", "False");
+	result_free(&r);
+	fprintf(in, "quit\n");
+	fclose(in);
+	waitpid(wl, NULL, 0);
+}
+END_TEST
+
 START_TEST(test_no_such_process)
 {
 	struct result r;
@@ -219,6 +250,7 @@ int main(void)
 	tcase_add_test(tc, test_fake_root);
 	tcase_add_test(tc, test_matches_library);
 	tcase_add_test(tc, test_no_such_process);
+	tcase_add_test(tc, test_unprivileged);
 	suite_add_tcase(s, tc);
 	return tu_run_suite(s);
 }

@@ -8,7 +8,8 @@
  *
  *  - the full estimate equals the kernel's pages_sharing + ksm_zero_pages,
  *    pages_shared and general_profit within 1 %, with use_zero_pages 0 and
- *    1, and for a forked family whose frames are shared copy-on-write;
+ *    1, and for a forked family whose frames are shared copy-on-write; and
+ *    the memory it says is freed is the drop of the workers' Pss_Anon;
  *  - reading leaves sharing intact: the workers' shared memory
  *    (smaps_rollup) before merging, and their merged pages (ksm_stat) and
  *    the system's cow_ksm after, are the same before and after an estimate;
@@ -30,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -181,6 +183,22 @@ static void assert_within(const char *what, int64_t est, int64_t actual, double 
 		      100 * err);
 }
 
+static int64_t file_field(const char *path, const char *key);
+
+/* The workers' anonymous memory, each shared page counted once: the sum of
+ * their Pss_Anon, in bytes. */
+static int64_t workers_anon(const struct workload *w)
+{
+	char path[64];
+	int64_t kb = 0;
+
+	for (int i = 0; i < NPROC; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", w->pids[i]);
+		kb += file_field(path, "Pss_Anon");
+	}
+	return kb * 1024;
+}
+
 static void compare_with_kernel(const char *args, int use_zero_pages, unsigned int verify_ms)
 {
 	struct ksm_ctx *ctx = new_ctx();
@@ -190,8 +208,11 @@ static void compare_with_kernel(const char *args, int use_zero_pages, unsigned i
 
 	set_knob("use_zero_pages", use_zero_pages ? "1" : "0");
 	workload_start(&w, args);
+	int64_t anon_before;
+
 	ksm_estimate_unref(estimate(ctx, &w, 1, 0, verify_ms, &r));
 	ck_assert_int_eq(r.use_zero_pages, use_zero_pages);
+	anon_before = workers_anon(&w);
 	merge_until_stable(&w, use_zero_pages);
 	snprintf(what, sizeof(what), "[%s uzp=%d] sharing+zero", args, use_zero_pages);
 	assert_within(what, r.pages_sharing + r.ksm_zero_pages,
@@ -199,6 +220,9 @@ static void compare_with_kernel(const char *args, int use_zero_pages, unsigned i
 	assert_within("  pages_shared", r.pages_shared, knob("pages_shared"), 0.01);
 	assert_within("  ksm_zero_pages", r.ksm_zero_pages, knob("ksm_zero_pages"), 0.01);
 	assert_within("  general_profit", r.general_profit, knob("general_profit"), 0.01);
+	/* What merging freed: the workers' memory shrank by that much. */
+	assert_within("  freed bytes (Pss_Anon drop)", r.freed_bytes, anon_before - workers_anon(&w),
+		      0.01);
 	set_knob("run", "2");
 	workload_stop(&w);
 	ksm_unref(ctx);
@@ -363,6 +387,76 @@ START_TEST(test_sampled_interval)
 }
 END_TEST
 
+/* The same processes as a cgroup and within every process of the host. */
+START_TEST(test_cgroup_and_all)
+{
+	struct ksm_ctx *ctx = new_ctx();
+	struct ksm_estimate_result by_pid, by_cg, all;
+	struct ksm_estimate *est;
+	struct workload w;
+	char dir[160], procs[200], name[64];
+	FILE *f;
+	int t, r;
+
+	const char *base = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0 ?
+				   "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
+	char parent[160];
+
+	snprintf(parent, sizeof(parent), "%s/cgroup.procs", base);
+	ck_assert_msg(access(parent, W_OK) == 0, "no writable cgroup v2 hierarchy");
+	workload_start(&w, "-m 16 -d 50 -z 5");
+	for (int i = 0; i < NPROC; i++)
+		kill(w.pids[i], SIGSTOP); /* their memory stays as it is */
+	snprintf(name, sizeof(name), "libksm-test-estimate-%d", (int)getpid());
+	snprintf(dir, sizeof(dir), "%s/%s", base, name);
+	ck_assert_int_eq(mkdir(dir, 0755), 0);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	for (int i = 0; i < NPROC; i++) {
+		f = fopen(procs, "we");
+		ck_assert_ptr_nonnull(f);
+		fprintf(f, "%d\n", w.pids[i]);
+		ck_assert_int_eq(fclose(f), 0);
+	}
+	ksm_estimate_unref(estimate(ctx, &w, 1, 0, 0, &by_pid));
+
+	ck_assert_int_eq(ksm_estimate_new(ctx, &est), 0);
+	t = ksm_estimate_add_cgroup(est, name);
+	ck_assert_int_eq(t, 0);
+	r = ksm_estimate_run(est, 0);
+	ck_assert_msg(r == 0, "%s", ksm_strerror(r));
+	ck_assert_int_eq(ksm_estimate_result(est, 0, &by_cg, sizeof(by_cg)), 0);
+	ksm_estimate_unref(est);
+	ck_assert_int_eq(by_cg.processes, NPROC);
+	ck_assert_int_eq(by_cg.pages_sharing, by_pid.pages_sharing);
+	ck_assert_int_eq(by_cg.pages_shared, by_pid.pages_shared);
+	ck_assert_int_eq(by_cg.rmap_items, by_pid.rmap_items);
+
+	ck_assert_int_eq(ksm_estimate_new(ctx, &est), 0);
+	ck_assert_int_eq(ksm_estimate_add_all(est), 0);
+	r = ksm_estimate_run(est, 0);
+	ck_assert_msg(r == 0, "%s", ksm_strerror(r));
+	ck_assert_int_eq(ksm_estimate_result(est, -1, &all, sizeof(all)), 0);
+	ksm_estimate_unref(est);
+	printf("all: %" PRId64 " processes, %" PRId64 " pages read, pages_sharing %" PRId64 "\n",
+	       all.processes, all.candidate_pages, all.pages_sharing);
+	ck_assert_int_gt(all.processes, NPROC);
+	ck_assert_int_ge(all.candidate_pages, by_pid.candidate_pages);
+	ck_assert_int_ge(all.pages_sharing, by_pid.pages_sharing);
+
+	/* Back to the parent cgroup, and away. */
+	for (int i = 0; i < NPROC; i++) {
+		f = fopen(parent, "we");
+		ck_assert_ptr_nonnull(f);
+		fprintf(f, "%d\n", w.pids[i]);
+		fclose(f);
+		kill(w.pids[i], SIGCONT);
+	}
+	workload_stop(&w);
+	ck_assert_int_eq(rmdir(dir), 0);
+	ksm_unref(ctx);
+}
+END_TEST
+
 static Suite *estimate_suite(void)
 {
 	Suite *s = suite_create("estimate");
@@ -374,6 +468,7 @@ static Suite *estimate_suite(void)
 	guard_add(s, "reading_keeps_sharing", test_reading_keeps_sharing);
 	guard_add(s, "verify_churn", test_verify_churn);
 	guard_add(s, "sampled_interval", test_sampled_interval);
+	guard_add(s, "cgroup_and_all", test_cgroup_and_all);
 	return s;
 }
 
