@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "missing.h"
 
 #define MAX_TARGETS 64
 #define READ_PAGES 64         /* pages per pread() of /proc/PID/mem */
@@ -97,6 +98,7 @@ struct ksm_estimate {
 	void *progress_data;
 	uint64_t done, total;
 	bool ran, accounted, frames_known;
+	bool no_pagemap_scan;  /* the kernel lacks PAGEMAP_SCAN */
 
 	struct proc *procs;
 	size_t nprocs, capprocs;
@@ -538,7 +540,8 @@ int ksm_estimate_account(struct ksm_estimate *est, const struct ksm_model *m)
 
 		memset(tg->overlap, 0, MAX_TARGETS * sizeof(*tg->overlap));
 		ntouched = 0;
-		memset(frames.w, 0, frames.nw * sizeof(*frames.w));
+		if (frames.w)
+			memset(frames.w, 0, frames.nw * sizeof(*frames.w));
 		for (size_t i = 0; i < est->nrecs; i++) {
 			const struct rec *rc = &est->recs[i];
 			const struct entry *e;
@@ -1329,12 +1332,110 @@ static int read_run(struct ksm_estimate *est, uint32_t p, int memfd, uint64_t ad
 	return 0;
 }
 
+/* The candidate pages of [@start, @end) of process @p, through its pagemap. */
+static int scan_range(struct ksm_estimate *est, uint32_t p, int memfd, int pmfd, uint64_t start,
+		      uint64_t end, char *buf)
+{
+	size_t ps = (size_t)est->ctx->page_size;
+	uint64_t pm[PM_CHUNK], pfns[PM_CHUNK];
+	int r;
+
+	for (uint64_t a = start; a < end;) {
+		size_t n = (size_t)((end - a) / ps), run = 0;
+		uint64_t run_start = 0;
+		ssize_t got;
+
+		if (n > PM_CHUNK)
+			n = PM_CHUNK;
+		got = pread(pmfd, pm, n * 8, (off_t)(a / ps * 8));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		n = (size_t)got / 8;
+		for (size_t k = 0; k <= n; k++) {
+			uint64_t pfn = k < n ? pm[k] & PM_PFN : 0;
+			bool cand = k < n &&
+				    (pm[k] & (PM_PRESENT | PM_SWAPPED | PM_FILE)) == PM_PRESENT &&
+				    !(est->zero_pfn && pfn == est->zero_pfn);
+
+			if (cand) {
+				if (!run)
+					run_start = a + k * ps;
+				pfns[run++] = est->frames_known ? pfn : 0;
+				continue;
+			}
+			if (run) {
+				r = read_run(est, p, memfd, run_start, pfns, run, buf);
+				if (r < 0)
+					return r;
+				est->done += run;
+				run = 0;
+			}
+		}
+		a += n * ps;
+		if (est->done / PROGRESS_EVERY != (est->done + n) / PROGRESS_EVERY || n == PM_CHUNK) {
+			r = progress(est);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The candidate pages of a VMA. Where the kernel has PAGEMAP_SCAN (6.7), it
+ * names the populated ranges, so that huge sparse reservations (sanitizer
+ * shadows, language runtimes' heaps) cost nothing; elsewhere the whole VMA's
+ * pagemap is read.
+ */
+static int scan_vma(struct ksm_estimate *est, uint32_t p, int memfd, int pmfd,
+		    const struct vma *v, char *buf, bool *no_scan)
+{
+	struct page_region regions[64];
+	uint64_t at = v->start;
+	int r;
+
+	if (*no_scan)
+		return scan_range(est, p, memfd, pmfd, v->start, v->end, buf);
+	while (at < v->end) {
+		struct pm_scan_arg arg = {
+			.size = sizeof(arg),
+			.start = at,
+			.end = v->end,
+			.vec = (uint64_t)(uintptr_t)regions,
+			.vec_len = KSM_ARRAY_SIZE(regions),
+			.category_mask = PAGE_IS_PRESENT,
+			.return_mask = PAGE_IS_PRESENT,
+		};
+		int n = ioctl(pmfd, PAGEMAP_SCAN, &arg);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && at == v->start && (errno == ENOTTY || errno == EINVAL)) {
+			*no_scan = true; /* an older kernel */
+			return scan_range(est, p, memfd, pmfd, v->start, v->end, buf);
+		}
+		if (n < 0)
+			return 0; /* the VMA changed meanwhile: leave it */
+		for (int i = 0; i < n; i++) {
+			r = scan_range(est, p, memfd, pmfd, regions[i].start, regions[i].end, buf);
+			if (r < 0)
+				return r;
+		}
+		if (arg.walk_end <= at)
+			break;
+		at = arg.walk_end;
+	}
+	return 0;
+}
+
 static int scan_proc(struct ksm_estimate *est, int procfd, uint32_t p, char *buf)
 {
 	struct proc *pr = &est->procs[p];
 	size_t ps = (size_t)est->ctx->page_size, nv = 0;
 	struct vma *v = NULL;
-	uint64_t anon = 0, pm[PM_CHUNK], pfns[PM_CHUNK];
+	uint64_t anon = 0;
 	char path[48];
 	int memfd = -1, pmfd = -1, r;
 
@@ -1361,46 +1462,9 @@ static int scan_proc(struct ksm_estimate *est, int procfd, uint32_t p, char *buf
 	}
 	for (size_t i = 0; i < nv; i++) {
 		pr->thp_pages += v[i].thp_pages;
-		for (uint64_t a = v[i].start; a < v[i].end;) {
-			size_t n = (size_t)((v[i].end - a) / ps), run = 0;
-			uint64_t run_start = 0;
-			ssize_t got;
-
-			if (n > PM_CHUNK)
-				n = PM_CHUNK;
-			got = pread(pmfd, pm, n * 8, (off_t)(a / ps * 8));
-			if (got < 0 && errno == EINTR)
-				continue;
-			if (got <= 0)
-				break;
-			n = (size_t)got / 8;
-			for (size_t k = 0; k <= n; k++) {
-				uint64_t pfn = k < n ? pm[k] & PM_PFN : 0;
-				bool cand = k < n && (pm[k] & (PM_PRESENT | PM_SWAPPED | PM_FILE)) ==
-							     PM_PRESENT &&
-					    !(est->zero_pfn && pfn == est->zero_pfn);
-
-				if (cand) {
-					if (!run)
-						run_start = a + k * ps;
-					pfns[run++] = est->frames_known ? pfn : 0;
-					continue;
-				}
-				if (run) {
-					r = read_run(est, p, memfd, run_start, pfns, run, buf);
-					if (r < 0)
-						goto out;
-					est->done += run;
-					run = 0;
-				}
-			}
-			a += n * ps;
-			if (est->done / PROGRESS_EVERY != (est->done + n) / PROGRESS_EVERY || n == PM_CHUNK) {
-				r = progress(est);
-				if (r < 0)
-					goto out;
-			}
-		}
+		r = scan_vma(est, p, memfd, pmfd, &v[i], buf, &est->no_pagemap_scan);
+		if (r < 0)
+			goto out;
 	}
 	r = 0;
 out:
