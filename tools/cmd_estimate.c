@@ -48,11 +48,11 @@ static int on_progress(void *data, uint64_t done, uint64_t total)
 	return 0;
 }
 
-static void json_result(const struct ksm_estimate_result *r)
+static void json_result(const struct ksm_estimate_result *r, long page_size)
 {
-	printf("\"pages_sharing\": %" PRId64 ", \"pages_shared\": %" PRId64
+	printf("\"page_size\": %ld, \"pages_sharing\": %" PRId64 ", \"pages_shared\": %" PRId64
 	       ", \"ksm_zero_pages\": %" PRId64 ", \"rmap_items\": %" PRId64
-	       ", \"general_profit\": %" PRId64, r->pages_sharing, r->pages_shared,
+	       ", \"general_profit\": %" PRId64, page_size, r->pages_sharing, r->pages_shared,
 	       r->ksm_zero_pages, r->rmap_items, r->general_profit);
 	if (r->present & KSM_ESTIMATE_FRAMES)
 		printf(", \"freed_bytes\": %" PRId64, r->freed_bytes);
@@ -116,26 +116,29 @@ static int64_t overlap(struct ksm_estimate *est, int a, int b)
 	return v;
 }
 
-static void print_estimate(struct ksm_estimate *est, bool json)
+static void print_estimate(struct ksm_ctx *ctx, struct ksm_estimate *est, bool json)
 {
 	struct ksm_estimate_result all, r;
 	int n = ksm_estimate_target_count(est);
+	long ps = ksm_get_page_size(ctx);
+	char rate[32];
 
 	ksm_estimate_result(est, -1, &all, sizeof(all));
 	if (json) {
+		format_double(all.sample_rate, true, rate, sizeof(rate));
 		printf("{\"max_page_sharing\": %" PRId64 ", \"use_zero_pages\": %" PRId64
-		       ", \"merge_across_nodes\": %" PRId64 ", \"sample_rate\": %g, \"frames\": %s, ",
-		       all.max_page_sharing, all.use_zero_pages, all.merge_across_nodes,
-		       all.sample_rate, (all.present & KSM_ESTIMATE_FRAMES) ? "true" : "false");
+		       ", \"merge_across_nodes\": %" PRId64 ", \"sample_rate\": %s, \"frames\": %s, ",
+		       all.max_page_sharing, all.use_zero_pages, all.merge_across_nodes, rate,
+		       (all.present & KSM_ESTIMATE_FRAMES) ? "true" : "false");
 		printf("\"total\": {");
-		json_result(&all);
+		json_result(&all, ps);
 		printf("},\n \"targets\": [");
 		for (int t = 0; t < n; t++) {
 			ksm_estimate_result(est, t, &r, sizeof(r));
 			printf("%s\n  {\"target\": ", t ? "," : "");
 			json_string(ksm_estimate_target_name(est, t));
 			printf(", ");
-			json_result(&r);
+			json_result(&r, ps);
 			printf(", \"overlap\": [");
 			for (int b = 0; b < n; b++)
 				printf("%s%" PRId64, b ? ", " : "", overlap(est, t, b));
@@ -216,8 +219,8 @@ int cmd_estimate(struct ksm_ctx *ctx, int argc, char **argv)
 	r = ksm_estimate_new(ctx, &est);
 	if (r < 0)
 		return fail(r);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:c:u:as:S:v:jNh", opts, NULL)) != -1) {
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":p:c:u:as:S:v:jNh", opts, NULL)) != -1) {
 		char *end;
 		long pid;
 
@@ -273,7 +276,7 @@ int cmd_estimate(struct ksm_ctx *ctx, int argc, char **argv)
 			return cmd_help(NULL, 2, (char *[]){ "help", "estimate", NULL });
 		default:
 			ksm_estimate_unref(est);
-			return usage_error("invalid option for 'estimate'");
+			return option_error("estimate", c, argv);
 		}
 		if (r < 0) {
 			r = fail(r);
@@ -314,7 +317,7 @@ int cmd_estimate(struct ksm_ctx *ctx, int argc, char **argv)
 		ksm_estimate_unref(est);
 		return r;
 	}
-	print_estimate(est, json);
+	print_estimate(ctx, est, json);
 	ksm_estimate_unref(est);
 	return EXIT_SUCCESS;
 }

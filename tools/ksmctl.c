@@ -119,13 +119,14 @@ static const struct command commands[] = {
 	  "while KSM is disabled (run=2). SIGINT, SIGTERM and SIGHUP restore too.\n"
 	  "Exit status: 0 done, 3 timed out, 4 ksmd stopped meanwhile, 5 nothing\n"
 	  "registered for merging (reported at once), 1 other failure, 2 usage error.\n" },
-	{ "estimate", cmd_estimate,
-	  "--pid PID...|--cgroup PATH|--unit NAME|--all [--sample RATE] [--verify SECONDS] [--json]",
+	{ "estimate", cmd_estimate, "TARGET... [--sample RATE] [--verify SECS] [--json]",
 	  "Predict what KSM would save for processes, before enabling it.",
-	  "\nOptions:\n  -p, --pid PID        a process (repeatable; each is a target)\n"
+	  "\nTARGET is one of (--pid may be repeated; each is a target):\n"
+	  "  -p, --pid PID        a process\n"
 	  "  -c, --cgroup PATH    the processes of a cgroup and its descendants\n"
 	  "  -u, --unit NAME      the processes of a systemd unit (its cgroup)\n"
 	  "  -a, --all            every process\n"
+	  "\nOptions:\n"
 	  "  -s, --sample RATE    content-keyed sampling, 0 < RATE <= 1 or a percentage;\n"
 	  "                       prints a 95 % confidence interval (default: read all)\n"
 	  "      --seed N         which sample (default 0)\n"
@@ -135,10 +136,10 @@ static const struct command commands[] = {
 	  "  -j, --json           print one JSON object; keys are the kernel's names\n"
 	  "\nReads the targets' memory without changing it (through /proc/PID/mem) and\n"
 	  "predicts pages_sharing, pages_shared, ksm_zero_pages, rmap_items,\n"
-	  "general_profit and the memory actually freed with the current max_page_sharing,\n"
-	  "use_zero_pages and merge_across_nodes, for all targets together, for each\n"
-	  "alone, and which targets share pages. Needs root (CAP_SYS_PTRACE to read,\n"
-	  "CAP_SYS_ADMIN to see frames). Ctrl-C stops it.\n" },
+	  "general_profit and the memory actually freed with the current\n"
+	  "max_page_sharing, use_zero_pages and merge_across_nodes, for all targets\n"
+	  "together, for each alone, and which targets share pages. Needs root\n"
+	  "(CAP_SYS_PTRACE to read, CAP_SYS_ADMIN to see frames). Ctrl-C stops it.\n" },
 	{ "recover", cmd_recover, "", "Restore the knobs of a boost whose process died.", "" },
 	{ "partition", cmd_partition, "list|create|remove|merge|unmerge|status ...",
 	  "Manage Selective KSM partitions: separate merge spaces with synchronous merge.",

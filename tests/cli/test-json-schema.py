@@ -49,11 +49,17 @@ SCHEMA.update({
     "processes": int,
     # doctor
     "id": str, "severity": str, "summary": str, "evidence": str, "fix": str,
+
+    # estimate (checked by test_cli_estimate on live processes)
+    "sample_rate": float, "frames": bool, "total": dict, "targets": list, "target": str,
+    "overlap": list, "rmap_items": int, "freed_bytes": int, "pages_sharing_ci": int,
+    "general_profit_ci": int, "freed_bytes_ci": int, "candidate_pages": int, "thp_pages": int,
+    "volatile_pages": int, "processes": int, "skipped_processes": int,
 })
 PAGE_COUNTS = {"pages_to_scan", "advisor_min_pages_to_scan", "advisor_max_pages_to_scan",
                "pages_shared", "pages_sharing", "pages_unshared", "pages_volatile",
                "pages_scanned", "pages_skipped", "ksm_zero_pages", "ksm_merging_pages",
-               "saved_pages"}
+               "saved_pages", "rmap_items", "candidate_pages", "thp_pages", "volatile_pages"}
 
 failures = 0
 checked = 0
@@ -88,6 +94,12 @@ def check(where, value):
             if knob in value and isinstance(value[knob], int):
                 if value.get(knob + "_name") != names[value[knob]]:
                     fail(where, f"{knob} {value[knob]} with name {value.get(knob + '_name')!r}")
+
+
+def check_text(where, text):
+    """Check one JSON text (for other tests): the number of failures."""
+    check(where, json.loads(text))
+    return failures
 
 
 def run(ksmctl, root, args):

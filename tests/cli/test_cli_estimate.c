@@ -21,12 +21,27 @@
 #ifndef EST_WORKLOAD
 #error "EST_WORKLOAD must name the built est-workload"
 #endif
+#ifndef SCHEMA_PY
+#error "SCHEMA_PY must name tests/cli/test-json-schema.py"
+#endif
+
+/* The JSON schema of ksmctl(8), as test-json-schema.py checks it: its
+ * failures on @json, "0" when it holds (else the first FAIL line). */
+static void assert_schema(const char *json)
+{
+	assert_json(json,
+		    "(lambda spec: (lambda mod: (spec.loader.exec_module(mod), "
+		    "mod.check_text('estimate', json.dumps(d)))[1])"
+		    "(__import__('importlib.util').util.module_from_spec(spec)))"
+		    "(__import__('importlib.util').util.spec_from_file_location('schema', '" SCHEMA_PY "'))",
+		    "0");
+}
 
 static void assert_usage(struct result r, const char *text)
 {
 	ck_assert_int_eq(r.status, 2);
 	ck_assert_msg(strstr(r.err, text) != NULL, "stderr lacks '%s':\n%s", text, r.err);
-	ck_assert_msg(strstr(r.err, "Try 'ksmctl --help'") != NULL, "no hint:\n%s", r.err);
+	ck_assert_msg(strstr(r.err, "Try 'ksmctl help estimate'") != NULL, "no hint:\n%s", r.err);
 	result_free(&r);
 }
 
@@ -43,11 +58,12 @@ START_TEST(test_usage)
 	assert_usage(ksmctl("estimate", "--all", "--pid", "1"),
 		     "--all cannot be combined with other targets");
 	assert_usage(ksmctl("estimate", "--all", "extra"), "'estimate' takes no arguments");
-	assert_usage(ksmctl("estimate", "--bogus"), "invalid option for 'estimate'");
+	assert_usage(ksmctl("estimate", "--bogus"), "'estimate' has no option '--bogus'");
+	assert_usage(ksmctl("estimate", "--pid"), "option '--pid' of 'estimate' needs a value");
 
 	r = ksmctl("estimate", "--help");
 	ck_assert_int_eq(r.status, 0);
-	ck_assert_msg(strncmp(r.out, "Usage: ksmctl estimate --pid PID...", 35) == 0, "%s", r.out);
+	ck_assert_msg(strncmp(r.out, "Usage: ksmctl estimate TARGET...", 32) == 0, "%s", r.out);
 	ck_assert_ptr_nonnull(strstr(r.out, "--verify SECS"));
 	result_free(&r);
 }
@@ -160,8 +176,10 @@ START_TEST(test_matches_library)
 	assert_json(r.out, "d['targets'][0]['overlap'][1]", want);
 	snprintf(expr, sizeof(expr), "d['targets'][1]['target']");
 	assert_json(r.out, expr, pb);
-	assert_json(r.out, "d['sample_rate']", "1");
+	assert_json(r.out, "d['sample_rate']", "1.0");
+	assert_json(r.out, "d['total']['page_size'] == d['targets'][0]['page_size'] > 0", "True");
 	assert_json(r.out, "'pages_sharing_ci' in d['total']", "False");
+	assert_schema(r.out);
 	result_free(&r);
 
 	/* Sampled and verified: the extra keys appear. */
@@ -171,6 +189,7 @@ START_TEST(test_matches_library)
 	assert_json(r.out, "d['sample_rate']", "0.5");
 	assert_json(r.out, "'pages_sharing_ci' in d['total']", "True");
 	assert_json(r.out, "'volatile_pages' in d['total']", "True");
+	assert_schema(r.out);
 	result_free(&r);
 
 	/* People's output. */
