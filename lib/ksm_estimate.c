@@ -38,7 +38,12 @@
 #define READ_PAGES 64         /* pages per pread() of /proc/PID/mem */
 #define PM_CHUNK 512           /* pagemap entries per read */
 #define PROGRESS_EVERY 4096
-#define DROPPED UINT32_MAX
+#define DROPPED UINT32_MAX      /* rec.entry: changed before the verify pass */
+#define REMAPPED (UINT32_MAX - 1) /* rec.entry: a zero page of a huge page that merging
+				     splits; the kernel maps it to the zero page */
+#define GONE(entry) ((entry) >= REMAPPED)
+#define REC_THP (UINT64_C(1) << 62) /* rec.pfn: the frame is part of a huge page */
+#define KPF_THP (UINT64_C(1) << 22)
 
 #define PM_PRESENT (UINT64_C(1) << 63)
 #define PM_SWAPPED (UINT64_C(1) << 62)
@@ -99,6 +104,10 @@ struct ksm_estimate {
 	uint64_t done, total;
 	bool ran, accounted, frames_known;
 	bool no_pagemap_scan;  /* the kernel lacks PAGEMAP_SCAN */
+	int kpageflags;        /* /proc/kpageflags, or -1 */
+	bool vma_thp;          /* the VMA being read has huge pages */
+	bool thp_remap;        /* splitting a huge page maps its zero pages to the zero page */
+	uint64_t thp_nr;       /* pages per PMD-sized huge page */
 
 	struct proc *procs;
 	size_t nprocs, capprocs;
@@ -361,7 +370,8 @@ static int add_page(struct ksm_estimate *est, uint32_t proc, uint64_t vaddr, uin
 		est->procs[proc].zero_pages++;
 	if (sampled_out(est, kind, hash))
 		return 0;
-	e = entry_get(est, hash, kind, est->model.merge_across_nodes ? 0 : node_of(est, pfn));
+	e = entry_get(est, hash, kind,
+		      est->model.merge_across_nodes ? 0 : node_of(est, pfn & PM_PFN));
 	if (e < 0)
 		return (int)e;
 	r = grow((void **)&est->recs, &est->caprecs, est->nrecs + 1, sizeof(struct rec));
@@ -478,6 +488,52 @@ static int bit_test_set(struct bitmap *bm, uint64_t b)
 	return 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Merging a page of a huge page splits it, and the split maps the huge
+ * page's zero-filled pages to the shared zero page: they leave KSM's view
+ * (no rmap_item, no counter) and their memory is freed. Mark those records
+ * REMAPPED. Returns how many were newly marked, or -ENOMEM.
+ */
+static int thp_split(struct ksm_estimate *est)
+{
+	uint64_t *split = NULL;
+	size_t n = 0, cap = 0;
+	int marked = 0;
+
+	for (size_t i = 0; i < est->nrecs; i++) {
+		const struct rec *rc = &est->recs[i];
+
+		if (GONE(rc->entry) || !(rc->pfn & REC_THP) || !est->entries[rc->entry].merges)
+			continue;
+		if (grow((void **)&split, &cap, n + 1, sizeof(*split)) < 0)
+			return -ENOMEM;
+		split[n++] = (rc->pfn & PM_PFN) / est->thp_nr;
+	}
+	if (n)
+		qsort(split, n, sizeof(*split), cmp_u64);
+	for (size_t i = 0; n && i < est->nrecs; i++) {
+		struct rec *rc = &est->recs[i];
+		uint64_t id = (rc->pfn & PM_PFN) / est->thp_nr;
+
+		if (GONE(rc->entry) || !(rc->pfn & REC_THP) ||
+		    est->entries[rc->entry].kind != KIND_ZERO)
+			continue;
+		if (bsearch(&id, split, n, sizeof(*split), cmp_u64)) {
+			rc->entry = REMAPPED;
+			marked++;
+		}
+	}
+	free(split);
+	return marked;
+}
+
 int ksm_estimate_account(struct ksm_estimate *est, const struct ksm_model *m)
 {
 	struct bitmap frames = { 0 };
@@ -488,6 +544,9 @@ int ksm_estimate_account(struct ksm_estimate *est, const struct ksm_model *m)
 	int r = -ENOMEM;
 
 	est->model = *m;
+again:
+	if (frames.w)
+		memset(frames.w, 0, frames.nw * sizeof(*frames.w));
 	for (size_t e = 0; e < est->nentries; e++) {
 		est->entries[e].n = est->entries[e].f = 0;
 		est->entries[e].mask = 0;
@@ -497,13 +556,13 @@ int ksm_estimate_account(struct ksm_estimate *est, const struct ksm_model *m)
 		const struct rec *rc = &est->recs[i];
 		struct entry *e;
 
-		if (rc->entry == DROPPED)
+		if (GONE(rc->entry))
 			continue;
 		e = &est->entries[rc->entry];
 		e->n++;
 		e->mask |= UINT64_C(1) << est->procs[rc->proc].target;
 		if (rc->pfn) {
-			int seen = bit_test_set(&frames, rc->pfn);
+			int seen = bit_test_set(&frames, rc->pfn & PM_PFN);
 
 			if (seen < 0)
 				goto out;
@@ -516,14 +575,34 @@ int ksm_estimate_account(struct ksm_estimate *est, const struct ksm_model *m)
 		struct entry *en = &est->entries[e];
 		struct ksm_model_counts c;
 
-		acc_group(&whole, est, m, en->n, en->f, (enum kind)en->kind);
 		ksm_model_group(m, en->n, en->f, en->kind == KIND_ZERO, &c);
 		en->merges = c.merged > 0 || c.ksm_zero_pages > 0;
+	}
+	if (est->thp_remap) {
+		r = thp_split(est);
+		if (r < 0)
+			goto out;
+		if (r > 0) {
+			/* Zero pages left the groups: count again. */
+			r = -ENOMEM;
+			goto again;
+		}
+		r = -ENOMEM;
+	}
+	for (size_t e = 0; e < est->nentries; e++) {
+		struct entry *en = &est->entries[e];
+
+		acc_group(&whole, est, m, en->n, en->f, (enum kind)en->kind);
 	}
 	for (size_t p = 0; p < est->nprocs; p++) {
 		cand += est->procs[p].candidates;
 		thp += est->procs[p].thp_pages;
 	}
+	for (size_t i = 0; i < est->nrecs; i++)
+		if (est->recs[i].entry == REMAPPED) {
+			cand--;
+			whole.freed++;
+		}
 	acc_result(est, &whole, cand, thp, &est->whole);
 
 	/* Each target alone: the same from its own records. */
@@ -547,13 +626,13 @@ int ksm_estimate_account(struct ksm_estimate *est, const struct ksm_model *m)
 			const struct entry *e;
 			double w;
 
-			if (rc->entry == DROPPED || est->procs[rc->proc].target != t)
+			if (GONE(rc->entry) || est->procs[rc->proc].target != t)
 				continue;
 			e = &est->entries[rc->entry];
 			if (!tn[rc->entry]++)
 				touched[ntouched++] = rc->entry;
 			if (rc->pfn) {
-				int seen = bit_test_set(&frames, rc->pfn);
+				int seen = bit_test_set(&frames, rc->pfn & PM_PFN);
 
 				if (seen < 0)
 					goto out;
@@ -582,7 +661,7 @@ int ksm_estimate_account(struct ksm_estimate *est, const struct ksm_model *m)
 		for (size_t i = 0; i < est->nrecs; i++) {
 			const struct rec *rc = &est->recs[i];
 
-			if (rc->entry != DROPPED && est->procs[rc->proc].target == t &&
+			if (!GONE(rc->entry) && est->procs[rc->proc].target == t &&
 			    est->entries[rc->entry].merges && !(est->entries[rc->entry].kind == KIND_ZERO &&
 								m->use_zero_pages))
 				tn[rc->entry]++;
@@ -590,7 +669,7 @@ int ksm_estimate_account(struct ksm_estimate *est, const struct ksm_model *m)
 		for (size_t i = 0; i < est->nrecs; i++) {
 			const struct rec *rc = &est->recs[i];
 
-			if (rc->entry != DROPPED && est->procs[rc->proc].target == t && tn[rc->entry]) {
+			if (!GONE(rc->entry) && est->procs[rc->proc].target == t && tn[rc->entry]) {
 				if (tn[rc->entry] == 1)
 					tg->overlap[t] -= llround(est->entries[rc->entry].kind == KIND_OTHER &&
 								  est->rate < 1.0 ? 1 / est->rate : 1);
@@ -603,6 +682,11 @@ int ksm_estimate_account(struct ksm_estimate *est, const struct ksm_model *m)
 			tcand += est->procs[p].candidates;
 			tthp += est->procs[p].thp_pages;
 		}
+		for (size_t i = 0; i < est->nrecs; i++)
+			if (est->recs[i].entry == REMAPPED && est->procs[est->recs[i].proc].target == t) {
+				tcand--;
+				a.freed++;
+			}
 		acc_result(est, &a, tcand, tthp, &tg->res);
 		tg->res.ksm_merging_pages = llround(merging);
 		tg->res.processes = 0;
@@ -686,6 +770,8 @@ KSM_EXPORT int ksm_estimate_new(struct ksm_ctx *ctx, struct ksm_estimate **out)
 	est->rate = 1.0;
 	est->threshold = UINT64_MAX;
 	est->model = (struct ksm_model){ .max_page_sharing = 256, .merge_across_nodes = true };
+	est->kpageflags = -1;
+	est->thp_nr = 512;
 	nh_init();
 	*out = est;
 	return 0;
@@ -712,6 +798,8 @@ KSM_EXPORT struct ksm_estimate *ksm_estimate_unref(struct ksm_estimate *est)
 	free(est->entries);
 	free(est->index);
 	free(est->block_node);
+	if (est->kpageflags >= 0)
+		close(est->kpageflags);
 	ksm_unref(est->ctx);
 	free(est);
 	return NULL;
@@ -1099,6 +1187,28 @@ static void read_nodes(struct ksm_estimate *est)
 	closedir(d);
 }
 
+/*
+ * Huge pages: their size, /proc/kpageflags to find them (root only), and
+ * whether this kernel maps the zero-filled pages of a split huge page to the
+ * zero page (the shrink_underused knob came with that).
+ */
+static void read_thp(struct ksm_estimate *est, int procfd)
+{
+	char buf[32];
+	uint64_t size;
+
+	if (ksm_read_at(est->ctx->rootfd, "sys/kernel/mm/transparent_hugepage/hpage_pmd_size", buf,
+			sizeof(buf)) < 0)
+		return;
+	size = strtoull(buf, NULL, 10);
+	if (size < (uint64_t)est->ctx->page_size)
+		return;
+	est->thp_nr = size / (uint64_t)est->ctx->page_size;
+	est->thp_remap = faccessat(est->ctx->rootfd,
+				   "sys/kernel/mm/transparent_hugepage/shrink_underused", F_OK, 0) == 0;
+	est->kpageflags = openat(procfd, "kpageflags", O_RDONLY | O_CLOEXEC);
+}
+
 /* The frame of the shared zero page, and whether pagemap shows frames at all. */
 static void probe_frames(struct ksm_estimate *est, int procfd)
 {
@@ -1332,6 +1442,18 @@ static int read_run(struct ksm_estimate *est, uint32_t p, int memfd, uint64_t ad
 	return 0;
 }
 
+/* REC_THP if frame @pfn is part of a huge page (a VMA with huge pages only). */
+static uint64_t thp_bit(const struct ksm_estimate *est, uint64_t pfn)
+{
+	uint64_t flags;
+
+	if (!est->vma_thp || est->kpageflags < 0 || !pfn)
+		return 0;
+	if (pread(est->kpageflags, &flags, sizeof(flags), (off_t)(pfn * 8)) != sizeof(flags))
+		return 0;
+	return (flags & KPF_THP) ? REC_THP : 0;
+}
+
 /* The candidate pages of [@start, @end) of process @p, through its pagemap. */
 static int scan_range(struct ksm_estimate *est, uint32_t p, int memfd, int pmfd, uint64_t start,
 		      uint64_t end, char *buf)
@@ -1362,7 +1484,7 @@ static int scan_range(struct ksm_estimate *est, uint32_t p, int memfd, int pmfd,
 			if (cand) {
 				if (!run)
 					run_start = a + k * ps;
-				pfns[run++] = est->frames_known ? pfn : 0;
+				pfns[run++] = est->frames_known ? pfn | thp_bit(est, pfn) : 0;
 				continue;
 			}
 			if (run) {
@@ -1462,6 +1584,7 @@ static int scan_proc(struct ksm_estimate *est, int procfd, uint32_t p, char *buf
 	}
 	for (size_t i = 0; i < nv; i++) {
 		pr->thp_pages += v[i].thp_pages;
+		est->vma_thp = v[i].thp_pages > 0;
 		r = scan_vma(est, p, memfd, pmfd, &v[i], buf, &est->no_pagemap_scan);
 		if (r < 0)
 			goto out;
@@ -1510,7 +1633,7 @@ static int verify(struct ksm_estimate *est, int procfd, char *buf)
 			uint64_t hash;
 			enum kind kind;
 
-			if (x->entry == DROPPED)
+			if (GONE(x->entry))
 				continue;
 			e = &est->entries[x->entry];
 			if (!e->merges)
@@ -1629,6 +1752,8 @@ KSM_EXPORT int ksm_estimate_run(struct ksm_estimate *est, unsigned int flags)
 			 "zero pages, so the estimate is an upper bound");
 	if (!est->model.merge_across_nodes)
 		read_nodes(est);
+	if (est->frames_known)
+		read_thp(est, procfd);
 	r = collect(est, procfd);
 	if (r < 0)
 		goto out;

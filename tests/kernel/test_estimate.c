@@ -8,7 +8,8 @@
  *
  *  - the full estimate equals the kernel's pages_sharing + ksm_zero_pages,
  *    pages_shared and general_profit within 1 %, with use_zero_pages 0 and
- *    1, and for a forked family whose frames are shared copy-on-write; and
+ *    1, for a forked family whose frames are shared copy-on-write, and for
+ *    memory in transparent huge pages; and
  *    the memory it says is freed is the drop of the workers' Pss_Anon;
  *  - reading leaves sharing intact: the workers' shared memory
  *    (smaps_rollup) before merging, and their merged pages (ksm_stat) and
@@ -246,6 +247,20 @@ START_TEST(test_full_dup90)
 }
 END_TEST
 
+/* Huge pages: merging splits them, and the split maps their zero pages to
+ * the zero page, outside KSM's counters (where the kernel does that). */
+START_TEST(test_full_thp)
+{
+	compare_with_kernel("-m 64 -d 50 -z 5 -H", 0, 0);
+}
+END_TEST
+
+START_TEST(test_full_thp_zero_pages)
+{
+	compare_with_kernel("-m 64 -d 50 -z 5 -H", 1, 0);
+}
+END_TEST
+
 START_TEST(test_full_fork)
 {
 	compare_with_kernel("-m 64 -d 40 -z 5 -f", 0, 0);
@@ -465,6 +480,8 @@ static Suite *estimate_suite(void)
 	guard_add(s, "full_dup50_zero_pages", test_full_dup50_zero_pages);
 	guard_add(s, "full_dup90", test_full_dup90);
 	guard_add(s, "full_fork", test_full_fork);
+	guard_add(s, "full_thp", test_full_thp);
+	guard_add(s, "full_thp_zero_pages", test_full_thp_zero_pages);
 	guard_add(s, "reading_keeps_sharing", test_reading_keeps_sharing);
 	guard_add(s, "verify_churn", test_verify_churn);
 	guard_add(s, "sampled_interval", test_sampled_interval);
