@@ -42,11 +42,20 @@ static long long mem_total_kb(void)
 	return kb;
 }
 
-/* A worker: @reserve_kb of untouched address space, WORK_MB of identical pages, registered. */
+/*
+ * A worker: @reserve_kb of untouched address space, WORK_MB of identical
+ * pages, registered. Returns once the worker has registered its memory, so
+ * that the tuner's reaction is timed from then, not from a fork that a busy
+ * machine may take long to complete.
+ */
 static pid_t start_worker(long long reserve_kb, int ready_fd_unused)
 {
-	pid_t pid = fork();
+	int ready[2];
+	char c;
+	pid_t pid;
 
+	ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
+	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		size_t len = (size_t)WORK_MB << 20;
@@ -61,10 +70,15 @@ static pid_t start_worker(long long reserve_kb, int ready_fd_unused)
 		memset(p, 0x5a, len);
 		if (madvise(p, len, MADV_MERGEABLE) < 0)
 			_exit(4);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(5);
 		for (;;)
 			pause();
 	}
 	(void)ready_fd_unused;
+	close(ready[1]);
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	close(ready[0]);
 	return pid;
 }
 
@@ -140,7 +154,7 @@ START_TEST(test_tune_workload)
 
 	/* the third crosses it: merging starts within a second */
 	workers[2] = start_worker(third, -1);
-	took = wait_knob("run", 1, 3000);
+	took = wait_knob("run", 1, 5000);
 	ck_assert_msg(took >= 0, "run did not become 1");
 	ck_assert_msg(took <= 1100, "the tuner reacted after %ld ms", took);
 	/* a new process registered: scan at npages_max until its memory merged */
@@ -160,7 +174,7 @@ START_TEST(test_tune_workload)
 
 	/* and it starts again for a new one */
 	workers[2] = start_worker(third, -1);
-	ck_assert_msg(wait_knob("run", 1, 2000) >= 0, "run stayed 0");
+	ck_assert_msg(wait_knob("run", 1, 5000) >= 0, "run stayed 0");
 
 	/* SIGTERM: the knobs it changed go back */
 	kill(tuner, SIGTERM);
