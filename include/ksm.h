@@ -342,8 +342,9 @@ int ksm_knob_describe_values(enum ksm_knob knob, char *buf, size_t size);
  *         without the kernel's internal "offlining" bit.
  *
  * Return: 0; -ENOENT if this kernel has no such file (or no KSM);
- * -EBADMSG if the kernel's text cannot be parsed; -EACCES; another -errno
- * from the read.
+ * -EBADMSG if the kernel's text cannot be parsed, is longer than any value
+ * of the knob, or is negative for a knob of type KSM_TYPE_UNSIGNED; -EACCES;
+ * another -errno from the read.
  * Since: 0.2
  */
 int ksm_get(struct ksm_ctx *ctx, enum ksm_knob knob, int64_t *value);
@@ -451,7 +452,8 @@ struct ksm_stats {
 	int64_t ksm_zero_pages;
 	int64_t general_profit;
 
-	/* derived figures, always filled */
+	/* derived figures, always filled; a sum or product beyond the range of
+	   int64_t is saturated at INT64_MAX or INT64_MIN, never wrapped */
 	int64_t page_size;       /* bytes per page (sysconf) */
 	int64_t saved_pages;     /* pages_sharing + ksm_zero_pages */
 	int64_t saved_bytes;     /* saved_pages * page_size */
@@ -479,7 +481,9 @@ struct ksm_stats {
  *
  * Return: 0; -ENOENT if KSM is absent (no <sysroot>/sys/kernel/mm/ksm);
  * -EINVAL if @size cannot hold .present (less than 8 bytes);
- * -EBADMSG if a file holds text that cannot be parsed; another -errno.
+ * -EBADMSG if a file holds text that cannot be parsed, is longer than any
+ * value of its knob (a cut text is never read as a value), or is negative
+ * for a knob of type KSM_TYPE_UNSIGNED; another -errno.
  * Since: 0.2
  */
 int ksm_stats_read(struct ksm_ctx *ctx, struct ksm_stats *st, size_t size);
@@ -655,7 +659,8 @@ struct ksm_proc_stats {
 	int64_t ksm_merge_any;      /* 1 if process-wide merging is on */
 	int64_t ksm_mergeable;      /* 1 if any range is registered */
 
-	/* derived figures, always filled */
+	/* derived figures, always filled; saturated at INT64_MAX or INT64_MIN
+	   rather than wrapped, as in struct ksm_stats */
 	int64_t saved_bytes;        /* (ksm_merging_pages + ksm_zero_pages) * page size */
 	int64_t profit_bytes;       /* ksm_process_profit where the kernel has it, else
 	                               saved_bytes less ksm_rmap_items * the kernel's
@@ -676,7 +681,9 @@ struct ksm_proc_stats {
  *
  * Return: 0; -ESRCH if there is no such process; -EACCES if it belongs to
  * another user (the files are mode 0400); -EOPNOTSUPP if the kernel has
- * neither file; -EBADMSG for text that cannot be parsed; -EINVAL for a
+ * neither file; -EBADMSG for text that cannot be parsed, a file longer than
+ * 4095 bytes or a negative count (every field but ksm_zero_pages and
+ * ksm_process_profit is unsigned in the kernel); -EINVAL for a
  * negative @pid or a @size that cannot hold .present.
  * Since: 0.2
  */

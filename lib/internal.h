@@ -40,6 +40,37 @@
 
 #define KSM_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * Arithmetic on what the kernel says: saturated at INT64_MIN and INT64_MAX
+ * rather than overflowing (documented for the derived figures in ksm.h).
+ */
+static inline int64_t ksm_add_sat(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+static inline int64_t ksm_sub_sat(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_sub_overflow(a, b, &r))
+		return b < 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+static inline int64_t ksm_mul_sat(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_mul_overflow(a, b, &r))
+		return (a < 0) != (b < 0) ? INT64_MIN : INT64_MAX;
+	return r;
+}
+
 /* Number of entries in the knob table. */
 #define KSM_KNOB_NR 24
 
@@ -93,6 +124,15 @@ int ksm_fail(int err, const char *format, ...);
 bool ksm_interrupted(const struct ksm_ctx *ctx);
 /* Forget the recorded message: public calls that record one call it first. */
 void ksm_fail_clear(void);
+/*
+ * Text from the system (file contents, process and partition names) made safe
+ * to quote in a message: at most @len bytes of @s (up to a NUL), with control
+ * characters, invalid UTF-8 and backslashes written as \xHH and \\ (as
+ * ksmctl(8) does), cut with "..." to fit @size. Returns @buf.
+ */
+const char *ksm_escape(const char *s, size_t len, char *buf, size_t size);
+/* ksm_escape() of a whole string into a buffer declared in the call. */
+#define KSM_ESC(s) ksm_escape((s), (size_t)-1, (char[256]){ 0 }, 256)
 /* The recorded message if it was recorded for @err (negative), else NULL. */
 const char *ksm_fail_message(int err);
 /* Record and return -ENOENT, "KSM is not available" with the path concerned. */
@@ -153,9 +193,14 @@ int ksm_fail_read(const struct ksm_ctx *ctx, const char *dir, int knob, int err,
 int ksm_read_knob(struct ksm_ctx *ctx, int knob, char *buf, size_t size);
 /* Read at most size-1 bytes of @name below @dirfd; NUL-terminates. */
 int ksm_read_at(int dirfd, const char *name, char *buf, size_t size);
-/* pread() an open sysfs file from offset 0; NUL-terminates. */
+/* The same for a file whose whole text matters (knob files, ksm_stat, comm):
+ * -EBADMSG if it holds more than size-1 bytes, never a cut text. */
+int ksm_read_whole_at(int dirfd, const char *name, char *buf, size_t size);
+/* pread() an open sysfs file from offset 0; NUL-terminates. -EBADMSG if the
+ * file holds more than size-1 bytes (ksm_read_knob() too). */
 int ksm_pread_text(int fd, char *buf, size_t size);
-/* Write @text (a newline is appended) to @name below @dirfd in one write. */
+/* Write @text (a newline is appended) to @name below @dirfd in one write;
+ * -ELOOP if @name is a symbolic link, which is never followed. */
 int ksm_write_at(int dirfd, const char *name, const char *text);
 /* Parse a decimal integer the strict way the kernel does. */
 int ksm_parse_int64(const char *text, int64_t *value);

@@ -212,6 +212,14 @@ int ksm_write_knob(struct ksm_ctx *ctx, int knob, int64_t value)
 	case -EINTR:
 		return ksm_fail(-EINTR, "cannot set %s to %s: interrupted by a signal (the kernel "
 					"leaves run=0 after an interrupted unmerge)", k->name, text);
+	case -ELOOP: {
+		char path[4200];
+
+		return ksm_fail(-ELOOP, "cannot set %s: %s is a symbolic link, which libksm never "
+					"writes through (sysfs has none there: the system root is not "
+					"a kernel's)", k->name,
+				ksm_knob_path(ctx, k->name, path, sizeof(path)));
+	}
 	default:
 		return ksm_fail(r, "cannot set %s to %s: %s", k->name, text, strerror(-r));
 	}

@@ -118,10 +118,10 @@ static int syscall_config(struct sksm_syscalls *nrs)
 		return ksm_fail(-EINVAL,
 				"%s must be \"OPEN,MERGE\", the numbers of the Selective KSM "
 				"syscalls ksm_open() and ksm_merge() in decimal (or empty for "
-				"none), not \"%.40s\"",
+				"none), not \"%s\"",
 				from_env ? "the environment variable " SKSM_ENV :
 					   "the build option sksm_syscalls",
-				text);
+				ksm_escape(text, 40, (char[256]){ 0 }, 256));
 	return 1;
 }
 
@@ -284,20 +284,21 @@ static int check_name(const char *name)
 		return ksm_fail(-EINVAL, "a partition name must not be empty");
 	len = strnlen(name, KSM_PARTITION_NAME_MAX + 1);
 	if (len > KSM_PARTITION_NAME_MAX)
-		return ksm_fail(-ENAMETOOLONG, "partition name '%.*s...' is longer than %d characters",
-				KSM_PARTITION_NAME_MAX, name, KSM_PARTITION_NAME_MAX);
+		return ksm_fail(-ENAMETOOLONG, "partition name '%s...' is longer than %d characters",
+				ksm_escape(name, KSM_PARTITION_NAME_MAX, (char[256]){ 0 }, 256),
+				KSM_PARTITION_NAME_MAX);
 	for (size_t i = 0; i < len; i++) {
 		char c = name[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		      c == '_' || c == '.' || c == '-') || (i == 0 && (c == '.' || c == '-')))
 			return ksm_fail(-EINVAL,
 					"invalid partition name '%s': use letters, digits, '_', '.' "
-					"and '-', not '.' or '-' first", name);
+					"and '-', not '.' or '-' first", KSM_ESC(name));
 	}
 	if (reserved_name(name))
 		return ksm_fail(-EINVAL,
 				"invalid partition name '%s': the name of a file of the KSM "
-				"directory (a knob, 'control' or 'partition') is reserved", name);
+				"directory (a knob, 'control' or 'partition') is reserved", KSM_ESC(name));
 	return 0;
 }
 
@@ -392,17 +393,50 @@ static int wait_partition_dir(int ksmfd, const char *name)
 	}
 }
 
+/*
+ * chmod @name below @dirfd without following a symbolic link: fchmodat()
+ * ignores AT_SYMLINK_NOFOLLOW on Linux, so the file is opened with
+ * O_PATH|O_NOFOLLOW, checked to be a regular file, and changed through its
+ * descriptor's /proc/self/fd entry (which names that very inode). -ELOOP for
+ * a link, -EINVAL for another file type.
+ */
+static int chmod_nofollow(int dirfd, const char *name, mode_t mode)
+{
+	char path[64];
+	struct stat st;
+	int fd, r = 0;
+
+	fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (S_ISLNK(st.st_mode))
+		r = -ELOOP;
+	else if (!S_ISREG(st.st_mode))
+		r = -EINVAL;
+	if (r == 0) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		if (chmod(path, mode) < 0)
+			r = -errno;
+	}
+	close(fd);
+	return r;
+}
+
 /* Give the trigger files @mode; the name of the file that failed in *file. */
 static int apply_mode(int dirfd, unsigned int mode, const char **file)
 {
+	int r;
+
 	*file = TRIGGER_MERGE;
-	if (fchmodat(dirfd, TRIGGER_MERGE, (mode_t)mode, 0) < 0)
-		return -errno;
+	r = chmod_nofollow(dirfd, TRIGGER_MERGE, (mode_t)mode);
+	if (r < 0)
+		return r;
 	/* trigger_unmerge came with a later patch of the series; a kernel may lack it. */
 	*file = TRIGGER_UNMERGE;
-	if (fchmodat(dirfd, TRIGGER_UNMERGE, (mode_t)mode, 0) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
+	r = chmod_nofollow(dirfd, TRIGGER_UNMERGE, (mode_t)mode);
+	return r == -ENOENT ? 0 : r;
 }
 
 static int sysfs_open(struct ksm_ctx *ctx, const char *name, unsigned int flags, unsigned int mode)
@@ -450,7 +484,9 @@ static int sysfs_open(struct ksm_ctx *ctx, const char *name, unsigned int flags,
 			close(fd);
 			return ksm_fail(r, "partition '%s' was created, but mode %#o cannot be given to "
 					   "its %s: %s; the partition stays, writable by root only",
-					name, mode, file, strerror(-r));
+					name, mode, file,
+					r == -ELOOP ? "it is a symbolic link, which is not followed" :
+						      strerror(-r));
 		}
 	}
 	if ((flags & KSM_SYNC) && faccessat(fd, TRIGGER_MERGE, W_OK, AT_EACCESS) < 0) {

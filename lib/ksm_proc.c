@@ -17,25 +17,28 @@
 
 #include "internal.h"
 
+/* signed: the kernel prints a signed type (a profit, an atomic_long_t). */
 static const struct {
 	const char *key;
 	uint32_t bit;
 	size_t offset;
+	bool is_signed;
 } proc_fields[] = {
-	{ "ksm_rmap_items", KSM_PROC_RMAP_ITEMS, offsetof(struct ksm_proc_stats, ksm_rmap_items) },
-	{ "ksm_zero_pages", KSM_PROC_ZERO_PAGES, offsetof(struct ksm_proc_stats, ksm_zero_pages) },
+	{ "ksm_rmap_items", KSM_PROC_RMAP_ITEMS, offsetof(struct ksm_proc_stats, ksm_rmap_items), false },
+	{ "ksm_zero_pages", KSM_PROC_ZERO_PAGES, offsetof(struct ksm_proc_stats, ksm_zero_pages), true },
 	{ "ksm_merging_pages", KSM_PROC_MERGING_PAGES,
-	  offsetof(struct ksm_proc_stats, ksm_merging_pages) },
+	  offsetof(struct ksm_proc_stats, ksm_merging_pages), false },
 	{ "ksm_process_profit", KSM_PROC_PROCESS_PROFIT,
-	  offsetof(struct ksm_proc_stats, ksm_process_profit) },
-	{ "ksm_merge_any", KSM_PROC_MERGE_ANY, offsetof(struct ksm_proc_stats, ksm_merge_any) },
-	{ "ksm_mergeable", KSM_PROC_MERGEABLE, offsetof(struct ksm_proc_stats, ksm_mergeable) },
+	  offsetof(struct ksm_proc_stats, ksm_process_profit), true },
+	{ "ksm_merge_any", KSM_PROC_MERGE_ANY, offsetof(struct ksm_proc_stats, ksm_merge_any), false },
+	{ "ksm_mergeable", KSM_PROC_MERGEABLE, offsetof(struct ksm_proc_stats, ksm_mergeable), false },
 };
 
 /* What a failed read was about, for the message of ksm_strerror(). */
 struct proc_err {
 	const char *file; /* the file that failed: "ksm_stat" or "ksm_merging_pages" */
-	char text[80];    /* -EBADMSG: the text that cannot be parsed */
+	bool too_long;    /* -EBADMSG: the file is longer than the library reads */
+	char text[256];   /* -EBADMSG: the text that cannot be parsed, escaped */
 };
 
 /*
@@ -63,10 +66,12 @@ static int parse_ksm_stat(char *text, struct ksm_proc_stats *st, struct proc_err
 				v = 1;
 			} else if (strcmp(val, "no") == 0) {
 				v = 0;
-			} else if (ksm_parse_int64(val, &v) < 0) {
+			} else if (ksm_parse_int64(val, &v) < 0 || (v < 0 && !proc_fields[i].is_signed)) {
 				if (err)
-					snprintf(err->text, sizeof(err->text), "%.*s %.40s",
-						 klen > 30 ? 30 : (int)klen, line, val);
+					snprintf(err->text, sizeof(err->text), "%s %s",
+						 ksm_escape(line, klen > 30 ? 30 : klen,
+							    (char[128]){ 0 }, 128),
+						 ksm_escape(val, 40, (char[192]){ 0 }, 192));
 				return -EBADMSG;
 			}
 			*(int64_t *)((char *)st + proc_fields[i].offset) = v;
@@ -98,14 +103,20 @@ static int read_proc(int procfd, const char *pid, enum proc_source src, struct k
 		     struct proc_err *err)
 {
 	const char *file = src == SRC_KSM_STAT ? "ksm_stat" : "ksm_merging_pages";
-	char path[64], buf[1024];
+	char path[64], buf[4096];
 	int r;
 
 	memset(st, 0, sizeof(*st));
-	if (err)
+	if (err) {
 		err->file = file;
+		err->too_long = false;
+	}
 	snprintf(path, sizeof(path), "%s/%s", pid, file);
-	r = ksm_read_at(procfd, path, buf, sizeof(buf));
+	r = ksm_read_whole_at(procfd, path, buf, sizeof(buf));
+	if (r == -EBADMSG && err) {
+		err->too_long = true;
+		snprintf(err->text, sizeof(err->text), "%zu", sizeof(buf) - 1);
+	}
 	if (r == -ENOENT) {
 		snprintf(path, sizeof(path), "%s", pid);
 		return faccessat(procfd, path, F_OK, 0) == 0 ? -EOPNOTSUPP : -ESRCH;
@@ -130,9 +141,9 @@ static int read_proc(int procfd, const char *pid, enum proc_source src, struct k
 	buf[strcspn(buf, "\n")] = '\0';
 	if (!buf[0])
 		return 0; /* no mm */
-	if (ksm_parse_int64(buf, &st->ksm_merging_pages) < 0) {
+	if (ksm_parse_int64(buf, &st->ksm_merging_pages) < 0 || st->ksm_merging_pages < 0) {
 		if (err)
-			snprintf(err->text, sizeof(err->text), "%.60s", buf);
+			ksm_escape(buf, 60, err->text, sizeof(err->text));
 		return -EBADMSG;
 	}
 	st->present = KSM_PROC_MERGING_PAGES;
@@ -146,11 +157,14 @@ static int read_proc(int procfd, const char *pid, enum proc_source src, struct k
  */
 static void derive(struct ksm_proc_stats *st, long page_size)
 {
-	st->saved_bytes = (st->ksm_merging_pages + st->ksm_zero_pages) * (int64_t)page_size;
+	/* Saturating: the figures come from files that may hold anything. */
+	st->saved_bytes = ksm_mul_sat(ksm_add_sat(st->ksm_merging_pages, st->ksm_zero_pages),
+				      (int64_t)page_size);
 	if (st->present & KSM_PROC_PROCESS_PROFIT)
 		st->profit_bytes = st->ksm_process_profit;
 	else
-		st->profit_bytes = st->saved_bytes - st->ksm_rmap_items * RMAP_ITEM_SIZE;
+		st->profit_bytes = ksm_sub_sat(st->saved_bytes,
+					       ksm_mul_sat(st->ksm_rmap_items, RMAP_ITEM_SIZE));
 }
 
 /*
@@ -235,6 +249,10 @@ static int fail_proc(struct ksm_ctx *ctx, int pid, const char *name, int err,
 				     "%.*s/proc/%s/%s is readable only by the process's owner and "
 				     "root", p, n, ctx->sysroot, name, why->file);
 	case EBADMSG:
+		if (why->too_long)
+			return ksm_fail(err, "cannot read the KSM figures of %s: %.*s/proc/%s/%s holds "
+					     "more than %s bytes, longer than the library reads",
+					p, n, ctx->sysroot, name, why->file, why->text);
 		return ksm_fail(err, "cannot read the KSM figures of %s: %.*s/proc/%s/%s holds "
 				     "text that cannot be parsed ('%s')",
 				p, n, ctx->sysroot, name, why->file, why->text);
@@ -299,11 +317,16 @@ KSM_EXPORT int ksm_proc_comm(struct ksm_ctx *ctx, int pid, char *buf, size_t siz
 		snprintf(path, sizeof(path), "self/comm");
 	else
 		snprintf(path, sizeof(path), "%d/comm", pid);
-	r = ksm_read_at(procfd, path, comm, sizeof(comm));
+	r = ksm_read_whole_at(procfd, path, comm, sizeof(comm));
 	close(procfd);
 	if (r == -ENOENT)
 		return ksm_fail(-ESRCH, "cannot read the command name of %s: there is no such "
 					"process (it may have exited)", who(pid, wbuf, sizeof(wbuf)));
+	if (r == -EBADMSG)
+		return ksm_fail(r, "cannot read the command name of %s: %.*s/proc/%s holds more "
+				   "than %zu bytes, longer than any command name",
+				who(pid, wbuf, sizeof(wbuf)), root_len(ctx), ctx->sysroot, path,
+				sizeof(comm) - 1);
 	if (r < 0)
 		return ksm_fail(r, "cannot read %.*s/proc/%s: %s", root_len(ctx), ctx->sysroot, path,
 				strerror(-r));
@@ -311,7 +334,7 @@ KSM_EXPORT int ksm_proc_comm(struct ksm_ctx *ctx, int pid, char *buf, size_t siz
 	len = strlen(comm);
 	if (len >= size)
 		return ksm_fail(-ENOSPC, "the command name of %s ('%s') needs %zu bytes, the "
-					 "buffer has %zu", who(pid, wbuf, sizeof(wbuf)), comm, len + 1,
+					 "buffer has %zu", who(pid, wbuf, sizeof(wbuf)), KSM_ESC(comm), len + 1,
 				size);
 	memcpy(buf, comm, len + 1);
 	return (int)len;
@@ -362,7 +385,7 @@ struct walk_job {
 static void read_one(struct walk_job *job, size_t i)
 {
 	struct walk_slot *slot = SLOT_AT(job, i);
-	char name[16], path[32];
+	char name[16], path[32], comm[64];
 	int r;
 
 	snprintf(name, sizeof(name), "%d", PID_AT(job, i));
@@ -378,8 +401,14 @@ static void read_one(struct walk_job *job, size_t i)
 	slot->proc.comm[0] = '\0';
 	if (job->want_comm) {
 		snprintf(path, sizeof(path), "%s/comm", name);
-		if (ksm_read_at(job->procfd, path, slot->proc.comm, sizeof(slot->proc.comm)) >= 0)
-			slot->proc.comm[strcspn(slot->proc.comm, "\n")] = '\0';
+		/* A name longer than the kernel's 15 bytes is cut; escaping is the printer's. */
+		if (ksm_read_at(job->procfd, path, comm, sizeof(comm)) >= 0) {
+			comm[strcspn(comm, "\n")] = '\0';
+			size_t len = strnlen(comm, sizeof(slot->proc.comm) - 1);
+
+			memcpy(slot->proc.comm, comm, len);
+			slot->proc.comm[len] = '\0';
+		}
 	}
 }
 
@@ -415,7 +444,8 @@ static int list_pids(struct walk_job *job, void (*started)(struct walk_job *))
 	int dfd, r = 0;
 	DIR *dir;
 
-	dfd = dup(job->procfd);
+	/* Close-on-exec from the start: another thread may fork and exec. */
+	dfd = fcntl(job->procfd, F_DUPFD_CLOEXEC, 0);
 	dir = dfd < 0 ? NULL : fdopendir(dfd);
 	if (!dir) {
 		r = -errno;

@@ -105,7 +105,7 @@ KSM_EXPORT int ksm_profile_load(struct ksm_txn *txn, const char *path, unsigned 
 		}
 		knob = ksm_knob_lookup(name);
 		if (knob < 0) {
-			r = ksm_fail(-ENOKEY, "%s:%u: unknown knob '%s'", path, no, name);
+			r = ksm_fail(-ENOKEY, "%s:%u: unknown knob '%s'", path, no, KSM_ESC(name));
 			break;
 		}
 		if (first_line[knob]) {

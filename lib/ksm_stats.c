@@ -24,17 +24,19 @@ static int64_t *field(struct ksm_stats *st, int knob)
 
 static void derive(struct ksm_stats *s, long page_size)
 {
-	int64_t tracked = s->pages_shared + s->pages_sharing + s->pages_unshared +
-			  s->pages_volatile + s->ksm_zero_pages;
+	/* Saturating: the figures come from files that may hold anything. */
+	int64_t rmap = ksm_add_sat(ksm_add_sat(s->pages_shared, s->pages_sharing),
+				   ksm_add_sat(s->pages_unshared, s->pages_volatile));
+	int64_t tracked = ksm_add_sat(rmap, s->ksm_zero_pages);
 
 	s->page_size = page_size;
-	s->saved_pages = s->pages_sharing + s->ksm_zero_pages;
-	s->saved_bytes = s->saved_pages * page_size;
+	s->saved_pages = ksm_add_sat(s->pages_sharing, s->ksm_zero_pages);
+	s->saved_bytes = ksm_mul_sat(s->saved_pages, page_size);
 	if (s->present & BIT(KSM_KNOB_GENERAL_PROFIT))
 		s->profit_bytes = s->general_profit;
 	else
 		/* Documentation/admin-guide/mm/ksm.rst, "Monitoring KSM profit" */
-		s->profit_bytes = s->saved_bytes - (tracked - s->ksm_zero_pages) * RMAP_ITEM_SIZE;
+		s->profit_bytes = ksm_sub_sat(s->saved_bytes, ksm_mul_sat(rmap, RMAP_ITEM_SIZE));
 	s->sharing_ratio = s->pages_shared ? (double)s->pages_sharing / (double)s->pages_shared : 0.0;
 	s->effectiveness = tracked > 0 ? (double)s->saved_pages / (double)tracked : 0.0;
 }
@@ -82,7 +84,7 @@ int ksm_stats_read_at(struct ksm_ctx *ctx, int dirfd, struct ksm_stats *st, size
 		if (dirfd == ctx->ksmfd)
 			r = ksm_read_knob(ctx, i, buf, sizeof(buf));
 		else
-			r = ksm_read_at(dirfd, name, buf, sizeof(buf));
+			r = ksm_read_whole_at(dirfd, name, buf, sizeof(buf));
 		if (r == -ENOENT)
 			continue;
 		if (r < 0)

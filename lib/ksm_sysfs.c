@@ -382,7 +382,8 @@ int ksm_parse_value(int knob, const char *text, int64_t *value)
 	if (ksm_knob_describe_values((enum ksm_knob)knob, range, sizeof(range)) < 0)
 		return ksm_fail(-EPERM, "%s is a counter that the kernel maintains; it cannot be written",
 				k->name);
-	return ksm_fail(r, "'%s' is not a valid value of %s (accepted: %s)", text ? text : "", k->name,
+	return ksm_fail(r, "'%s' is not a valid value of %s (accepted: %s)",
+			ksm_escape(text ? text : "", 64, (char[256]){ 0 }, 256), k->name,
 			range);
 }
 
@@ -422,6 +423,9 @@ int ksm_parse_kernel(int knob, const char *text, int64_t *value)
 	r = ksm_parse_int64(buf, value);
 	if (r < 0)
 		return -EBADMSG;
+	/* A counter or knob the kernel keeps unsigned is never negative. */
+	if (k->type == KSM_TYPE_UNSIGNED && *value < 0)
+		return -EBADMSG;
 	if (table[knob].value_mask)
 		*value &= table[knob].value_mask;
 	return 0;
@@ -431,7 +435,8 @@ int ksm_fail_read(const struct ksm_ctx *ctx, const char *dir, int knob, int err,
 {
 	const struct ksm_knob_info *k = ksm_table_get(knob);
 	char path[4200], found[48];
-	size_t n = 0;
+	size_t n;
+	int64_t v;
 
 	if (!k)
 		return err;
@@ -441,15 +446,18 @@ int ksm_fail_read(const struct ksm_ctx *ctx, const char *dir, int knob, int err,
 		ksm_knob_path(ctx, k->name, path, sizeof(path));
 	if (err != -EBADMSG)
 		return ksm_fail(err, "cannot read %s: %s", path, strerror(-err));
-	/* What was there, printable and short. */
-	for (const char *p = text ? text : ""; *p && n < sizeof(found) - 4; p++) {
-		if (*p == '\n' && p[1] == '\0')
-			break;
-		found[n++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
-	}
-	if (text && strlen(text) > n + 1)
-		n += (size_t)snprintf(found + n, sizeof(found) - n, "...");
-	found[n] = '\0';
+	if (!text)
+		/* ksm_pread_text() found more than the buffer holds. */
+		return ksm_fail(err, "cannot read %s: it holds more than %d bytes, longer than any "
+				     "value of it", path, KSM_VALUE_MAX - 1);
+	/* What was there, escaped and short, without the kernel's newline. */
+	n = strlen(text);
+	if (n > 0 && text[n - 1] == '\n')
+		n--;
+	ksm_escape(text, n, found, 48);
+	if (k->type == KSM_TYPE_UNSIGNED && ksm_parse_int64(found, &v) == 0 && v < 0)
+		return ksm_fail(err, "cannot read %s: expected an unsigned decimal number, found '%s'",
+				path, found);
 	return ksm_fail(err, "cannot read %s: expected %s, found '%s'", path,
 			table[knob].names_only ? "the modes with the selected one in brackets "
 						 "(\"[none] scan-time\")"
@@ -459,9 +467,11 @@ int ksm_fail_read(const struct ksm_ctx *ctx, const char *dir, int knob, int err,
 
 /* ------------------------------------------------------------------------ */
 
-int ksm_pread_text(int fd, char *buf, size_t size)
+/* pread() from offset 0; with @whole, -EBADMSG if the file holds more than @size-1 bytes. */
+static int pread_text(int fd, char *buf, size_t size, bool whole)
 {
-	ssize_t n;
+	ssize_t n, more;
+	char c;
 
 	do {
 		n = pread(fd, buf, size - 1, 0);
@@ -469,10 +479,23 @@ int ksm_pread_text(int fd, char *buf, size_t size)
 	if (n < 0)
 		return -errno;
 	buf[n] = '\0';
-	return (int)n;
+	if (!whole || (size_t)n < size - 1)
+		return (int)n;
+	/* A full buffer: a text cut there would be read as another value. */
+	do {
+		more = pread(fd, &c, 1, n);
+	} while (more < 0 && errno == EINTR);
+	if (more < 0)
+		return -errno;
+	return more > 0 ? -EBADMSG : (int)n;
 }
 
-int ksm_read_at(int dirfd, const char *name, char *buf, size_t size)
+int ksm_pread_text(int fd, char *buf, size_t size)
+{
+	return pread_text(fd, buf, size, true);
+}
+
+static int read_at(int dirfd, const char *name, char *buf, size_t size, bool whole)
 {
 	int fd, r;
 
@@ -481,9 +504,19 @@ int ksm_read_at(int dirfd, const char *name, char *buf, size_t size)
 	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	r = ksm_pread_text(fd, buf, size);
+	r = pread_text(fd, buf, size, whole);
 	close(fd);
 	return r;
+}
+
+int ksm_read_at(int dirfd, const char *name, char *buf, size_t size)
+{
+	return read_at(dirfd, name, buf, size, false);
+}
+
+int ksm_read_whole_at(int dirfd, const char *name, char *buf, size_t size)
+{
+	return read_at(dirfd, name, buf, size, true);
 }
 
 int ksm_write_at(int dirfd, const char *name, const char *text)
@@ -499,8 +532,13 @@ int ksm_write_at(int dirfd, const char *name, const char *text)
 	if (len >= sizeof(buf))
 		return -EINVAL;
 
-	/* O_TRUNC is a no-op on sysfs and keeps regular files (test trees) exact. */
-	fd = openat(dirfd, name, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+	/*
+	 * O_TRUNC is a no-op on sysfs and keeps regular files (test trees)
+	 * exact. sysfs has no symbolic links among its attributes: a link
+	 * there comes from an untrusted system root and is not followed (ELOOP),
+	 * or root would truncate whatever it points to.
+	 */
+	fd = openat(dirfd, name, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
 	/*
@@ -538,7 +576,7 @@ int ksm_read_knob(struct ksm_ctx *ctx, int knob, char *buf, size_t size)
 		 * thread may still use the cached descriptor, so it stays
 		 * until ksm_unref(); read through a fresh one instead.
 		 */
-		return ksm_read_at(ctx->ksmfd, k->name, buf, size);
+		return ksm_read_whole_at(ctx->ksmfd, k->name, buf, size);
 	}
 
 	fd = openat(ctx->ksmfd, k->name, O_RDONLY | O_CLOEXEC | O_NOCTTY);

@@ -76,7 +76,7 @@ static int wait_since(struct ksm_ctx *ctx, int64_t *base, unsigned int scans, in
 
 		if (cur != *base) {
 			/* run=2 resets full_scans to 0: count from there. */
-			done += cur > *base ? cur - *base : cur;
+			done = ksm_add_sat(done, cur > *base ? ksm_sub_sat(cur, *base) : cur);
 			*base = cur;
 			next_check = now_ns() + IDLE_CHECK_NS;
 			if (done >= scans)

@@ -122,6 +122,84 @@ const char *ksm_fail_message(int err)
 	return err != 0 && last.err == err && last.text[0] ? last.text : NULL;
 }
 
+/*
+ * Length of the valid UTF-8 sequence of two or more bytes at @s that encodes
+ * a printable character (not a C1 control, U+0080 to U+009F), else 0.
+ */
+static size_t utf8_printable(const unsigned char *s, size_t avail)
+{
+	uint32_t cp;
+	size_t n;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n > avail)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates, beyond U+10FFFF, C1 controls. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0)
+		return 0;
+	return n;
+}
+
+const char *ksm_escape(const char *s, size_t len, char *buf, size_t size)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0;
+
+	if (size < 4) {
+		if (size > 0)
+			buf[0] = '\0';
+		return buf;
+	}
+	for (size_t i = 0; i < len && p[i];) {
+		char piece[8];
+		size_t n = utf8_printable(p + i, len - i), plen;
+
+		if (n > 0) {
+			memcpy(piece, p + i, n);
+			plen = n;
+		} else if (p[i] == '\\') {
+			memcpy(piece, "\\\\", 2);
+			plen = 2;
+			n = 1;
+		} else if (p[i] < 0x20 || p[i] >= 0x7f) {
+			plen = (size_t)snprintf(piece, sizeof(piece), "\\x%02x", p[i]);
+			n = 1;
+		} else {
+			piece[0] = (char)p[i];
+			plen = n = 1;
+		}
+		/* Keep room for "..." unless this is the last piece and it fits. */
+		if (o + plen + 3 >= size &&
+		    !(o + plen < size && (i + n >= len || !p[i + n]))) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(buf + o, piece, plen);
+		o += plen;
+		i += n;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 /* What each code means across the library: the ERRORS table of libksm(3). */
 static const struct {
 	int err;
@@ -152,6 +230,7 @@ static const struct {
 	{ EAGAIN, "too many holders (try again later)" },
 	{ ECANCELED, "KSM is disabled by the administrator (run is 2): no boost or merge now" },
 	{ EUCLEAN, "the boost state directory or a file in it is not safe to trust" },
+	{ ELOOP, "a file to be written or given a mode is a symbolic link, which is not followed" },
 };
 
 KSM_EXPORT const char *ksm_strerror(int err)

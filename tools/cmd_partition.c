@@ -148,7 +148,9 @@ static int sub_list(struct ksm_ctx *ctx, int argc, char **argv)
 				json_string(ls.names[i]);
 				printf("}");
 			} else {
-				printf("%s\n", ls.names[i]);
+				char name[4 * 256];
+
+				printf("%s\n", text_escape(ls.names[i], name, sizeof(name)));
 			}
 		}
 		if (ls.json)

@@ -71,8 +71,13 @@ static int ps_compare(const void *a, const void *b)
 static void ps_bytes(const struct ksm_proc *p, uint32_t bit, int64_t pages, long page_size,
 		     char *buf, size_t size)
 {
+	int64_t bytes;
+
+	/* Saturated, like the library's derived figures. */
+	if (__builtin_mul_overflow(pages, (int64_t)page_size, &bytes))
+		bytes = (pages < 0) != (page_size < 0) ? INT64_MIN : INT64_MAX;
 	if (p->stats.present & bit)
-		format_bytes(pages * page_size, buf, size);
+		format_bytes(bytes, buf, size);
 	else
 		snprintf(buf, size, "-");
 }
@@ -164,6 +169,7 @@ static void ps_print(const struct proc_table *t, long page_size)
 		const struct ksm_proc_stats *s = &p->stats;
 		const struct ksm_proc_ident *id = &t->v[i].id;
 		char merging[24], zero[24], rmap[24], profit[24], guest[300];
+		static char comm_e[4 * sizeof(p->comm)], unit_e[1024], guest_e[1200], cmd_e[16384];
 		const char *unit = (id->present & KSM_IDENT_UNIT)     ? id->unit :
 				   (id->present & KSM_IDENT_CGROUP) ? id->cgroup : "-";
 		const char *cmd = (id->present & KSM_IDENT_CMDLINE) && id->cmdline[0] ? id->cmdline : "-";
@@ -178,9 +184,14 @@ static void ps_print(const struct proc_table *t, long page_size)
 			snprintf(rmap, sizeof(rmap), "-");
 		format_bytes(s->profit_bytes, profit, sizeof(profit));
 		ps_guest(id, guest, sizeof(guest));
-		n = printf("%7d %-15s %10s %10s %10s %10s %-9s %-9s %-24s %-14s ", p->pid, p->comm,
-			   merging, zero, rmap, profit, ps_flag(p, KSM_PROC_MERGE_ANY, s->ksm_merge_any),
-			   ps_flag(p, KSM_PROC_MERGEABLE, s->ksm_mergeable), unit, guest);
+		/* Names and command lines are anyone's: escaped (ksmctl(8), "Names"). */
+		cmd = text_escape(cmd, cmd_e, sizeof(cmd_e));
+		n = printf("%7d %-15s %10s %10s %10s %10s %-9s %-9s %-24s %-14s ", p->pid,
+			   text_escape(p->comm, comm_e, sizeof(comm_e)), merging, zero, rmap, profit,
+			   ps_flag(p, KSM_PROC_MERGE_ANY, s->ksm_merge_any),
+			   ps_flag(p, KSM_PROC_MERGEABLE, s->ksm_mergeable),
+			   text_escape(unit, unit_e, sizeof(unit_e)),
+			   text_escape(guest, guest_e, sizeof(guest_e)));
 		/* The command line fills the rest of the terminal's line. */
 		if (width > 0 && n < width)
 			printf("%.*s\n", width - n, cmd);

@@ -55,7 +55,15 @@ void format_bytes(int64_t bytes, char *buf, size_t size);
 bool is_number(const char *s);
 /* A fraction with up to six significant digits; @json keeps a decimal point. */
 void format_double(double v, bool json, char *buf, size_t size);
+/*
+ * Strings from the system (process and partition names): the JSON string of
+ * @s, with control characters (U+0000 to U+001F, U+007F to U+009F) as \u00XX
+ * and each byte that is not valid UTF-8 as U+FFFD; for people, @s with
+ * control characters, invalid UTF-8 bytes and backslashes as \xHH and \\,
+ * cut at a whole character to fit @size (ksmctl(8), "Names").
+ */
 void json_string(const char *s);
+const char *text_escape(const char *s, char *buf, size_t size);
 /* A value formatted by ksm_knob_format(): a number, or a JSON string. */
 void json_value(const char *text);
 /* The JSON members of one knob's value after @sep: "knob": number, and for

@@ -87,7 +87,9 @@ int fail(int err)
 void format_bytes(int64_t bytes, char *buf, size_t size)
 {
 	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-	double v = (double)(bytes < 0 ? -bytes : bytes);
+	/* The magnitude as unsigned: -INT64_MIN does not fit an int64_t. */
+	uint64_t mag = bytes < 0 ? -(uint64_t)bytes : (uint64_t)bytes;
+	double v = (double)mag;
 	size_t u = 0;
 
 	while (v >= 1024.0 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
@@ -95,7 +97,7 @@ void format_bytes(int64_t bytes, char *buf, size_t size)
 		u++;
 	}
 	if (u == 0)
-		snprintf(buf, size, "%s%" PRId64 " B", bytes < 0 ? "-" : "", bytes < 0 ? -bytes : bytes);
+		snprintf(buf, size, "%s%" PRIu64 " B", bytes < 0 ? "-" : "", mag);
 	else
 		snprintf(buf, size, "%s%.1f %s", bytes < 0 ? "-" : "", v, unit[u]);
 }
@@ -125,17 +127,91 @@ bool is_number(const char *s)
 	return true;
 }
 
+/*
+ * The code point of the valid UTF-8 sequence of two or more bytes at @s, its
+ * length in *len; -1 for an invalid byte (overlong forms, surrogates, beyond
+ * U+10FFFF, a lone or cut sequence).
+ */
+static long utf8_decode(const unsigned char *s, size_t *len)
+{
+	long cp;
+	size_t n;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return -1;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
+			return -1;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*len = n;
+	return cp;
+}
+
+const char *text_escape(const char *s, char *buf, size_t size)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0;
+
+	if (size == 0)
+		return buf;
+	while (*p) {
+		char piece[8];
+		size_t n = 1, plen;
+		long cp = *p >= 0x80 ? utf8_decode(p, &n) : *p;
+
+		if (cp < 0 || cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
+			/* Control characters and invalid bytes: each byte as \xHH. */
+			plen = (size_t)snprintf(piece, sizeof(piece), "\\x%02x", *p);
+			n = 1;
+		} else if (cp == '\\') {
+			memcpy(piece, "\\\\", 2);
+			plen = 2;
+		} else {
+			memcpy(piece, p, n);
+			plen = n;
+		}
+		if (o + plen >= size)
+			break; /* whole pieces only */
+		memcpy(buf + o, piece, plen);
+		o += plen;
+		p += n;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 void json_string(const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
+
 	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
+	while (*p) {
+		size_t n = 1;
+		long cp = *p >= 0x80 ? utf8_decode(p, &n) : *p;
+
+		if (cp < 0)
+			fputs("\\ufffd", stdout); /* an invalid byte: U+FFFD */
+		else if (cp == '"' || cp == '\\')
+			printf("\\%c", (int)cp);
+		else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+			printf("\\u%04lx", cp);
 		else
-			putchar(c);
+			fwrite(p, 1, n, stdout);
+		p += n;
 	}
 	putchar('"');
 }

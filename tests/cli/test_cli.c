@@ -84,6 +84,24 @@ START_TEST(status_json_all_knobs)
 }
 END_TEST
 
+/* The most negative profit the kernel's long can say prints as such. */
+START_TEST(status_extreme_profit)
+{
+	struct result r;
+
+	use_tree("6.18");
+	tu_write(root, "sys/kernel/mm/ksm/general_profit", "-9223372036854775808\n");
+	r = ksmctl(sysroot_opt, "status");
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+	ck_assert_msg(strstr(r.out, "Profit: -8.0 EiB (after KSM's own metadata)\n"), "%s", r.out);
+	result_free(&r);
+	tu_write(root, "sys/kernel/mm/ksm/general_profit", "-1023\n");
+	r = ksmctl(sysroot_opt, "status");
+	ck_assert_msg(strstr(r.out, "Profit: -1023 B (after KSM's own metadata)\n"), "%s", r.out);
+	result_free(&r);
+}
+END_TEST
+
 START_TEST(status_json_old_kernel)
 {
 	struct result r;
@@ -735,6 +753,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(fake, status_human);
 	tcase_add_test(fake, status_json_all_knobs);
 	tcase_add_test(fake, status_json_old_kernel);
+	tcase_add_test(fake, status_extreme_profit);
 	tcase_add_test(fake, status_advisor_json_string);
 	tcase_add_test(fake, status_no_ksm);
 	tcase_add_test(fake, bad_sysroot);

@@ -67,6 +67,27 @@ START_TEST(list)
 }
 END_TEST
 
+/* A system root may hold any directory name: escaped for people, valid JSON. */
+START_TEST(list_hostile_name)
+{
+	char path[4400];
+	struct result r;
+
+	snprintf(path, sizeof(path), "%s/sys/kernel/mm/ksm/t\x1b[2J\xff", root);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	tu_write(path, "trigger_merge", "");
+	r = ksmctl(sysroot_opt, "partition", "list");
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+	ck_assert_str_eq(r.out, "t\\x1b[2J\\xff\ntenant-a\ntenant-b\n");
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "partition", "list", "--json");
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+	assert_json(r.out, "d[0]['name'] == 't\\x1b[2J\\ufffd'", "True");
+	result_free(&r);
+}
+END_TEST
+
 START_TEST(create_remove)
 {
 	struct result r;
@@ -363,6 +384,7 @@ static Suite *cli_partition_suite(void)
 	tc = tcase_create("rfc");
 	tcase_add_checked_fixture(tc, setup_rfc, teardown_rfc);
 	tcase_add_test(tc, list);
+	tcase_add_test(tc, list_hostile_name);
 	tcase_add_test(tc, create_remove);
 	tcase_add_test(tc, create_syscall_backend);
 	tcase_add_test(tc, merge_unmerge);

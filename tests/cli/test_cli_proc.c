@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -244,6 +245,134 @@ START_TEST(ps_json)
 		    "[('qemu-system-aar', False, True), ('postgres', False, True), ('java', True, True)]");
 	assert_json(r.out, "d[3]['ksm_process_profit']", "-1239040");
 	result_free(&r);
+}
+END_TEST
+
+/* Output without control characters or invalid UTF-8 (newlines between lines only). */
+static void assert_printable(const char *out)
+{
+	for (const unsigned char *p = (const unsigned char *)out; *p; p++)
+		ck_assert_msg(*p == '\n' || (*p >= 0x20 && *p < 0x7f), "byte %#x at %zu:\n%s", *p,
+			      (size_t)(p - (const unsigned char *)out), out);
+}
+
+/* A process name is anything its owner sets: escaped for people, valid JSON. */
+START_TEST(ps_hostile_comm)
+{
+	struct result r;
+	char line[256];
+
+	use_tree("6.18");
+	tu_write(root, "proc/2001/comm", "\x1b[2J\x7f\xff\\x\n");
+	tu_write(root, "proc/2004/comm", "caf\xc3\xa9\xc2\x9b\n");
+	r = ksmctl(sysroot_opt, "ps");
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+	ck_assert_ptr_nonnull(strstr(line_of(r.out, 2004, line, sizeof(line)), " caf\xc3\xa9\\xc2\\x9b "));
+	/* Valid UTF-8 stays; everything else here is ASCII. */
+	*strstr(r.out, "caf\xc3\xa9") = '\0';
+	assert_printable(r.out);
+	ck_assert_ptr_nonnull(strstr(line_of(r.out, 2001, line, sizeof(line)),
+				     " \\x1b[2J\\x7f\\xff\\\\x "));
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "ps", "--json");
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+	/* Control characters as \u00XX, the invalid byte as U+FFFD. */
+	assert_json(r.out, "[p['comm'] for p in d if p['pid'] == 2001] == ['\\x1b[2J\\x7f\\ufffd\\\\x']",
+		    "True");
+	assert_json(r.out, "[p['comm'] for p in d if p['pid'] == 2004] == ['caf\\xe9\\x9b']", "True");
+	ck_assert_ptr_nonnull(strstr(r.out, "\"\\u001b[2J\\u007f\\ufffd\\\\x\""));
+	ck_assert_ptr_nonnull(strstr(r.out, "\"caf\xc3\xa9\\u009b\""));
+	result_free(&r);
+}
+END_TEST
+
+/* Figures beyond what int64_t bytes hold saturate; the most negative profit prints. */
+START_TEST(ps_huge_values)
+{
+	struct result r;
+	char line[256];
+
+	use_tree("6.18");
+	tu_write(root, "proc/2001/ksm_stat",
+		 "ksm_rmap_items 1\nksm_zero_pages 0\nksm_merging_pages 9223372036854775807\n"
+		 "ksm_process_profit -9223372036854775808\nksm_merge_any: yes\nksm_mergeable: yes\n");
+	r = ksmctl(sysroot_opt, "ps");
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+	ck_assert_ptr_nonnull(strstr(line_of(r.out, 2001, line, sizeof(line)),
+				     "    8.0 EiB        0 B          1   -8.0 EiB yes       yes"));
+	result_free(&r);
+}
+END_TEST
+
+/*
+ * The same on the running kernel: a process this test starts names itself
+ * with escape sequences, DEL and an invalid byte (what any user may do) and
+ * registers its memory for merging, per process (no global knob changes).
+ */
+START_TEST(ps_live_hostile_comm)
+{
+	int ready[2], hold[2];
+	struct result r;
+	char pidtext[16], expr[128], c;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(ready), 0);
+	ck_assert_int_eq(pipe(hold), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char ok = 'n';
+
+		close(ready[0]);
+		close(hold[1]);
+		if (prctl(PR_SET_NAME, (unsigned long)"\x1b[2J\x7f\xff", 0, 0, 0) == 0 &&
+		    prctl(67 /* PR_SET_MEMORY_MERGE */, 1, 0, 0, 0) == 0)
+			ok = 'y';
+		if (write(ready[1], &ok, 1) != 1)
+			_exit(1);
+		/* Until the test closes its end. */
+		while (read(hold[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	if (c != 'y') {
+		/* No process-wide KSM here (before Linux 6.4, or no KSM): nothing to list. */
+		close(hold[1]);
+		waitpid(pid, NULL, 0);
+		return;
+	}
+	snprintf(pidtext, sizeof(pidtext), "%d", (int)pid);
+
+	r = ksmctl("ps");
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+	for (const unsigned char *p = (const unsigned char *)r.out; *p; p++)
+		ck_assert_msg(*p == '\n' || (*p >= 0x20 && *p != 0x7f), "byte %#x at %zu", *p,
+			      (size_t)(p - (const unsigned char *)r.out));
+	ck_assert_msg(strstr(r.out, " \\x1b[2J\\x7f\\xff "), "%s", r.out);
+	result_free(&r);
+
+	r = ksmctl("ps", "--json", pidtext);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+	snprintf(expr, sizeof(expr), "[(p['pid'], p['comm']) for p in d] == [(%d, '\\x1b[2J\\x7f\\ufffd')]",
+		 (int)pid);
+	assert_json(r.out, expr, "True");
+	result_free(&r);
+
+	/* The whole list parses too, whatever the other processes are called. */
+	r = ksmctl("ps", "--json");
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+	snprintf(expr, sizeof(expr), "[p['comm'] for p in d if p['pid'] == %d] == ['\\x1b[2J\\x7f\\ufffd']",
+		 (int)pid);
+	assert_json(r.out, expr, "True");
+	result_free(&r);
+
+	close(hold[1]);
+	waitpid(pid, NULL, 0);
 }
 END_TEST
 
@@ -833,6 +962,9 @@ static Suite *cli_proc_suite(void)
 	tcase_add_test(ps, ps_json_old_kernels);
 	tcase_add_test(ps, ps_pids);
 	tcase_add_test(ps, ps_usage);
+	tcase_add_test(ps, ps_hostile_comm);
+	tcase_add_test(ps, ps_huge_values);
+	tcase_add_test(ps, ps_live_hostile_comm);
 	suite_add_tcase(s, ps);
 
 	tcase_add_checked_fixture(wait, NULL, teardown);
