@@ -6,13 +6,16 @@
 #   scripts/dev.sh test     install what is missing, build, run every test suite
 #
 # Build dependencies come from the distribution's archive. BUILDDIR overrides
-# the build directory (default: build).
+# the build directory (default: build). With clang present, 'test' also runs
+# each libFuzzer target of tests/fuzz for 25 seconds (scripts/fuzz.sh, which
+# documents the long run), in $BUILDDIR-fuzz.
 set -eu
 
 cd "$(dirname "$0")/.."
 builddir=${BUILDDIR:-build}
 packages="gcc g++ meson ninja-build pkg-config check scdoc python3 valgrind binutils
-	prometheus prometheus-node-exporter tmux bash-completion git xz-utils"
+	prometheus prometheus-node-exporter tmux bash-completion git xz-utils
+	clang libclang-rt-dev"
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -79,10 +82,19 @@ test)
 	ninja -C "$builddir-sanitize"
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C "$builddir-sanitize" --print-errorlogs --suite unit --suite cli --no-suite script
-	# shellcheck disable=SC2046
+	# Each fuzz target for 25 s from its seeds (7 targets: about 3 minutes).
+	fuzzlog=""
+	if command -v clang >/dev/null 2>&1; then
+		fuzzlog="$builddir-fuzz/testlog-fuzz.json"
+		mkdir -p "$builddir-fuzz"
+		: >"$fuzzlog"
+		BUILDDIR_FUZZ="$builddir-fuzz" FUZZ_RESULTS="$fuzzlog" scripts/fuzz.sh 25 || true
+	fi
+	# shellcheck disable=SC2046,SC2086
 	summary "$builddir/meson-logs/testlog.json" "$builddir/meson-logs/testlog-valgrind.json" \
 		"$builddir-sanitize/meson-logs/testlog.json" \
-		$(ls "$builddir"/meson-logs/testlog-run2.json "$builddir"/meson-logs/testlog-advisor.json 2>/dev/null)
+		$(ls "$builddir"/meson-logs/testlog-run2.json "$builddir"/meson-logs/testlog-advisor.json 2>/dev/null) \
+		$fuzzlog
 	;;
 *)
 	echo "usage: $0 status|test" >&2
