@@ -172,8 +172,9 @@ START_TEST(test_tune_workload)
 	kill(tuner, SIGUSR1);
 	ck_assert_msg(wait_knob("run", 0, 2000) >= 0, "run stayed 1");
 
-	/* and it starts again for a new one */
+	/* and it starts again for a new one, at the next decision */
 	workers[2] = start_worker(third, -1);
+	kill(tuner, SIGUSR1);
 	ck_assert_msg(wait_knob("run", 1, 5000) >= 0, "run stayed 0");
 
 	/* SIGTERM: the knobs it changed go back */
