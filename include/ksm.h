@@ -875,6 +875,101 @@ int ksm_doctor(struct ksm_ctx *ctx, int (*fn)(const struct ksm_finding *finding,
 	       void *data);
 
 /* ------------------------------------------------------------------------ */
+/* Merging of another running process, and the node-wide disable            */
+/* ------------------------------------------------------------------------ */
+
+/* Flag of ksm_process_set_merge() and ksm_policy_disable(). */
+#define KSM_FORCE (1u << 0) /* skip the safety refusals that say "force" */
+
+/* Bits of the result of ksm_process_merge_state(). */
+#define KSM_PROCESS_MERGE_ANY (1 << 0) /* process-wide merging (PR_SET_MEMORY_MERGE) */
+#define KSM_PROCESS_MADVISED  (1 << 1) /* ranges it registered itself (MADV_MERGEABLE) */
+
+/**
+ * ksm_process_set_merge() - switch merging of a running process on or off,
+ * without restarting it.
+ * @pid: the process.
+ * @enable: non-zero: process-wide merging (PR_SET_MEMORY_MERGE 1) in that
+ *          process. Zero: opt it out and unmerge its pages now: process-wide
+ *          merging off where it is on (which also unregisters every range),
+ *          else MADV_UNMERGEABLE on each range it registered itself (the "mg"
+ *          ranges of its smaps, as QEMU registers guest memory).
+ * @flags: 0 or KSM_FORCE: act on a process with a seccomp filter, and
+ *         unmerge even when MemAvailable is below what unmerging needs.
+ *
+ * Mainline Linux has no call for this. The backends, probed in this order:
+ * the process_ksm_enable/disable syscalls of pf-kernel and CachyOS, their
+ * numbers read from <sysroot>/sys/kernel/process_ksm/ (they need
+ * CAP_SYS_NICE); on x86-64, ptrace syscall injection: the target's thread is
+ * stopped for about 0.1 ms (a disable that unmerges for as long as the
+ * unmerge takes) and executes the call itself, through a syscall instruction
+ * of its vDSO; its registers are restored exactly and nothing is written to
+ * its memory. This needs ptrace access (the same user without Yama
+ * restrictions, or CAP_SYS_PTRACE). A stopped (SIGSTOP) process stays
+ * stopped. See SECURITY in libksm(3) for the risks that remain.
+ *
+ * Return: 0; -ESRCH if there is no such process; -EACCES without ptrace
+ * access (or without CAP_SYS_NICE for process_ksm); -EBUSY if the process is
+ * traced by another (left untouched), runs in strict seccomp mode, or has a
+ * seccomp filter and KSM_FORCE is not given; -ENOMEM if unmerging needs more
+ * than MemAvailable (or the kernel ran out); -EOPNOTSUPP where neither
+ * backend exists (other architectures, kernels before 6.4): the message says
+ * what to use instead; -ETIMEDOUT if the process did not stop within 5 s
+ * (uninterruptible sleep); -EINVAL for bad arguments.
+ * Since: 0.2
+ */
+int ksm_process_set_merge(struct ksm_ctx *ctx, int pid, int enable, unsigned int flags);
+
+/**
+ * ksm_process_merge_state() - how a process takes part in merging.
+ * @pid: the process.
+ *
+ * Read from /proc/PID/ksm_stat and smaps where the kernel has the
+ * ksm_merge_any line, else asked through the backends of
+ * ksm_process_set_merge() (with its refusals).
+ *
+ * Return: KSM_PROCESS_MERGE_ANY, KSM_PROCESS_MADVISED or 0; the errors of
+ * ksm_process_set_merge() and ksm_proc_stats_read().
+ * Since: 0.2
+ */
+int ksm_process_merge_state(struct ksm_ctx *ctx, int pid);
+
+/**
+ * ksm_policy_disable() - disable KSM on this node, and keep it disabled:
+ * record "run = 2" in the default profile (ksm_profile_path(), applied by
+ * ksm.service at boot), then stop ksmd and unmerge every page (run=2).
+ * @flags: 0, or KSM_FORCE to unmerge even when MemAvailable is below the
+ *         pages_sharing that unmerging copies back.
+ *
+ * From then on ksm_start(), boosts, ksm_merge_now() and ksm_merge_range()
+ * refuse with -ECANCELED, until ksm_policy_enable().
+ *
+ * Return: 0; -ENOMEM (nothing changed) if memory cannot hold the unmerged
+ * pages; -ENOENT without KSM; the errors of writing the profile and of
+ * ksm_unmerge_all() (the record stays: KSM is disabled by policy).
+ * Since: 0.2
+ */
+int ksm_policy_disable(struct ksm_ctx *ctx, unsigned int flags);
+
+/**
+ * ksm_policy_enable() - undo ksm_policy_disable(): remove the record from
+ * the default profile and start ksmd (run=1).
+ * Return: 0; -ENOENT without KSM; the errors of writing the profile and of
+ * ksm_start().
+ * Since: 0.2
+ */
+int ksm_policy_enable(struct ksm_ctx *ctx);
+
+/**
+ * ksm_policy_get() - is KSM disabled by policy (ksm_policy_disable())?
+ * @since: if not NULL, receives when it was disabled, in seconds since the
+ *         epoch (the profile's modification time if the record lacks it).
+ * Return: 1 or 0; -errno if the profile cannot be read.
+ * Since: 0.2
+ */
+int ksm_policy_get(struct ksm_ctx *ctx, int64_t *since);
+
+/* ------------------------------------------------------------------------ */
 /* Waiting for ksmd                                                          */
 /* ------------------------------------------------------------------------ */
 

@@ -23,6 +23,9 @@
  *   ksm_tune.c     the tuner: its settings, its policy (pure), the daemon's steps
  *   ksm_ident.c    who a process is: command line, cgroup, unit, guest
  *   ksm_doctor.c   the checks of "why is nothing merging?"
+ *   ksm_remote.c   another process's merging: process_ksm syscalls, ptrace
+ *                  injection
+ *   ksm_policy.c   the node-wide disable recorded in the profile
  */
 #ifndef LIBKSM_INTERNAL_H
 #define LIBKSM_INTERNAL_H
@@ -370,5 +373,21 @@ void ksm_tune_policy(const int64_t *settings, const struct ksm_tune_input *in,
 		     struct ksm_tune_state *state, struct ksm_tune_out *out);
 int ksm_tune_parse_file(const struct ksm_ctx *ctx, const char *path, int format, int64_t *settings,
 			unsigned int *line);
+
+/* ksm_remote.c: the syscalls a kernel may lack, one function each */
+int ksm_sys_pidfd_open(int pid);
+long ksm_sys_process_ksm(long nr, int pidfd);
+/* MemAvailable of <sysroot>/proc/meminfo in bytes, or -errno. */
+int64_t ksm_mem_available(struct ksm_ctx *ctx);
+
+/* libksm.c: the node-wide disable recorded in the default profile: the last
+ * "run" line says 2; the marker comment before it says since when. */
+#define KSM_POLICY_MARKER "# disabled by policy since "
+/* 1 (disabled, *@since seconds since the epoch or -1), 0, or -errno. */
+int ksm_policy_read(const struct ksm_ctx *ctx, int64_t *since);
+/* libksm.c: is KSM disabled by policy (run = 2 in the default profile)?
+ * 1 (with a message recorded for ksm_strerror(-ECANCELED)), 0, or -errno.
+ * Boosts, merge-now and starting ksmd consult it and refuse. */
+int ksm_disabled_by_policy(struct ksm_ctx *ctx);
 
 #endif

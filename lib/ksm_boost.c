@@ -732,6 +732,8 @@ static int boost_begin(struct ksm_ctx *ctx, struct ksm_boost **out)
 	int dfd, lock, r, dead, dead_pid = 0;
 
 	*out = NULL;
+	if (ksm_disabled_by_policy(ctx) > 0)
+		return -ECANCELED;
 	if (ctx->ksmfd < 0)
 		return ksm_fail_no_ksm(ctx);
 	/* Refused before anything is created; checked again under the lock. */

@@ -267,6 +267,9 @@ KSM_EXPORT int ksm_set_text(struct ksm_ctx *ctx, enum ksm_knob knob, const char 
 
 KSM_EXPORT int ksm_start(struct ksm_ctx *ctx)
 {
+	ksm_fail_clear();
+	if (ctx && ksm_disabled_by_policy(ctx) > 0)
+		return -ECANCELED;
 	return ksm_set(ctx, KSM_KNOB_RUN, KSM_RUN_MERGE);
 }
 

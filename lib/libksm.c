@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -210,7 +212,8 @@ static const struct {
 	{ EPERM, "the knob is a counter: it cannot be written" },
 	{ EACCES, "permission denied: the caller lacks the permission or privilege" },
 	{ EROFS, "sysfs is mounted read-only" },
-	{ EBUSY, "a prerequisite does not hold (pages still merged, the advisor is on, or a boost is running)" },
+	{ EBUSY, "a prerequisite does not hold (pages still merged, the advisor is on, a boost is "
+		 "running, or the process is traced or has a seccomp filter)" },
 	{ EOPNOTSUPP, "the kernel lacks this interface" },
 	{ ESRCH, "no such process" },
 	{ EHOSTDOWN, "ksmd is not running (run is not 1)" },
@@ -228,7 +231,7 @@ static const struct {
 	{ EIO, "the kernel accepted the request but did not carry it out" },
 	{ ENOSPC, "the buffer is too small" },
 	{ EAGAIN, "too many holders (try again later)" },
-	{ ECANCELED, "KSM is disabled by the administrator (run is 2): no boost or merge now" },
+	{ ECANCELED, "KSM is disabled (run is 2, or by policy: 'ksmctl enable' undoes it): no boost or merge now" },
 	{ EUCLEAN, "the boost state directory or a file in it is not safe to trust" },
 	{ ELOOP, "a file to be written or given a mode is a symbolic link, which is not followed" },
 };
@@ -391,4 +394,72 @@ const char *ksm_knob_path(const struct ksm_ctx *ctx, const char *name, char *buf
 		len--;
 	snprintf(buf, size, "%.*s/" KSM_DIR "/%s", (int)len, root, name);
 	return buf;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The node-wide disable, as recorded in the default profile                */
+
+int ksm_policy_read(const struct ksm_ctx *ctx, int64_t *since)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int disabled = 0;
+	int64_t marker = -1;
+	struct stat stb;
+	FILE *f;
+
+	*since = -1;
+	f = fopen(ctx->profile_path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (getline(&line, &cap, f) > 0) {
+		char *p = line + strspn(line, " \t"), *v;
+		struct tm tm;
+
+		if (strncmp(p, KSM_POLICY_MARKER, strlen(KSM_POLICY_MARKER)) == 0) {
+			memset(&tm, 0, sizeof(tm));
+			v = strptime(p + strlen(KSM_POLICY_MARKER), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			marker = v ? (int64_t)timegm(&tm) : -1;
+			continue;
+		}
+		if (strncmp(p, "run", 3) != 0)
+			continue;
+		p += 3 + strspn(p + 3, " \t");
+		if (*p != '=')
+			continue;
+		p++;
+		p += strspn(p, " \t");
+		disabled = *p == '2' && (p[1] == '\0' || strchr(" \t\r\n#", p[1]));
+	}
+	free(line);
+	if (disabled) {
+		*since = marker;
+		if (marker < 0 && fstat(fileno(f), &stb) == 0)
+			*since = stb.st_mtime;
+	}
+	fclose(f);
+	return disabled;
+}
+
+int ksm_disabled_by_policy(struct ksm_ctx *ctx)
+{
+	int64_t since;
+	char when[32] = "an unknown time";
+	int r = ksm_policy_read(ctx, &since);
+
+	if (r < 0) {
+		ksm_dbg(ctx, "cannot read %s: %s", ctx->profile_path, strerror(-r));
+		return 0;
+	}
+	if (r == 0)
+		return 0;
+	if (since >= 0) {
+		time_t t = (time_t)since;
+		struct tm tm;
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&t, &tm));
+	}
+	ksm_fail(-ECANCELED, "KSM is disabled by policy since %s (run = 2 in %s): "
+		 "'ksmctl enable' undoes it", when, ctx->profile_path);
+	return 1;
 }

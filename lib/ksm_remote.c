@@ -1,0 +1,855 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Merging of another, running process: switch its process-wide merging
+ * (PR_SET_MEMORY_MERGE) on or off, and unregister the ranges it registered
+ * itself (MADV_UNMERGEABLE), without restarting it.
+ *
+ * Mainline Linux has no call for this: process_madvise() rejects
+ * MADV_MERGEABLE for another process and the prctl acts on the caller only.
+ * Backends, in this order:
+ *  1. the pf-kernel/CachyOS syscalls process_ksm_enable/disable/status(pidfd,
+ *     0), their numbers read from <sysroot>/sys/kernel/process_ksm/ (never
+ *     assumed);
+ *  2. on x86-64, ptrace syscall injection: the target executes the prctl or
+ *     madvise itself, through a syscall instruction found in its vDSO (or
+ *     libc), with its registers saved before and restored exactly after.
+ *     Nothing is written to the target's memory. The facts this rests on
+ *     were measured on 6.18 (docs: remote-enable.md);
+ *  3. otherwise -EOPNOTSUPP, with what to use instead.
+ *
+ * The /proc files are read below the context's system root; pids, pidfds and
+ * ptrace are the running kernel's.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__x86_64__)
+#include <sys/user.h>
+#endif
+
+#include "internal.h"
+#include "missing.h"
+
+#ifndef PTRACE_SEIZE
+#define PTRACE_SEIZE 0x4206
+#endif
+#ifndef PTRACE_INTERRUPT
+#define PTRACE_INTERRUPT 0x4207
+#endif
+#ifndef PTRACE_EVENT_STOP
+#define PTRACE_EVENT_STOP 128
+#endif
+#ifndef __WALL
+#define __WALL 0x40000000
+#endif
+
+/* The kernel's internal restart codes, as a tracer sees them in rax. */
+#define ERESTARTSYS 512
+#define ERESTARTNOINTR 513
+#define ERESTARTNOHAND 514
+#define ERESTART_RESTARTBLOCK 516
+
+/* How long to wait for the target to stop. */
+#define STOP_TIMEOUT_MS 5000
+/* Attempts when foreign signals or restarts get in the way. */
+#define INJECT_ATTEMPTS 200
+
+static const char *const alternatives =
+	"restart it with 'ksmctl exec', QEMU -machine mem-merge=on|off, or systemd MemoryKSM=";
+
+/* ------------------------------------------------------------------------ */
+/* The syscalls a kernel may lack, one function each                         */
+
+int ksm_sys_pidfd_open(int pid)
+{
+#ifdef SYS_pidfd_open
+	long r = syscall(SYS_pidfd_open, pid, 0);
+
+	return r < 0 ? -errno : (int)r;
+#else
+	(void)pid;
+	return -ENOSYS;
+#endif
+}
+
+long ksm_sys_process_ksm(long nr, int pidfd)
+{
+	long r = syscall(nr, pidfd, 0);
+
+	return r < 0 ? -errno : r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* /proc/PID files below the system root                                     */
+
+static int read_proc_file(struct ksm_ctx *ctx, int pid, const char *name, char *buf, size_t size)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "proc/%d/%s", pid, name);
+	return ksm_read_at(ctx->rootfd, path, buf, size);
+}
+
+/* A "Key:\tvalue" line of /proc/PID/status as a number; -ENOENT if absent. */
+static int status_field(struct ksm_ctx *ctx, int pid, const char *key, int64_t *value)
+{
+	char buf[4096], *p;
+	size_t klen = strlen(key);
+	int r = read_proc_file(ctx, pid, "status", buf, sizeof(buf));
+
+	if (r < 0)
+		return r == -ENOENT ? -ESRCH : r;
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, key, klen) == 0 && p[klen] == ':') {
+			char *e;
+
+			*value = strtoll(p + klen + 1, &e, 10);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* Field 22 of /proc/PID/stat (after the command in parentheses), or 0. */
+static uint64_t start_time(struct ksm_ctx *ctx, int pid)
+{
+	char buf[1024], *p;
+	unsigned long long v = 0;
+
+	if (read_proc_file(ctx, pid, "stat", buf, sizeof(buf)) < 0)
+		return 0;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+			 "%*d %*d %*d %llu", &v) != 1)
+		return 0;
+	return v;
+}
+
+/* Refuse targets the injection could harm or that another tracer holds. */
+__attribute__((unused)) static int check_target(struct ksm_ctx *ctx, int pid, unsigned int flags)
+{
+	int64_t v;
+	int r;
+
+	r = status_field(ctx, pid, "TracerPid", &v);
+	if (r < 0 && r != -ENOENT)
+		return r == -ESRCH ? ksm_fail(-ESRCH, "no process %d", pid) : r;
+	if (r == 0 && v != 0)
+		return ksm_fail(-EBUSY, "process %d is traced by process %" PRId64
+				" (a debugger or sandbox): left untouched", pid, v);
+	r = status_field(ctx, pid, "Seccomp", &v);
+	if (r == 0 && v == 1)
+		return ksm_fail(-EBUSY, "process %d runs in strict seccomp mode: a prctl would kill "
+				"it; %s", pid, alternatives);
+	if (r == 0 && v == 2 && !(flags & KSM_FORCE))
+		return ksm_fail(-EBUSY, "process %d has a seccomp filter, which may kill it for the "
+				"injected call (force to try anyway: a filter that returns an "
+				"error is harmless, one that kills is not); or %s", pid,
+				alternatives);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* ptrace syscall injection (x86-64)                                         */
+
+#if defined(__x86_64__)
+
+/* Wait for a state change of @tid: 0 with *@status, -ETIMEDOUT or -errno. */
+static int wait_tid(int tid, int *status)
+{
+	struct timespec start, now, nap = { 0, 20000 };
+	int spins = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		pid_t w = waitpid(tid, status, __WALL | WNOHANG);
+
+		if (w == tid)
+			return 0;
+		if (w < 0 && errno != EINTR)
+			return -errno;
+		if (++spins < 100) {
+			sched_yield();
+			continue;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >
+		    STOP_TIMEOUT_MS)
+			return -ETIMEDOUT;
+		nanosleep(&nap, NULL);
+		if (nap.tv_nsec < 1000000)
+			nap.tv_nsec *= 2;
+	}
+}
+
+/* Is @st a death of the tracee? */
+static bool gone(int st)
+{
+	return WIFEXITED(st) || WIFSIGNALED(st);
+}
+
+struct inj {
+	int pid, tid;
+	uintptr_t insn;  /* a syscall instruction (0f 05) in the target */
+	uint64_t start;  /* the target's start time, against pid reuse */
+};
+
+/* A "0f 05" in the mapping of /proc/PID/maps whose line ends in @what. */
+static uintptr_t find_syscall_insn(struct ksm_ctx *ctx, int pid, const char *what, bool exec_only)
+{
+	char path[64], *line = NULL;
+	size_t cap = 0;
+	uintptr_t found = 0;
+	FILE *f;
+	int memfd;
+
+	snprintf(path, sizeof(path), "proc/%d/maps", pid);
+	memfd = -1;
+	{
+		int fd = openat(ctx->rootfd, path, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			return 0;
+		f = fdopen(fd, "re");
+		if (!f) {
+			close(fd);
+			return 0;
+		}
+	}
+	snprintf(path, sizeof(path), "proc/%d/mem", pid);
+	memfd = openat(ctx->rootfd, path, O_RDONLY | O_CLOEXEC);
+	while (memfd >= 0 && !found && getline(&line, &cap, f) > 0) {
+		unsigned long lo, hi;
+		char perms[8];
+		int name = 0;
+		size_t len;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &lo, &hi, perms, &name) < 3 || !name)
+			continue;
+		len = strlen(line + name);
+		if (perms[2] != 'x' || (exec_only && perms[0] != 'r'))
+			continue;
+		if (strcmp(what, "[vdso]") == 0 ? strcmp(line + name, what) != 0
+						  : !strstr(line + name, what))
+			continue;
+		(void)len;
+		for (uintptr_t a = lo; a < hi && !found; a += 4096) {
+			unsigned char b[4097];
+			ssize_t n = pread(memfd, b, sizeof(b) - 1, (off_t)a);
+
+			if (n <= 1)
+				break;
+			for (ssize_t i = 0; i + 1 < n; i++)
+				if (b[i] == 0x0f && b[i + 1] == 0x05 && a + (uintptr_t)i + 2 <= hi) {
+					found = a + (uintptr_t)i;
+					break;
+				}
+		}
+	}
+	if (memfd >= 0)
+		close(memfd);
+	free(line);
+	fclose(f);
+	return found;
+}
+
+/* Syscalls that return EINTR rather than restart when their thread stops. */
+static bool eintr_syscall(long nr)
+{
+	static const long list[] = { SYS_epoll_wait, SYS_epoll_pwait,
+#ifdef SYS_epoll_pwait2
+				     SYS_epoll_pwait2,
+#endif
+				     SYS_io_getevents, SYS_semop, SYS_semtimedop,
+				     SYS_rt_sigtimedwait,
+#ifdef SYS_io_uring_enter
+				     SYS_io_uring_enter,
+#endif
+	};
+
+	for (size_t i = 0; i < KSM_ARRAY_SIZE(list); i++)
+		if (list[i] == nr)
+			return true;
+	return false;
+}
+
+/*
+ * The thread to stop: the prctl acts on the mm, so any will do; prefer one
+ * in user space, then one in a syscall the kernel restarts transparently,
+ * then others, then those whose syscall returns EINTR, last D state.
+ */
+static int pick_thread(struct ksm_ctx *ctx, int pid)
+{
+	char path[64];
+	int best = -1, best_rank = 99;
+	DIR *d;
+	int fd;
+
+	snprintf(path, sizeof(path), "proc/%d/task", pid);
+	fd = openat(ctx->rootfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (struct dirent *e; (e = readdir(d));) {
+		char buf[512], *p;
+		int tid = atoi(e->d_name), rank;
+		char state;
+		long nr;
+
+		if (tid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "%d/stat", tid);
+		if (ksm_read_at(fd, path, buf, sizeof(buf)) < 0 || !(p = strrchr(buf, ')')))
+			continue;
+		state = p[2];
+		if (state == 'Z' || state == 'X' || state == 'x')
+			continue;
+		snprintf(path, sizeof(path), "%d/syscall", tid);
+		if (ksm_read_at(fd, path, buf, sizeof(buf)) < 0)
+			buf[0] = '\0';
+		if (strncmp(buf, "running", 7) == 0 || strncmp(buf, "-1 ", 3) == 0)
+			rank = 0;
+		else if (state == 'D')
+			rank = 4;
+		else if (sscanf(buf, "%ld", &nr) == 1 && eintr_syscall(nr))
+			rank = 3;
+		else
+			rank = state == 'R' ? 0 : 1;
+		if (rank < best_rank) {
+			best_rank = rank;
+			best = tid;
+		}
+	}
+	closedir(d);
+	return best > 0 ? best : -ESRCH;
+}
+
+/* After a failed PTRACE_SEIZE: why, recorded. */
+static int seize_error(struct ksm_ctx *ctx, const struct inj *in, int err)
+{
+	int64_t tracer = 0;
+
+	if (err == -ESRCH)
+		return ksm_fail(-ESRCH, "no process %d", in->pid);
+	if (err == -EPERM && status_field(ctx, in->pid, "TracerPid", &tracer) == 0 && tracer)
+		return ksm_fail(-EBUSY, "process %d is traced by process %" PRId64
+				": left untouched", in->pid, tracer);
+	if (err == -EPERM || err == -EACCES)
+		return ksm_fail(-EACCES, "cannot attach to process %d with ptrace: it belongs to "
+				"another user or the caller lacks CAP_SYS_PTRACE (or an LSM forbids it)",
+				in->pid);
+	return ksm_fail(err, "cannot attach to process %d with ptrace: %s", in->pid,
+			strerror(-err));
+}
+
+/*
+ * Stop @tid: SEIZE and INTERRUPT, passing on signals that arrive first,
+ * until the PTRACE_EVENT_STOP. 0, or -errno with the thread detached.
+ */
+static int stop_thread(struct ksm_ctx *ctx, struct inj *in)
+{
+	int st, r;
+
+	if (ptrace(PTRACE_SEIZE, in->tid, 0, 0) < 0)
+		return seize_error(ctx, in, -errno);
+	if (in->start && start_time(ctx, in->pid) != in->start) {
+		ptrace(PTRACE_DETACH, in->tid, 0, 0);
+		return ksm_fail(-ESRCH, "process %d exited (its pid was reused)", in->pid);
+	}
+	if (ptrace(PTRACE_INTERRUPT, in->tid, 0, 0) < 0) {
+		r = -errno;
+		ptrace(PTRACE_DETACH, in->tid, 0, 0);
+		return r == -ESRCH ? ksm_fail(-ESRCH, "process %d exited", in->pid) : r;
+	}
+	for (;;) {
+		r = wait_tid(in->tid, &st);
+		if (r == -ETIMEDOUT) {
+			/* Stuck in D state: leave it; the kernel drops the trap at detach. */
+			ptrace(PTRACE_DETACH, in->tid, 0, 0);
+			return ksm_fail(-ETIMEDOUT, "thread %d of process %d did not stop within %d s "
+					"(uninterruptible sleep?)", in->tid, in->pid,
+					STOP_TIMEOUT_MS / 1000);
+		}
+		if (r < 0)
+			return r;
+		if (gone(st))
+			return ksm_fail(-ESRCH, "process %d exited", in->pid);
+		if ((st >> 16) == PTRACE_EVENT_STOP)
+			return 0;
+		/* A signal-delivery-stop before ours: deliver it; our trap stays pending. */
+		ptrace(PTRACE_CONT, in->tid, 0, (void *)(uintptr_t)WSTOPSIG(st));
+	}
+}
+
+enum step_result { STEP_DONE, STEP_RETRY, STEP_FAILED };
+
+/*
+ * With the thread stopped: run one syscall in it and put its registers back.
+ * STEP_DONE with *@ret; STEP_RETRY when a signal got in first (the thread is
+ * then detached with that signal delivered); STEP_FAILED with *@ret -errno.
+ * All signals of the caller are blocked from the first write of the
+ * registers to their restore, the window in which the target depends on us.
+ */
+static enum step_result run_syscall(struct inj *in, long nr, const long args[6], long *ret)
+{
+	struct user_regs_struct saved, regs;
+	sigset_t all, old;
+	enum step_result res = STEP_FAILED;
+	int st, deferred = 0;
+
+	if (ptrace(PTRACE_GETREGS, in->tid, 0, &saved) < 0) {
+		*ret = -errno;
+		ptrace(PTRACE_DETACH, in->tid, 0, 0);
+		return STEP_FAILED;
+	}
+	if (saved.cs != 0x33) {
+		ptrace(PTRACE_DETACH, in->tid, 0, 0);
+		*ret = ksm_fail(-EOPNOTSUPP, "thread %d of process %d runs 32-bit code; %s", in->tid,
+				in->pid, alternatives);
+		return STEP_FAILED;
+	}
+	regs = saved;
+	regs.rip = in->insn;
+	regs.rax = (unsigned long long)nr;
+	regs.orig_rax = (unsigned long long)-1;
+	regs.rdi = (unsigned long long)args[0];
+	regs.rsi = (unsigned long long)args[1];
+	regs.rdx = (unsigned long long)args[2];
+	regs.r10 = (unsigned long long)args[3];
+	regs.r8 = (unsigned long long)args[4];
+	regs.r9 = (unsigned long long)args[5];
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (ptrace(PTRACE_SETREGS, in->tid, 0, &regs) < 0 ||
+	    ptrace(PTRACE_SINGLESTEP, in->tid, 0, 0) < 0) {
+		*ret = -errno;
+		goto restore;
+	}
+	for (;;) {
+		struct user_regs_struct now;
+		int sig, r = wait_tid(in->tid, &st);
+
+		if (r < 0) {
+			*ret = r;
+			goto restore;
+		}
+		if (gone(st)) {
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+			*ret = ksm_fail(-ESRCH, "process %d died during the injected call", in->pid);
+			return STEP_FAILED;
+		}
+		if (ptrace(PTRACE_GETREGS, in->tid, 0, &now) < 0) {
+			*ret = -errno;
+			goto restore;
+		}
+		sig = WSTOPSIG(st);
+		if (now.rip == in->insn + 2) {
+			/* The syscall ran. */
+			*ret = (long)now.rax;
+			res = STEP_DONE;
+			if ((st >> 16) == 0 && sig == SIGTRAP)
+				break; /* our single-step trap, consumed */
+			if ((st >> 16) == 0)
+				deferred = sig; /* a signal came before our trap: deliver it last */
+			/* Resume with the saved registers until our trap is consumed. */
+			if (ptrace(PTRACE_SETREGS, in->tid, 0, &saved) < 0 ||
+			    ptrace(PTRACE_CONT, in->tid, 0, 0) < 0)
+				goto restore;
+			for (;;) {
+				if (wait_tid(in->tid, &st) < 0 || gone(st))
+					goto restore;
+				if ((st >> 16) == 0 && WSTOPSIG(st) == SIGTRAP)
+					break;
+				ptrace(PTRACE_CONT, in->tid, 0,
+				       (void *)(uintptr_t)((st >> 16) ? 0 : WSTOPSIG(st)));
+			}
+			break;
+		}
+		if (now.rip != in->insn) {
+			*ret = ksm_fail(-EIO, "thread %d of process %d stopped at an unexpected "
+					"address; registers restored", in->tid, in->pid);
+			goto restore;
+		}
+		if ((st >> 16) == PTRACE_EVENT_STOP) {
+			/* A group-stop came first (SIGSTOPped target): step again. */
+			if (ptrace(PTRACE_SINGLESTEP, in->tid, 0, 0) < 0) {
+				*ret = -errno;
+				goto restore;
+			}
+			continue;
+		}
+		/* A foreign signal was dequeued before the syscall ran: deliver it
+		 * from the original context, then try again. */
+		ptrace(PTRACE_SETREGS, in->tid, 0, &saved);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		ptrace(PTRACE_DETACH, in->tid, 0, (void *)(uintptr_t)sig);
+		return STEP_RETRY;
+	}
+restore:
+	if (ptrace(PTRACE_SETREGS, in->tid, 0, &saved) < 0 && res == STEP_DONE)
+		res = STEP_FAILED;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	ptrace(PTRACE_DETACH, in->tid, 0, (void *)(uintptr_t)deferred);
+	if (res == STEP_DONE && (*ret == -ERESTARTSYS || *ret == -ERESTARTNOINTR ||
+				 *ret == -ERESTARTNOHAND || *ret == -ERESTART_RESTARTBLOCK))
+		return STEP_RETRY; /* a signal interrupted the injected call: again */
+	return res;
+}
+
+/* Run syscall @nr with @args in process @pid; its result or -errno. */
+static long inject(struct ksm_ctx *ctx, struct inj *in, long nr, const long args[6])
+{
+	for (int attempt = 0; attempt < INJECT_ATTEMPTS; attempt++) {
+		enum step_result s;
+		long ret = 0;
+		int r;
+
+		in->tid = pick_thread(ctx, in->pid);
+		if (in->tid < 0)
+			return ksm_fail(-ESRCH, "no process %d", in->pid);
+		r = stop_thread(ctx, in);
+		if (r < 0)
+			return r;
+		s = run_syscall(in, nr, args, &ret);
+		if (s == STEP_DONE)
+			return ret;
+		if (s == STEP_FAILED)
+			return ret;
+	}
+	return ksm_fail(-EINTR, "process %d kept being interrupted by signals: %d attempts failed",
+			in->pid, INJECT_ATTEMPTS);
+}
+
+static int inj_init(struct ksm_ctx *ctx, struct inj *in, int pid)
+{
+	memset(in, 0, sizeof(*in));
+	in->pid = pid;
+	in->start = start_time(ctx, pid);
+	if (!in->start)
+		return ksm_fail(-ESRCH, "no process %d", pid);
+	in->insn = find_syscall_insn(ctx, pid, "[vdso]", false);
+	if (!in->insn)
+		in->insn = find_syscall_insn(ctx, pid, "/libc", true);
+	if (!in->insn)
+		return ksm_fail(-EOPNOTSUPP, "process %d has no syscall instruction in its vDSO or "
+				"libc to borrow (nothing is written to its memory); %s", pid,
+				alternatives);
+	return 0;
+}
+
+#define HAVE_INJECTION 1
+#else
+#define HAVE_INJECTION 0
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Backends                                                                  */
+
+struct process_ksm {
+	long enable, disable, status; /* syscall numbers, 0 = absent */
+};
+
+/* The pf-kernel/CachyOS syscalls' numbers from <sysroot>/sys/kernel/process_ksm. */
+static bool process_ksm_numbers(struct ksm_ctx *ctx, struct process_ksm *p)
+{
+	static const char *const names[] = { "process_ksm_enable", "process_ksm_disable",
+					     "process_ksm_status" };
+	long *dst[] = { &p->enable, &p->disable, &p->status };
+	char path[64], buf[32];
+
+	for (int i = 0; i < 3; i++) {
+		int64_t v;
+
+		snprintf(path, sizeof(path), "sys/kernel/process_ksm/%s", names[i]);
+		if (ksm_read_at(ctx->rootfd, path, buf, sizeof(buf)) < 0)
+			return false;
+		buf[strcspn(buf, "\n")] = '\0';
+		if (ksm_parse_int64(buf, &v) < 0 || v <= 0 || v > 4096)
+			return false;
+		*dst[i] = (long)v;
+	}
+	return true;
+}
+
+/* Call process_ksm_* @nr on @pid; its result, or -errno recorded. */
+static long process_ksm_call(int pid, long nr, const char *what)
+{
+	int fd = ksm_sys_pidfd_open(pid);
+	long r;
+
+	if (fd < 0)
+		return fd == -ESRCH ? ksm_fail(-ESRCH, "no process %d", pid)
+				    : ksm_fail(fd, "pidfd_open(%d): %s", pid, strerror(-fd));
+	r = ksm_sys_process_ksm(nr, fd);
+	close(fd);
+	if (r >= 0)
+		return r;
+	switch (r) {
+	case -EPERM:
+		return ksm_fail(-EACCES, "%s(%d) was refused: it needs CAP_SYS_NICE", what, pid);
+	case -EACCES:
+		return ksm_fail(-EACCES, "%s(%d) was refused: the caller may not inspect that "
+				"process", what, pid);
+	case -ESRCH:
+		return ksm_fail(-ESRCH, "no process %d", pid);
+	case -ENOMEM:
+		return ksm_fail(-ENOMEM, "%s(%d): out of memory", what, pid);
+	case -EINTR:
+		return ksm_fail(-EINTR, "%s(%d) was interrupted", what, pid);
+	default:
+		return ksm_fail((int)r, "%s(%d): %s", what, pid, strerror((int)-r));
+	}
+}
+
+/* The mergeable ranges of @pid from smaps; the count (up to @max) or -errno. */
+__attribute__((unused)) static int mergeable_ranges(struct ksm_ctx *ctx, int pid, uintptr_t (*ranges)[2], int max)
+{
+	char path[64], *line = NULL;
+	size_t cap = 0;
+	uintptr_t lo = 0, hi = 0;
+	int n = 0, fd;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "proc/%d/smaps", pid);
+	fd = openat(ctx->rootfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : (errno == EPERM ? -EACCES : -errno);
+	f = fdopen(fd, "re");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (getline(&line, &cap, f) > 0) {
+		unsigned long a, b;
+
+		if (sscanf(line, "%lx-%lx ", &a, &b) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			lo = a;
+			hi = b;
+		} else if (strncmp(line, "VmFlags:", 8) == 0 && strstr(line, " mg")) {
+			if (n < max) {
+				ranges[n][0] = lo;
+				ranges[n][1] = hi;
+			}
+			n++;
+		}
+	}
+	free(line);
+	fclose(f);
+	return n;
+}
+
+/* KSM_PROCESS_MERGE_ANY from ksm_stat, where the kernel has the line; else -ENOENT. */
+static int merge_any_from_stat(struct ksm_ctx *ctx, int pid)
+{
+	struct ksm_proc_stats st;
+	int r = ksm_proc_stats_read(ctx, pid, &st, sizeof(st));
+
+	if (r < 0)
+		return r == -EOPNOTSUPP || r == -EBADMSG ? -ENOENT : r;
+	if (!(st.present & KSM_PROC_MERGE_ANY))
+		return -ENOENT;
+	return (int)st.ksm_merge_any;
+}
+
+KSM_EXPORT int ksm_process_merge_state(struct ksm_ctx *ctx, int pid)
+{
+	struct process_ksm pk;
+	uintptr_t range[1][2];
+	int any, n;
+
+	ksm_fail_clear();
+	if (!ctx || pid <= 0)
+		return -EINVAL;
+	any = merge_any_from_stat(ctx, pid);
+	if (any == -ENOENT && process_ksm_numbers(ctx, &pk))
+		any = (int)process_ksm_call(pid, pk.status, "process_ksm_status");
+#if HAVE_INJECTION
+	if (any == -ENOENT) {
+		struct inj in;
+		const long args[6] = { PR_GET_MEMORY_MERGE };
+
+		any = check_target(ctx, pid, 0);
+		if (any == 0)
+			any = inj_init(ctx, &in, pid);
+		if (any == 0)
+			any = (int)inject(ctx, &in, SYS_prctl, args);
+		if (any == -EINVAL)
+			return ksm_fail(-EOPNOTSUPP, "the kernel has no PR_GET_MEMORY_MERGE (6.4+)");
+	}
+#endif
+	if (any == -ENOENT)
+		return ksm_fail(-EOPNOTSUPP, "cannot tell whether process %d merges: the kernel "
+				"has no ksm_merge_any in /proc/PID/ksm_stat", pid);
+	if (any < 0)
+		return any;
+	if (any)
+		return KSM_PROCESS_MERGE_ANY;
+	n = mergeable_ranges(ctx, pid, range, 0);
+	if (n < 0)
+		return n == -ESRCH ? ksm_fail(-ESRCH, "no process %d", pid) : n;
+	return n > 0 ? KSM_PROCESS_MADVISED : 0;
+}
+
+/* MemAvailable in bytes from <sysroot>/proc/meminfo, or -errno. */
+int64_t ksm_mem_available(struct ksm_ctx *ctx)
+{
+	char buf[4096], *p;
+	long long kb;
+
+	if (ksm_read_at(ctx->rootfd, "proc/meminfo", buf, sizeof(buf)) < 0)
+		return -ENOENT;
+	p = strstr(buf, "MemAvailable:");
+	if (!p || sscanf(p + 13, "%lld", &kb) != 1)
+		return -ENOENT;
+	return (int64_t)kb * 1024;
+}
+
+/* Unmerging @pid needs a page per merged page: refuse if they are not there. */
+static int check_unmerge_memory(struct ksm_ctx *ctx, int pid, unsigned int flags)
+{
+	struct ksm_proc_stats st;
+	int64_t need, avail;
+
+	if (flags & KSM_FORCE)
+		return 0;
+	if (ksm_proc_stats_read(ctx, pid, &st, sizeof(st)) < 0 ||
+	    !(st.present & KSM_PROC_MERGING_PAGES))
+		return 0;
+	need = st.ksm_merging_pages * ctx->page_size;
+	avail = ksm_mem_available(ctx);
+	if (avail >= 0 && need > avail)
+		return ksm_fail(-ENOMEM, "unmerging process %d needs %" PRId64 " MiB, only %" PRId64
+				" MiB are available (force to try anyway)", pid, need >> 20,
+				avail >> 20);
+	return 0;
+}
+
+__attribute__((unused)) static int set_error(int pid, long r, bool enable)
+{
+	if (r == -EINVAL)
+		return ksm_fail(-EOPNOTSUPP, "the kernel has no PR_SET_MEMORY_MERGE (6.4+, with "
+				"KSM); %s", alternatives);
+	if (r == -EPERM)
+		return ksm_fail(-EACCES, "the prctl was refused in process %d (its seccomp filter?)",
+				pid);
+	if (r == -ENOMEM || r == -EAGAIN)
+		return ksm_fail(-ENOMEM, "%s process %d: out of memory", enable ? "enabling merging in"
+				: "unmerging", pid);
+	if (r == -EINTR)
+		return ksm_fail(-EINTR, "the prctl in process %d was interrupted", pid);
+	return (int)r;
+}
+
+KSM_EXPORT int ksm_process_set_merge(struct ksm_ctx *ctx, int pid, int enable, unsigned int flags)
+{
+	struct process_ksm pk;
+	bool have_pk;
+	int any, r;
+
+	ksm_fail_clear();
+	if (!ctx || pid <= 0 || (flags & ~KSM_FORCE))
+		return -EINVAL;
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return ksm_fail(-ESRCH, "no process %d", pid);
+	have_pk = process_ksm_numbers(ctx, &pk);
+	if (!enable) {
+		r = check_unmerge_memory(ctx, pid, flags);
+		if (r < 0)
+			return r;
+	}
+	if (have_pk) {
+		long k = process_ksm_call(pid, enable ? pk.enable : pk.disable,
+					  enable ? "process_ksm_enable" : "process_ksm_disable");
+
+		if (k != -ENOSYS && k < 0)
+			return (int)k;
+		if (k >= 0) {
+			uintptr_t range[1][2];
+
+			if (enable)
+				return 0;
+			/* The syscall leaves ranges the process registered itself. */
+			r = mergeable_ranges(ctx, pid, range, 0);
+			if (r <= 0)
+				return r == -ESRCH ? 0 : r;
+			ksm_info(ctx, "process %d registered %d ranges itself; unregistering them "
+				 "needs the injection", pid, r);
+		}
+	}
+#if HAVE_INJECTION
+	{
+		struct inj in;
+
+		r = check_target(ctx, pid, flags);
+		if (r == 0)
+			r = inj_init(ctx, &in, pid);
+		if (r < 0)
+			return r;
+		if (enable) {
+			const long args[6] = { PR_SET_MEMORY_MERGE, 1 };
+			long k = inject(ctx, &in, SYS_prctl, args);
+
+			return k < 0 ? set_error(pid, k, true) : 0;
+		}
+		any = merge_any_from_stat(ctx, pid);
+		if (any == -ENOENT) {
+			const long args[6] = { PR_GET_MEMORY_MERGE };
+
+			any = (int)inject(ctx, &in, SYS_prctl, args);
+		}
+		if (any < 0)
+			return set_error(pid, any, false);
+		if (any) {
+			/* Also unregisters and unmerges the ranges it registered itself. */
+			const long args[6] = { PR_SET_MEMORY_MERGE, 0 };
+			long k = inject(ctx, &in, SYS_prctl, args);
+
+			return k < 0 ? set_error(pid, k, false) : 0;
+		}
+		for (;;) {
+			uintptr_t ranges[64][2];
+			int n = mergeable_ranges(ctx, pid, ranges, 64);
+
+			if (n <= 0)
+				return n == -ESRCH ? ksm_fail(-ESRCH, "process %d exited", pid) : n;
+			for (int i = 0; i < n && i < 64; i++) {
+				const long args[6] = { (long)ranges[i][0],
+						       (long)(ranges[i][1] - ranges[i][0]),
+						       MADV_UNMERGEABLE };
+				long k = inject(ctx, &in, SYS_madvise, args);
+
+				if (k == -ENOMEM)
+					continue; /* the range went away meanwhile */
+				if (k < 0)
+					return set_error(pid, k, false);
+			}
+			if (n <= 64)
+				return 0;
+		}
+	}
+#else
+	(void)any;
+	return ksm_fail(-EOPNOTSUPP, "this kernel cannot change another process's merging, and "
+			"libksm injects the call only on x86-64; %s", alternatives);
+#endif
+}
