@@ -935,6 +935,29 @@ int ksm_process_set_merge(struct ksm_ctx *ctx, int pid, int enable, unsigned int
 int ksm_process_merge_state(struct ksm_ctx *ctx, int pid);
 
 /**
+ * ksm_cgroup_pids() - the processes of a cgroup and of its descendants, from
+ * the cgroup.procs files of <sysroot>/sys/fs/cgroup (cgroup v2).
+ * @cgroup: the cgroup's path, relative to /sys/fs/cgroup or starting with it
+ *          (e.g. "qemu.slice/100.scope"); ".." is refused.
+ * @pids: receives up to @max pids (may be NULL if @max is 0).
+ * Return: the number of processes, which may exceed @max; -ENOENT if there
+ * is no such cgroup; -EINVAL for bad arguments.
+ * Since: 0.2
+ */
+int ksm_cgroup_pids(struct ksm_ctx *ctx, const char *cgroup, int *pids, size_t max);
+
+/**
+ * ksm_unit_cgroup() - the cgroup of a running systemd unit: the directory
+ * named after it below <sysroot>/sys/fs/cgroup (a name without a type is a
+ * ".service").
+ * @buf: receives the path relative to /sys/fs/cgroup, NUL-terminated.
+ * Return: its length; -ENOENT if no cgroup has that name (the unit does not
+ * run); -ENOSPC if @size is too small; -EINVAL for bad arguments.
+ * Since: 0.2
+ */
+int ksm_unit_cgroup(struct ksm_ctx *ctx, const char *unit, char *buf, size_t size);
+
+/**
  * ksm_policy_disable() - disable KSM on this node, and keep it disabled:
  * record "run = 2" in the default profile (ksm_profile_path(), applied by
  * ksm.service at boot), then stop ksmd and unmerge every page (run=2).

@@ -853,3 +853,148 @@ KSM_EXPORT int ksm_process_set_merge(struct ksm_ctx *ctx, int pid, int enable, u
 			"libksm injects the call only on x86-64; %s", alternatives);
 #endif
 }
+
+/* ------------------------------------------------------------------------ */
+/* The processes of a cgroup or a systemd unit                               */
+
+/* Add the pids of cgroup.procs below @dirfd and of every child cgroup. */
+static int collect_pids(int dirfd, int *pids, size_t max, size_t *n, int depth)
+{
+	char buf[8192], *p, *save = NULL;
+	DIR *d;
+	int fd, r;
+
+	r = ksm_read_at(dirfd, "cgroup.procs", buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	for (p = strtok_r(buf, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
+		int64_t v;
+
+		if (ksm_parse_int64(p, &v) == 0 && v > 0) {
+			if (*n < max)
+				pids[*n] = (int)v;
+			(*n)++;
+		}
+	}
+	if (depth > 32)
+		return 0;
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	for (struct dirent *e; (e = readdir(d));) {
+		int sub;
+
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (sub < 0)
+			continue;
+		collect_pids(sub, pids, max, n, depth + 1);
+		close(sub);
+	}
+	closedir(d);
+	return 0;
+}
+
+/* @path relative to <sysroot>/sys/fs/cgroup, whether given with that prefix or not. */
+static const char *cgroup_rel(const char *path)
+{
+	static const char prefix[] = "/sys/fs/cgroup";
+
+	if (strncmp(path, prefix, sizeof(prefix) - 1) == 0 &&
+	    (path[sizeof(prefix) - 1] == '/' || !path[sizeof(prefix) - 1]))
+		path += sizeof(prefix) - 1;
+	path += strspn(path, "/");
+	return *path ? path : ".";
+}
+
+KSM_EXPORT int ksm_cgroup_pids(struct ksm_ctx *ctx, const char *cgroup, int *pids, size_t max)
+{
+	char path[4096];
+	size_t n = 0;
+	int fd, r;
+
+	ksm_fail_clear();
+	if (!ctx || !cgroup || (!pids && max) || strstr(cgroup, ".."))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "sys/fs/cgroup/%s", cgroup_rel(cgroup));
+	fd = openat(ctx->rootfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		return ksm_fail(r == -ENOTDIR ? -ENOENT : r, "no cgroup %s/%s: %s", ctx->sysroot,
+				path, strerror(-r));
+	}
+	r = collect_pids(fd, pids, max, &n, 0);
+	close(fd);
+	if (r < 0)
+		return ksm_fail(r, "cannot read %s/%s/cgroup.procs (cgroup v2 needed): %s",
+				ctx->sysroot, path, strerror(-r));
+	return n > INT32_MAX ? INT32_MAX : (int)n;
+}
+
+/* Depth-first search below @dirfd for a directory named @name. */
+static bool find_dir(int dirfd, const char *name, char *rel, size_t size, size_t len, int depth)
+{
+	DIR *d;
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool found = false;
+
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	for (struct dirent *e; !found && (e = readdir(d));) {
+		size_t l = strlen(e->d_name);
+		int sub;
+
+		if (e->d_type != DT_DIR || e->d_name[0] == '.' || len + l + 2 > size)
+			continue;
+		snprintf(rel + len, size - len, "%s%s", len ? "/" : "", e->d_name);
+		if (strcmp(e->d_name, name) == 0) {
+			found = true;
+			break;
+		}
+		if (depth >= 8)
+			continue;
+		sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (sub < 0)
+			continue;
+		found = find_dir(sub, name, rel, size, len + l + (len ? 1 : 0), depth + 1);
+		close(sub);
+	}
+	closedir(d);
+	if (!found)
+		rel[len] = '\0';
+	return found;
+}
+
+KSM_EXPORT int ksm_unit_cgroup(struct ksm_ctx *ctx, const char *unit, char *buf, size_t size)
+{
+	char name[256], rel[4096] = "";
+	int fd;
+
+	ksm_fail_clear();
+	if (!ctx || !unit || !*unit || !buf || strchr(unit, '/') || strlen(unit) > 200)
+		return -EINVAL;
+	/* systemd's rule: a name without a unit type is a service. */
+	snprintf(name, sizeof(name), "%s%s", unit, strchr(unit, '.') ? "" : ".service");
+	fd = openat(ctx->rootfd, "sys/fs/cgroup", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return ksm_fail(-ENOENT, "no cgroup tree at %s/sys/fs/cgroup", ctx->sysroot);
+	if (!find_dir(fd, name, rel, sizeof(rel), 0, 0)) {
+		close(fd);
+		return ksm_fail(-ENOENT, "no cgroup for the unit %s below %s/sys/fs/cgroup (is it "
+				"running?)", name, ctx->sysroot);
+	}
+	close(fd);
+	if (strlen(rel) + 1 > size)
+		return -ENOSPC;
+	memcpy(buf, rel, strlen(rel) + 1);
+	return (int)strlen(rel);
+}

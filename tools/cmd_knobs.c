@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ksmctl.h"
@@ -49,7 +50,7 @@ void print_status_human(const struct ksm_stats *st)
 	}
 }
 
-void print_status_json(const struct ksm_stats *st)
+void print_status_json(const struct ksm_stats *st, const struct policy *policy)
 {
 	char ratio[32], effectiveness[32];
 	const char *sep = "";
@@ -71,9 +72,21 @@ void print_status_json(const struct ksm_stats *st)
 	       "    \"profit_bytes\": %" PRId64 ",\n"
 	       "    \"sharing_ratio\": %s,\n"
 	       "    \"effectiveness\": %s\n"
-	       "  }\n}\n",
+	       "  }",
 	       sep, st->page_size, st->page_size, st->saved_pages, st->saved_bytes, st->profit_bytes,
 	       ratio, effectiveness);
+	if (policy) {
+		printf(",\n  \"policy\": {\n    \"disabled\": %s,\n    \"since\": ",
+		       policy->disabled ? "true" : "false");
+		if (policy->disabled && policy->since >= 0)
+			printf("%" PRId64, policy->since);
+		else
+			printf("null");
+		printf(",\n    \"file\": ");
+		json_string(policy->file);
+		printf("\n  }");
+	}
+	printf("\n}\n");
 }
 
 int cmd_status(struct ksm_ctx *ctx, int argc, char **argv)
@@ -85,6 +98,7 @@ int cmd_status(struct ksm_ctx *ctx, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	struct policy policy = { 0 };
 	struct ksm_stats st;
 	uint64_t features;
 	const char *output = NULL;
@@ -128,10 +142,26 @@ int cmd_status(struct ksm_ctx *ctx, int argc, char **argv)
 		      "partition list' and 'ksmctl partition status NAME'");
 		return EXIT_FAILURE;
 	}
-	if (json)
-		print_status_json(&st);
-	else
+	policy.file = ksm_profile_path(ctx);
+	r = ksm_policy_get(ctx, &policy.since);
+	if (r < 0)
+		fprintf(stderr, "%s: warning: %s\n", progname, ksm_strerror(r));
+	policy.disabled = r > 0;
+	if (json) {
+		print_status_json(&st, &policy);
+	} else {
 		print_status_human(&st);
+		if (policy.disabled) {
+			char when[64] = "an unknown time";
+			time_t t = (time_t)policy.since;
+			struct tm tm;
+
+			if (policy.since >= 0)
+				strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime_r(&t, &tm));
+			printf("Policy: KSM disabled by policy since %s (run = 2 in %s);\n"
+			       "        'ksmctl enable' undoes it\n", when, policy.file);
+		}
+	}
 	return EXIT_SUCCESS;
 }
 
@@ -297,6 +327,11 @@ int cmd_run(struct ksm_ctx *ctx, int argc, char **argv)
 				"max_kernel_pages knob (see 'ksmctl knobs')\n", progname);
 	warn_controllers(ctx);
 	r = ksm_start(ctx);
+	if (r == -ECANCELED && strcmp(argv[0], "start") == 0) {
+		/* ksm.service at boot: the policy is what was asked for. */
+		fprintf(stderr, "%s: notice: %s\n", progname, ksm_strerror(r));
+		return EXIT_SUCCESS;
+	}
 	if (r < 0)
 		return fail(r);
 	return EXIT_SUCCESS;

@@ -370,7 +370,7 @@ static int sub_status(struct ksm_ctx *ctx, int argc, char **argv)
 	if (r > 0)
 		return r;
 	if (json) {
-		print_status_json(&st);
+		print_status_json(&st, NULL);
 	} else {
 		printf("Partition: %s\n", name);
 		print_status_human(&st);

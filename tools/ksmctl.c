@@ -53,7 +53,9 @@ static const struct command commands[] = {
 	  "that the kernel accepts them; if one fails, every knob already changed is\n"
 	  "written back, and the message names the knob, the reason and the fix.\n" },
 	{ "run", cmd_run, "", "Start merging (run=1).", "" },
-	{ "start", cmd_run, "", "Alias of 'run', for ksm.service units (KSM_MAX_KERNEL_PAGES is ignored).", "" },
+	{ "start", cmd_run, "", "Alias of 'run', for ksm.service units (KSM_MAX_KERNEL_PAGES is ignored).",
+	  "\nWhile KSM is disabled by policy ('ksmctl disable'), 'start' leaves it\n"
+	  "disabled, says so and exits 0; 'run' fails.\n" },
 	{ "stop", cmd_stop, "", "Stop merging; merged pages stay merged (run=0).", "" },
 	{ "unmerge", cmd_unmerge, "[--force]", "Stop merging and unmerge every page (run=2).",
 	  "\nOptions:\n  -f, --force   unmerge even if the memory available seems too small\n"
@@ -141,6 +143,30 @@ static const struct command commands[] = {
 	  "together, for each alone, and which targets share pages. Needs root\n"
 	  "(CAP_SYS_PTRACE to read, CAP_SYS_ADMIN to see frames). Ctrl-C stops it.\n" },
 	{ "recover", cmd_recover, "", "Restore the knobs of a boost whose process died.", "" },
+	{ "disable", cmd_disable, "[--force] [--pid PID]... [--cgroup PATH]... [--unit NAME]...",
+	  "Disable KSM on this node and keep it disabled, or opt running processes out.",
+	  "\nWithout a target: unmerge every page (run=2) and record run = 2 in\n"
+	  "the profile (" DEFAULT_PROFILE "), so that ksm.service keeps KSM off at\n"
+	  "boot; 'run', 'merge-now' and boosts refuse until 'ksmctl enable'. Refused\n"
+	  "(nothing changed) if MemAvailable cannot hold the unmerged pages.\n"
+	  "\nWith targets: switch merging off in each running process and unmerge its\n"
+	  "pages now, without restarting it.\n"
+	  "\nOptions:\n  -p, --pid PID       a process (repeatable)\n"
+	  "  -c, --cgroup PATH   every process of a cgroup and its children, relative to\n"
+	  "                      /sys/fs/cgroup (e.g. qemu.slice/100.scope)\n"
+	  "  -u, --unit NAME     every process of a running systemd unit\n"
+	  "  -f, --force         act on processes with a seccomp filter (one that kills\n"
+	  "                      for prctl would kill them), and unmerge even when\n"
+	  "                      MemAvailable looks too small\n"
+	  "\nOn mainline kernels the change is made by stopping one thread of the\n"
+	  "process for about 0.1 ms with ptrace (x86-64 only): see SECURITY in ksmctl(8).\n" },
+	{ "enable", cmd_enable, "[--force] [--pid PID]... [--cgroup PATH]... [--unit NAME]...",
+	  "Undo 'disable': start merging on this node, or opt running processes in.",
+	  "\nWithout a target: remove the record of 'disable' from the profile and\n"
+	  "start merging (run=1).\n"
+	  "\nWith targets: switch process-wide merging on in each running process (as\n"
+	  "'ksmctl exec' does at start), without restarting it.\n"
+	  "\nOptions: as for 'disable'.\n" },
 	{ "partition", cmd_partition, "list|create|remove|merge|unmerge|status ...",
 	  "Manage Selective KSM partitions: separate merge spaces with synchronous merge.",
 	  "\nSubcommands:\n"

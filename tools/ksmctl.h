@@ -97,7 +97,14 @@ int parse_txn_options_ex(int argc, char **argv, const char *cmd, bool *allow_unm
 /* cmd_knobs.c */
 /* A statistics snapshot as 'status' prints it (also used for partitions). */
 void print_status_human(const struct ksm_stats *st);
-void print_status_json(const struct ksm_stats *st);
+/* The node-wide disable, as 'status' shows it. */
+struct policy {
+	bool disabled;
+	int64_t since; /* seconds since the epoch, -1 unknown */
+	const char *file;
+};
+/* @policy: NULL for a partition. */
+void print_status_json(const struct ksm_stats *st, const struct policy *policy);
 int cmd_status(struct ksm_ctx *ctx, int argc, char **argv);
 int cmd_get(struct ksm_ctx *ctx, int argc, char **argv);
 int cmd_set(struct ksm_ctx *ctx, int argc, char **argv);
@@ -181,6 +188,9 @@ int cmd_doctor(struct ksm_ctx *ctx, int argc, char **argv);
 int cmd_watch(struct ksm_ctx *ctx, int argc, char **argv);
 /* cmd_estimate.c */
 int cmd_estimate(struct ksm_ctx *ctx, int argc, char **argv);
+/* cmd_merge.c */
+int cmd_enable(struct ksm_ctx *ctx, int argc, char **argv);
+int cmd_disable(struct ksm_ctx *ctx, int argc, char **argv);
 
 /* cmd_partition.c */
 int cmd_partition(struct ksm_ctx *ctx, int argc, char **argv);

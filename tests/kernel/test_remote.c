@@ -485,7 +485,6 @@ static void cycle_checked(struct target *t, unsigned int flags)
 	ck_assert_int_eq(raw_mg(pid, region), 1);
 	ck_assert_int_eq(ksm_process_merge_state(ctx, pid), KSM_PROCESS_MERGE_ANY);
 	ck_assert_int_ge(wait_stat(pid, "ksm_merging_pages", true, MERGED_MIN, 30), MERGED_MIN);
-
 	ck_assert_int_eq(ksm_process_set_merge(ctx, pid, 0, flags), 0);
 	ck_assert_int_eq(raw_ksm_stat(pid, "ksm_merge_any"), 0);
 	ck_assert_int_eq(raw_mg(pid, region), 0);
