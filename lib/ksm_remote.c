@@ -510,9 +510,13 @@ restore:
 		res = STEP_FAILED;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	ptrace(PTRACE_DETACH, in->tid, 0, (void *)(uintptr_t)deferred);
+	/* A signal of the target's interrupted the injected call (the kernel's
+	 * unmerge checks for pending signals): it is delivered now, from the
+	 * original context; the call, idempotent, is made again. */
 	if (res == STEP_DONE && (*ret == -ERESTARTSYS || *ret == -ERESTARTNOINTR ||
-				 *ret == -ERESTARTNOHAND || *ret == -ERESTART_RESTARTBLOCK))
-		return STEP_RETRY; /* a signal interrupted the injected call: again */
+				 *ret == -ERESTARTNOHAND || *ret == -ERESTART_RESTARTBLOCK ||
+				 *ret == -EINTR))
+		return STEP_RETRY;
 	return res;
 }
 

@@ -76,14 +76,17 @@ void print_status_json(const struct ksm_stats *st, const struct policy *policy)
 	       sep, st->page_size, st->page_size, st->saved_pages, st->saved_bytes, st->profit_bytes,
 	       ratio, effectiveness);
 	if (policy) {
-		printf(",\n  \"policy\": {\n    \"disabled\": %s,\n    \"since\": ",
+		printf(",\n  \"policy\": {\n    \"disabled\": %s,\n    \"profile\": ",
 		       policy->disabled ? "true" : "false");
-		if (policy->disabled && policy->since >= 0)
-			printf("%" PRId64, policy->since);
-		else
-			printf("null");
-		printf(",\n    \"file\": ");
 		json_string(policy->file);
+		if (policy->disabled && policy->since >= 0) {
+			char when[32];
+			time_t t = (time_t)policy->since;
+			struct tm tm;
+
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+			printf(",\n    \"disabled_since\": \"%s\"", when);
+		}
 		printf("\n  }");
 	}
 	printf("\n}\n");

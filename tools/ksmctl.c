@@ -143,7 +143,7 @@ static const struct command commands[] = {
 	  "together, for each alone, and which targets share pages. Needs root\n"
 	  "(CAP_SYS_PTRACE to read, CAP_SYS_ADMIN to see frames). Ctrl-C stops it.\n" },
 	{ "recover", cmd_recover, "", "Restore the knobs of a boost whose process died.", "" },
-	{ "disable", cmd_disable, "[--force] [--pid PID]... [--cgroup PATH]... [--unit NAME]...",
+	{ "disable", cmd_disable, "[-f] [-p PID]... [-c CGROUP]... [-u UNIT]...",
 	  "Disable KSM on this node and keep it disabled, or opt running processes out.",
 	  "\nWithout a target: unmerge every page (run=2) and record run = 2 in\n"
 	  "the profile (" DEFAULT_PROFILE "), so that ksm.service keeps KSM off at\n"
@@ -160,7 +160,7 @@ static const struct command commands[] = {
 	  "                      MemAvailable looks too small\n"
 	  "\nOn mainline kernels the change is made by stopping one thread of the\n"
 	  "process for about 0.1 ms with ptrace (x86-64 only): see SECURITY in ksmctl(8).\n" },
-	{ "enable", cmd_enable, "[--force] [--pid PID]... [--cgroup PATH]... [--unit NAME]...",
+	{ "enable", cmd_enable, "[-f] [-p PID]... [-c CGROUP]... [-u UNIT]...",
 	  "Undo 'disable': start merging on this node, or opt running processes in.",
 	  "\nWithout a target: remove the record of 'disable' from the profile and\n"
 	  "start merging (run=1).\n"

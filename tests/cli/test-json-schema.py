@@ -36,6 +36,8 @@ SCHEMA.update({k + "_name": str for k in ENUMS})
 SCHEMA.update({"has_" + f: bool for f in FEATURES})
 SCHEMA.update({
     "page_size": int, "derived": dict,
+    # status: the node-wide disable
+    "policy": dict, "disabled": bool, "disabled_since": str, "profile": str,
     "saved_pages": int, "saved_bytes": int, "profit_bytes": int,
     "sharing_ratio": float, "effectiveness": float,
     # knobs

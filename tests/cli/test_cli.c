@@ -66,15 +66,15 @@ START_TEST(status_json_all_knobs)
 	r = ksmctl(sysroot_opt, "status", "--json");
 	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_str_eq(r.err, "");
-	/* Keys are exactly the sysfs names, the enums' names, page_size and "derived". */
+	/* Keys are exactly the sysfs names, the enums' names, page_size, "derived" and "policy". */
 	n += (size_t)snprintf(expr + n, sizeof(expr) - n, "sorted(d) == sorted([");
 	for (int i = 0; i < ksm_knob_count(); i++)
 		n += (size_t)snprintf(expr + n, sizeof(expr) - n, "'%s',", ksm_knob_info(i)->name);
-	snprintf(expr + n, sizeof(expr) - n, "'run_name','advisor_mode_name','page_size','derived'])");
+	snprintf(expr + n, sizeof(expr) - n, "'run_name','advisor_mode_name','page_size','derived','policy'])");
 	assert_json(r.out, expr, "True");
 	assert_json(r.out, "d['advisor_mode'], d['advisor_mode_name'], d['run'], d['run_name']",
 		    "(0, 'none', 1, 'merge')");
-	assert_json(r.out, "all(type(v) is int for k, v in d.items() if not k.endswith('_name') and k != 'derived')",
+	assert_json(r.out, "all(type(v) is int for k, v in d.items() if not k.endswith('_name') and k not in ('derived', 'policy'))",
 		    "True");
 	assert_json(r.out, "d['pages_shared'], d['pages_sharing']", "(4, 996)");
 	assert_json(r.out, "d['derived']['sharing_ratio']", "249.0");
@@ -110,7 +110,7 @@ START_TEST(status_json_old_kernel)
 	r = ksmctl(sysroot_opt, "status", "--json");
 	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	ck_assert_str_eq(r.err, "");
-	assert_json(r.out, "sorted(k for k in d if k != 'derived')",
+	assert_json(r.out, "sorted(k for k in d if k not in ('derived', 'policy'))",
 		    "['full_scans', 'page_size', 'pages_shared', 'pages_sharing', 'pages_to_scan', "
 		    "'pages_unshared', 'pages_volatile', 'run', 'run_name', 'sleep_millisecs']");
 	result_free(&r);
