@@ -18,11 +18,14 @@
 set -eu
 
 cd "$(dirname "$0")/.."
+top=$(pwd)
 builddir=${BUILDDIR_FUZZ:-build-fuzz}
 seconds=${1:-25}
 [ $# -gt 0 ] && shift
 targets=${*:-"fuzz_ksm_stat fuzz_knob_files fuzz_knob_parse fuzz_profile fuzz_boost_record fuzz_partition fuzz_ksmctl"}
 work=${FUZZ_WORK:-$builddir/corpus}
+case $builddir in /*) ;; *) builddir=$top/$builddir ;; esac
+case $work in /*) ;; *) work=$top/$work ;; esac
 
 if [ ! -f "$builddir/build.ninja" ]; then
 	CC=clang meson setup "$builddir" -Dfuzz=enabled -Db_sanitize=address,undefined \
@@ -36,14 +39,19 @@ status=0
 for t in $targets; do
 	mkdir -p "$work/$t"
 	log="$builddir/$t.log"
-	if "$builddir/tests/fuzz/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1024 \
-		-close_fd_mask=1 -print_final_stats=1 \
-		-artifact_prefix="$builddir/" "$work/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1; then
+	# In a directory of its own: arguments that ksmctl takes as file names
+	# (--output, a profile) land there, not in the source tree.
+	scratch=$(mktemp -d "${TMPDIR:-/tmp}/libksm-fuzz.XXXXXX")
+	if (cd "$scratch" && "$builddir/tests/fuzz/$t" -max_total_time="$seconds" -timeout=10 \
+		-rss_limit_mb=1024 -close_fd_mask=1 -print_final_stats=1 \
+		-artifact_prefix="$builddir/" "$work/$t" "$top/tests/fuzz/corpus/$t") \
+		>"$log" 2>&1; then
 		result=ok
 	else
 		result="FOUND SOMETHING (see $log)"
 		status=1
 	fi
+	rm -rf "$scratch"
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	secs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
 	printf '%-20s %12s runs %8s/s  %s\n' "$t" "$runs" "$secs" "$result"
