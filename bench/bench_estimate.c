@@ -16,7 +16,6 @@
  *
  * Usage: bench-estimate EST_WORKLOAD [MIB_PER_PROCESS] [ROUNDS]
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -29,88 +28,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "knobs.h"
 #include "ksm.h"
 
-#define KSM "/sys/kernel/mm/ksm/"
 #define NPROC 4
 
-static const char *const knobs[] = {
-	"max_page_sharing", "merge_across_nodes", "advisor_mode", "pages_to_scan",
-	"sleep_millisecs", "smart_scan", "use_zero_pages", "stable_node_chains_prune_millisecs",
-	"run",
-};
-static char saved[sizeof(knobs) / sizeof(knobs[0])][64];
-
-static int raw_write(const char *knob, const char *value)
-{
-	char path[128];
-	int fd, r = 0;
-
-	snprintf(path, sizeof(path), KSM "%s", knob);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, value, strlen(value)) < 0)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
-static long raw_read(const char *knob)
-{
-	char path[128], buf[64] = "";
-	int fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), KSM "%s", knob);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 ? strtol(buf, NULL, 10) : -1;
-}
-
-static void save_knobs(void)
-{
-	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
-		char path[128], *ob, *cb;
-		int fd;
-		ssize_t n;
-
-		snprintf(path, sizeof(path), KSM "%s", knobs[i]);
-		fd = open(path, O_RDONLY);
-		n = fd < 0 ? -1 : read(fd, saved[i], sizeof(saved[i]) - 1);
-		if (fd >= 0)
-			close(fd);
-		saved[i][n > 0 ? n : 0] = '\0';
-		ob = strchr(saved[i], '[');
-		cb = ob ? strchr(ob, ']') : NULL;
-		if (ob && cb) {
-			memmove(saved[i], ob + 1, (size_t)(cb - ob - 1));
-			saved[i][cb - ob - 1] = '\0';
-		}
-	}
-}
-
-/* In an order the kernel accepts; async-signal-safe (open/write/close). */
-static void restore_knobs(void)
-{
-	raw_write("run", "2");
-	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
-		if (saved[i][0] && strcmp(knobs[i], "run") != 0)
-			raw_write(knobs[i], saved[i]);
-	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
-		if (saved[i][0] && strcmp(knobs[i], "run") == 0)
-			raw_write("run", strcmp(saved[i], "2\n") == 0 ? "0" : saved[i]);
-}
-
-static void on_signal(int sig)
-{
-	restore_knobs();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
 
 static double now_s(void)
 {
@@ -129,39 +51,12 @@ static double cpu_s(void)
 	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
-/* ksmd's CPU time in seconds, from the first field of its schedstat. */
-static double ksmd_cpu_s(void)
+/* ksmd's CPU time in seconds (the library's reading, clock-tick resolution). */
+static double ksmd_cpu_s(struct ksm_ctx *ctx)
 {
-	static char path[300];
-	char buf[128];
-	FILE *f;
-	double ns = -1;
+	uint64_t ns;
 
-	if (!path[0]) {
-		DIR *d = opendir("/proc");
-		struct dirent *de;
-
-		while (d && (de = readdir(d))) {
-			char comm[64] = "", p[300];
-			FILE *c;
-
-			snprintf(p, sizeof(p), "/proc/%s/comm", de->d_name);
-			c = fopen(p, "re");
-			if (!c)
-				continue;
-			if (fgets(comm, sizeof(comm), c) && strcmp(comm, "ksmd\n") == 0)
-				snprintf(path, sizeof(path), "/proc/%s/schedstat", de->d_name);
-			fclose(c);
-		}
-		if (d)
-			closedir(d);
-	}
-	f = path[0] ? fopen(path, "re") : NULL;
-	if (f && fgets(buf, sizeof(buf), f))
-		ns = strtod(buf, NULL);
-	if (f)
-		fclose(f);
-	return ns / 1e9;
+	return ksm_ksmd_cpu(ctx, &ns) == 0 ? (double)ns / 1e9 : -1;
 }
 
 static int cmp(const void *a, const void *b)
@@ -245,9 +140,9 @@ int main(int argc, char **argv)
 		pids[i] = (int)strtol(p, &p, 10);
 
 	save_knobs();
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
+	signal(SIGINT, knobs_on_signal);
+	signal(SIGTERM, knobs_on_signal);
+	signal(SIGHUP, knobs_on_signal);
 	raw_write("run", "2");
 
 	for (int i = 0; i < rounds; i++) {
@@ -270,7 +165,7 @@ int main(int argc, char **argv)
 		restore_knobs();
 		return 1;
 	}
-	ksmd0 = ksmd_cpu_s();
+	ksmd0 = ksmd_cpu_s(ctx);
 	t0 = now_s();
 	raw_write("run", "1");
 	for (;;) {
@@ -278,7 +173,7 @@ int main(int argc, char **argv)
 		long v = raw_read("pages_sharing") + raw_read("ksm_zero_pages");
 
 		if (ns < 20000) {
-			samples_cpu[ns] = ksmd_cpu_s() - ksmd0;
+			samples_cpu[ns] = ksmd_cpu_s(ctx) - ksmd0;
 			samples_t[ns] = now_s() - t0;
 			samples_v[ns++] = v;
 		}
