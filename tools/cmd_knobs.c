@@ -103,7 +103,6 @@ int cmd_status(struct ksm_ctx *ctx, int argc, char **argv)
 	};
 	struct policy policy = { 0 };
 	struct ksm_stats st;
-	uint64_t features;
 	const char *output = NULL;
 	bool json = false, prometheus = false;
 	int c, r;
@@ -138,12 +137,13 @@ int cmd_status(struct ksm_ctx *ctx, int argc, char **argv)
 	r = ksm_stats_read(ctx, &st, sizeof(st));
 	if (r < 0)
 		return fail(r);
-	if (st.present == 0 && ksm_probe_features(ctx, &features) == 0 &&
-	    (features & KSM_FEATURE_SELECTIVE_KSM)) {
-		error("this kernel has Selective KSM: its KSM directory holds partitions, each "
-		      "with a status of its own, instead of the global files; see 'ksmctl "
-		      "partition list' and 'ksmctl partition status NAME'");
-		return EXIT_FAILURE;
+	if (st.present == 0) {
+		int64_t run;
+
+		/* No global file at all: the library says why (e.g. partitions). */
+		r = ksm_get(ctx, KSM_KNOB_RUN, &run);
+		if (r < 0)
+			return fail(r);
 	}
 	policy.file = ksm_profile_path(ctx);
 	r = ksm_policy_get(ctx, &policy.since);

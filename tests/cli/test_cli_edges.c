@@ -404,7 +404,13 @@ START_TEST(selective_ksm_said)
 	r = ksmctl(sysroot_opt, "status");
 	ck_assert_int_eq(r.status, 1);
 	ck_assert_str_eq(r.out, "");
-	assert_has(r.err, "Selective KSM");
+	assert_has(r.err, "Selective KSM layout");
+	assert_has(r.err, "ksmctl partition status NAME");
+	result_free(&r);
+	r = ksmctl(sysroot_opt, "status", "--json");
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.out, "");
+	assert_has(r.err, "Selective KSM layout");
 	result_free(&r);
 	r = ksmctl(sysroot_opt, "ps");
 	ck_assert_int_eq(r.status, 1);
