@@ -331,6 +331,7 @@ enum {
 	KSM_TUNE_S_ADVISOR,
 	KSM_TUNE_S_RESTORE,
 	KSM_TUNE_S_REACT,
+	KSM_TUNE_S_RECHECK,     /* seconds a converged ksmd stays stopped, 0: until a change */
 	KSM_TUNE_S_DEBUG,
 	KSM_TUNE_S_NR
 };
@@ -352,13 +353,21 @@ struct ksm_tune_input {
 	int64_t advisor_mode;
 	int64_t full_scans, saved_pages;
 	bool new_process;         /* a process registered memory since the last decision */
+	int64_t now_s;            /* monotonic seconds */
 };
 
 /* What the policy carries from one decision to the next. */
 struct ksm_tune_state {
 	int64_t npages; /* ksmtuned's npages: starts at 0 */
 	bool seen;
-	int64_t full_scans, saved_pages;
+	int64_t full_scans, saved_pages; /* at the last decision */
+	int64_t change_scans;   /* full_scans when merging last had new work (a start, a new process) */
+	/* Converged: a full scan added no savings, ksmd is stopped (run=0 keeps
+	 * what is merged) until something changes. What it was like then: */
+	bool converged;
+	bool conv_pressure;     /* MemAvailable below the threshold or PSI high */
+	int64_t conv_at;        /* now_s */
+	int64_t conv_procs, conv_committed_kb;
 };
 
 struct ksm_tune_out {

@@ -48,6 +48,7 @@ static const struct tune_setting {
 	[KSM_TUNE_S_ADVISOR] = { "advisor", NULL, T_BOOL, 0, 0, 1 },
 	[KSM_TUNE_S_RESTORE] = { "restore", NULL, T_BOOL, 1, 0, 1 },
 	[KSM_TUNE_S_REACT] = { "react", NULL, T_BOOL, 1, 0, 1 },
+	[KSM_TUNE_S_RECHECK] = { "recheck", NULL, T_NUM, 600, 0, 86400 * 365 },
 	[KSM_TUNE_S_DEBUG] = { "debug", "DEBUG", T_BOOL, 0, 0, 1 },
 };
 
@@ -397,8 +398,11 @@ void ksm_tune_policy(const int64_t *s, const struct ksm_tune_input *in, struct k
 		goto done;
 	}
 
+	if (!st->seen)
+		st->change_scans = in->full_scans; /* a start: everything is new work */
 	if (in->procs == 0) {
 		want(out, KSM_KNOB_RUN, KSM_RUN_STOP);
+		st->converged = false;
 		APPEND(out, "no process has memory registered for merging: stop");
 		goto done;
 	}
@@ -410,31 +414,78 @@ void ksm_tune_policy(const int64_t *s, const struct ksm_tune_input *in, struct k
 	human(avail, c, sizeof(c));
 	if (in->committed_kb + thres < total && avail > thres && !psi_high) {
 		want(out, KSM_KNOB_RUN, KSM_RUN_STOP);
+		st->converged = false; /* when pressure comes back, scan again */
 		APPEND(out, "no memory pressure: registered %s + threshold %s below total, available %s "
 			    "above the threshold: stop", a, b, c);
 		goto done;
 	}
 	boost = avail < thres || psi_high;
-	if (avail < thres)
-		APPEND(out, "available %s below threshold %s: boost", c, b);
-	else if (psi_high)
-		APPEND(out, "memory pressure (PSI some avg10 %.1f%% >= %lld%%): boost", in->psi_some,
-		       (long long)s[KSM_TUNE_S_PSI_SOME]);
-	else
-		APPEND(out, "registered %s + threshold %s reach the total: merge, decay", a, b);
-	st->npages = clamp(st->npages + (boost ? s[KSM_TUNE_S_BOOST] : s[KSM_TUNE_S_DECAY]),
-			   s[KSM_TUNE_S_MIN], s[KSM_TUNE_S_MAX]);
 
-	if (in->new_process) {
-		/* Its memory merges on its second scan: get there soon. */
+	if (st->converged) {
+		/* ksmd is stopped because a full scan added nothing: start it
+		 * again only when there may be something new to merge. */
+		const char *why = NULL;
+
+		if (in->new_process)
+			why = "a new process registered memory";
+		else if (in->procs > st->conv_procs)
+			why = "more processes have memory registered";
+		else if (in->committed_kb > st->conv_committed_kb + st->conv_committed_kb / 8)
+			why = "the registered processes grew by more than an eighth";
+		else if (boost && !st->conv_pressure)
+			why = "memory pressure rose";
+		else if (s[KSM_TUNE_S_RECHECK] > 0 && in->now_s - st->conv_at >= s[KSM_TUNE_S_RECHECK])
+			why = "time to re-check (recheck)";
+		if (!why) {
+			want(out, KSM_KNOB_RUN, KSM_RUN_STOP);
+			APPEND(out, "converged %llds ago (a full scan added no savings): ksmd stays "
+				    "stopped, merged pages stay merged",
+			       (long long)(in->now_s - st->conv_at));
+			goto done;
+		}
+		st->converged = false;
+		st->change_scans = in->full_scans;
 		st->npages = s[KSM_TUNE_S_MAX];
-		APPEND(out, "; a new process registered memory: scan at npages_max");
-	} else if (st->seen && in->full_scans > st->full_scans && in->saved_pages <= st->saved_pages) {
-		/* Scanning does not pay, under pressure or not: a full scan that
-		 * merged nothing more relieves nothing. Scan slowly. */
-		st->npages = s[KSM_TUNE_S_MIN];
-		sleep = clamp(sleep * 10, 10, 10000);
-		APPEND(out, "; the last full scan merged nothing more: slow scanning");
+		APPEND(out, "converged before, but %s: scan at npages_max", why);
+	} else {
+		if (avail < thres)
+			APPEND(out, "available %s below threshold %s: boost", c, b);
+		else if (psi_high)
+			APPEND(out, "memory pressure (PSI some avg10 %.1f%% >= %lld%%): boost",
+			       in->psi_some, (long long)s[KSM_TUNE_S_PSI_SOME]);
+		else
+			APPEND(out, "registered %s + threshold %s reach the total: merge, decay", a, b);
+		st->npages = clamp(st->npages + (boost ? s[KSM_TUNE_S_BOOST] : s[KSM_TUNE_S_DECAY]),
+				   s[KSM_TUNE_S_MIN], s[KSM_TUNE_S_MAX]);
+
+		if (in->new_process) {
+			/* Its memory merges on its second scan: get there soon. */
+			st->npages = s[KSM_TUNE_S_MAX];
+			st->change_scans = in->full_scans;
+			APPEND(out, "; a new process registered memory: scan at npages_max");
+		} else if (st->seen && in->full_scans > st->full_scans &&
+			   in->saved_pages > st->saved_pages) {
+			/* Merging pays: finish it soon, the cost per page is the same. */
+			st->npages = s[KSM_TUNE_S_MAX];
+			APPEND(out, "; the last full scan merged more: scan at npages_max");
+		} else if (st->seen && in->full_scans > st->full_scans &&
+			   in->full_scans >= st->change_scans + 3) {
+			/* A full scan without gain, three scans after the last new
+			 * work (a page merges on its second or third scan): what
+			 * can merge has merged. Scanning on costs CPU and saves
+			 * nothing, under pressure or not; run=0 keeps the merged
+			 * pages. */
+			st->converged = true;
+			st->conv_pressure = boost;
+			st->conv_at = in->now_s;
+			st->conv_procs = in->procs;
+			st->conv_committed_kb = in->committed_kb;
+			out->set = 0;
+			want(out, KSM_KNOB_RUN, KSM_RUN_STOP);
+			APPEND(out, "; the last full scan added no savings: converged, stop ksmd "
+				    "(merged pages stay merged)");
+			goto done;
+		}
 	}
 	if (s[KSM_TUNE_S_MAX_CPU] > 0 && in->ksmd_cpu > (double)s[KSM_TUNE_S_MAX_CPU]) {
 		st->npages = clamp((int64_t)((double)st->npages * (double)s[KSM_TUNE_S_MAX_CPU] / in->ksmd_cpu),
@@ -486,7 +537,7 @@ struct ksm_tune {
 	long last_pid;                /* /proc/loadavg's last pid at the last poll */
 	bool new_process;             /* ksm_tune_poll() found one since the last decision */
 	int64_t decided_full_scans;   /* full_scans at the last decision */
-	int64_t decided_npages;       /* pages_to_scan the last decision wrote, -1: none */
+	bool scanning;                /* the last decision set run=1 */
 	struct { int pid; int64_t since, next; } watch[WATCH_MAX];
 	int nwatch;
 	/*
@@ -522,7 +573,6 @@ KSM_EXPORT int ksm_tune_new(struct ksm_ctx *ctx, struct ksm_tune **out)
 	t->ctx = ksm_ref(ctx);
 	t->procfd = openat(ctx->rootfd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ksm_tune_defaults(t->set);
-	t->decided_npages = -1;
 	*out = t;
 	return 0;
 }
@@ -812,6 +862,7 @@ static int ksm_tune_read_input(struct ksm_tune *t, struct ksm_tune_input *in, st
 
 	in->ksmd_cpu = -1;
 	now = now_ns();
+	in->now_s = now / 1000000000;
 	if (ksm_ksmd_cpu(t->ctx, &ns) == 0) {
 		if (t->last_ksmd_at && now > t->last_ksmd_at && ns >= t->last_ksmd_ns)
 			in->ksmd_cpu = (double)(ns - t->last_ksmd_ns) * 100.0 /
@@ -872,10 +923,7 @@ KSM_EXPORT int ksm_tune_decide(struct ksm_tune *t, unsigned int flags, struct ks
 	state = t->state;
 	ksm_tune_policy(t->set, &in, &state, &out);
 	t->decided_full_scans = in.full_scans;
-	t->decided_npages = out.set & BIT(KSM_KNOB_PAGES_TO_SCAN) && (out.set & BIT(KSM_KNOB_RUN)) &&
-				    out.want[KSM_KNOB_RUN] == KSM_RUN_MERGE
-			    ? out.want[KSM_KNOB_PAGES_TO_SCAN]
-			    : -1;
+	t->scanning = (out.set & BIT(KSM_KNOB_RUN)) && out.want[KSM_KNOB_RUN] == KSM_RUN_MERGE;
 	if (!(flags & KSM_TUNE_DRY_RUN)) {
 		for (int k = 0; k < KSM_KNOB_NR; k++) {
 			int64_t cur;
@@ -970,11 +1018,10 @@ KSM_EXPORT int ksm_tune_poll(struct ksm_tune *t)
 		t->new_process = true;
 		return KSM_TUNE_POLL_NEW_PROCESS;
 	}
-	/* Scanning faster than the minimum: look again after two full scans
-	 * (one pread() of a cached file), so that a scan that no longer pays
-	 * is slowed down then, not at the next interval. */
-	if (t->decided_npages > t->set[KSM_TUNE_S_MIN] &&
-	    t->set[KSM_TUNE_S_POLICY] == KSM_TUNE_POLICY_NATIVE) {
+	/* Scanning: look again after two full scans (one pread() of a cached
+	 * file), so that scanning that no longer pays stops then, not at the
+	 * next interval. */
+	if (t->scanning && t->set[KSM_TUNE_S_POLICY] == KSM_TUNE_POLICY_NATIVE) {
 		int64_t scans;
 
 		if (ksm_get(t->ctx, KSM_KNOB_FULL_SCANS, &scans) == 0 &&

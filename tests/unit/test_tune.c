@@ -255,45 +255,105 @@ START_TEST(native_committed_decays)
 }
 END_TEST
 
-/* A full scan that merged nothing more: minimum pages, ten times the sleep. */
-START_TEST(native_scanning_does_not_pay)
+/*
+ * Whether scanning pays, decision by decision: a scan that merged more
+ * scans at npages_max; a full scan without gain, three or more scans after
+ * the last new work, is convergence: run=0, and it stays so until a change.
+ */
+static const struct conv_row {
+	int64_t full_scans, saved_pages, now_s, procs, committed_gib, avail_gib;
+	bool new_process;
+	int64_t run, npages; /* -1: not written */
+	bool converged;
+	const char *reason;
+} conv_rows[] = {
+	/* the start is new work: scans 5, 6, 7 are too early to judge */
+	{ 5, 1000, 0, 4, 14, 12, false, 1, 64, false, "decay" },
+	{ 6, 2000, 10, 4, 14, 12, false, 1, 1250, false, "merged more: scan at npages_max" },
+	{ 7, 2000, 20, 4, 14, 12, false, 1, 1200, false, "decay" },
+	/* no scan completed since: no verdict */
+	{ 7, 2000, 30, 4, 14, 12, false, 1, 1150, false, "decay" },
+	/* three scans after the start, a scan without gain: converged, stop */
+	{ 8, 2000, 40, 4, 14, 12, false, 0, -1, true, "converged, stop ksmd" },
+	/* nothing changed: stays stopped */
+	{ 8, 2000, 100, 4, 14, 12, false, 0, -1, true, "converged 60s ago" },
+	/* registered memory grew by less than an eighth: still nothing */
+	{ 8, 2000, 110, 4, 15, 12, false, 0, -1, true, "ksmd stays stopped" },
+	/* a new process: scan again at npages_max */
+	{ 8, 2000, 120, 5, 15, 12, true, 1, 1250, false, "a new process registered memory: scan" },
+	/* its first scans merge nothing yet: not converged before 3 scans */
+	{ 10, 2000, 130, 5, 15, 12, false, 1, 1200, false, "decay" },
+	{ 11, 3000, 140, 5, 15, 12, false, 1, 1250, false, "merged more" },
+	{ 12, 3000, 150, 5, 15, 12, false, 0, -1, true, "converged" },
+	/* the registered memory grew by more than an eighth */
+	{ 12, 3000, 160, 5, 17, 12, false, 1, 1250, false, "grew by more than an eighth" },
+	{ 15, 3000, 170, 5, 17, 12, false, 0, -1, true, "converged" },
+	/* more processes found by the walk (no event) */
+	{ 15, 3000, 180, 6, 17, 12, false, 1, 1250, false, "more processes" },
+	{ 18, 3000, 190, 6, 17, 12, false, 0, -1, true, "converged" },
+	/* memory pressure rises (available below the threshold) */
+	{ 18, 3000, 200, 6, 17, 1, false, 1, 1250, false, "memory pressure rose" },
+	{ 21, 3000, 210, 6, 17, 1, false, 0, -1, true, "converged" },
+	/* still under pressure, no change: stays stopped, also when pressure falls */
+	{ 21, 3000, 220, 6, 17, 1, false, 0, -1, true, "ksmd stays stopped" },
+	{ 21, 3000, 230, 6, 17, 12, false, 0, -1, true, "ksmd stays stopped" },
+	/* recheck (600 s) after convergence at 210 */
+	{ 21, 3000, 809, 6, 17, 12, false, 0, -1, true, "ksmd stays stopped" },
+	{ 21, 3000, 810, 6, 17, 12, false, 1, 1250, false, "time to re-check" },
+	{ 24, 3000, 820, 6, 17, 12, false, 0, -1, true, "converged" },
+	/* no pressure at all: stop, and forget convergence */
+	{ 24, 3000, 830, 6, 1, 12, false, 0, -1, false, "no memory pressure" },
+	/* pressure again: scanning resumes without waiting for a trigger */
+	{ 24, 3000, 840, 6, 17, 12, false, 1, 1150, false, "decay" },
+};
+
+START_TEST(native_convergence)
 {
 	struct ksm_tune_state st = { 0 };
 	struct ksm_tune_out out;
-	struct ksm_tune_input in = input(16 * GiB_KB, 12 * GiB_KB, 12 * GiB_KB, 14 * GiB_KB);
 
 	setup_settings(KSM_TUNE_POLICY_NATIVE);
-	in.full_scans = 5;
-	in.saved_pages = 1000;
-	ksm_tune_policy(S, &in, &st, &out);
-	ck_assert_int_eq(out.want[KSM_KNOB_SLEEP_MILLISECS], 10);
-	/* more scans, more savings: it pays */
-	in.full_scans = 6;
-	in.saved_pages = 2000;
-	ksm_tune_policy(S, &in, &st, &out);
-	ck_assert_int_eq(out.want[KSM_KNOB_SLEEP_MILLISECS], 10);
-	/* a scan without gain */
-	in.full_scans = 7;
-	ksm_tune_policy(S, &in, &st, &out);
-	ck_assert_int_eq(out.want[KSM_KNOB_RUN], 1);
-	ck_assert_int_eq(out.want[KSM_KNOB_PAGES_TO_SCAN], 64);
-	ck_assert_int_eq(out.want[KSM_KNOB_SLEEP_MILLISECS], 100);
-	ck_assert(strstr(out.reason, "merged nothing more"));
-	/* no scan completed since: no verdict */
-	ksm_tune_policy(S, &in, &st, &out);
-	ck_assert_int_eq(out.want[KSM_KNOB_SLEEP_MILLISECS], 10);
-	/* under pressure too: scanning that merges nothing relieves nothing */
-	in.full_scans = 8;
-	in.mem_available_kb = GiB_KB;
-	ksm_tune_policy(S, &in, &st, &out);
-	ck_assert_int_eq(out.want[KSM_KNOB_SLEEP_MILLISECS], 100);
-	ck_assert_int_eq(out.want[KSM_KNOB_PAGES_TO_SCAN], 64);
-	/* ... until it pays again: boost from there */
-	in.full_scans = 9;
-	in.saved_pages = 3000;
-	ksm_tune_policy(S, &in, &st, &out);
-	ck_assert_int_eq(out.want[KSM_KNOB_SLEEP_MILLISECS], 10);
-	ck_assert_int_eq(out.want[KSM_KNOB_PAGES_TO_SCAN], 64 + 300);
+	st.npages = 50;
+	for (size_t i = 0; i < sizeof(conv_rows) / sizeof(conv_rows[0]); i++) {
+		const struct conv_row *r = &conv_rows[i];
+		struct ksm_tune_input in = input(16 * GiB_KB, 12 * GiB_KB, r->avail_gib * GiB_KB,
+						 r->committed_gib * GiB_KB);
+
+		in.full_scans = r->full_scans;
+		in.saved_pages = r->saved_pages;
+		in.now_s = r->now_s;
+		in.procs = r->procs;
+		in.new_process = r->new_process;
+		in.run = 1;
+		ksm_tune_policy(S, &in, &st, &out);
+		ck_assert_msg(out.want[KSM_KNOB_RUN] == r->run && (out.set & BIT(KSM_KNOB_RUN)),
+			      "row %zu: run %lld: %s", i, (long long)out.want[KSM_KNOB_RUN], out.reason);
+		if (r->npages < 0)
+			ck_assert_msg(!(out.set & BIT(KSM_KNOB_PAGES_TO_SCAN)), "row %zu: %s", i,
+				      out.reason);
+		else
+			ck_assert_msg(out.want[KSM_KNOB_PAGES_TO_SCAN] == r->npages,
+				      "row %zu: npages %lld: %s", i,
+				      (long long)out.want[KSM_KNOB_PAGES_TO_SCAN], out.reason);
+		ck_assert_msg(st.converged == r->converged, "row %zu: %s", i, out.reason);
+		ck_assert_msg(strstr(out.reason, r->reason), "row %zu: %s", i, out.reason);
+	}
+	/* recheck = 0: only a change starts ksmd again */
+	S[KSM_TUNE_S_RECHECK] = 0;
+	{
+		struct ksm_tune_input in = input(16 * GiB_KB, 12 * GiB_KB, 12 * GiB_KB, 17 * GiB_KB);
+		in.full_scans = 27;
+		in.saved_pages = 3000;
+		in.procs = 6;
+		in.now_s = 900;
+		ksm_tune_policy(S, &in, &st, &out);
+		ck_assert_int_eq(out.want[KSM_KNOB_RUN], 0);
+		ck_assert(st.converged);
+		in.now_s = 1000000;
+		ksm_tune_policy(S, &in, &st, &out);
+		ck_assert_int_eq(out.want[KSM_KNOB_RUN], 0);
+		ck_assert(strstr(out.reason, "ksmd stays stopped"));
+	}
 }
 END_TEST
 
@@ -774,7 +834,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, native_available_not_free);
 	tcase_add_test(tc, native_psi);
 	tcase_add_test(tc, native_committed_decays);
-	tcase_add_test(tc, native_scanning_does_not_pay);
+	tcase_add_test(tc, native_convergence);
 	tcase_add_test(tc, native_new_process);
 	tcase_add_test(tc, native_cpu_budget);
 	tcase_add_test(tc, native_advisor);
