@@ -7,7 +7,9 @@
  * WORKER_MB of memory of which 75% are pages identical across all workers
  * (and 25% unique), registered for merging, with the command line
  * "qemu-system-x86_64 -enable-kvm ..." that Debian's ksmtuned pattern
- * (^qemu-system.*-enable-kvm) matches. Each run lasts TOTAL seconds.
+ * (^qemu-system.*-enable-kvm) matches. Then, from half of TOTAL for a
+ * quarter of it, memory pressure: a process (not registered for merging)
+ * that allocates and touches PRESSURE_MB. Each run lasts TOTAL seconds.
  *
  * Fairness: both tuners read the same ksmtuned.conf: the default interval
  * (60 s) and KSM_THRES_COEF=99, so that this machine counts as under
@@ -23,14 +25,17 @@
  * CPU-second, mean and worst time to first merge, and the ratios of
  * ksmctl tune to ksmtuned.
  *
- * The memory-pressure phase of the full scenario (a process that
- * allocates until the host is short of memory) is not run: on a shared
- * host it would push colleagues' work into reclaim.
+ * The pressure process allocates a fixed amount rather than until the
+ * host is short of memory: on a shared host that would push colleagues'
+ * work into reclaim. With KSM_THRES_COEF=99 the host counts as under
+ * pressure for both tuners throughout anyway.
  *
  * Changes global KSM state: the knobs are saved first and written back at
  * the end, also on SIGINT/SIGTERM/SIGHUP. Needs root.
  *
  * Usage: bench-tune-quality KSMCTL KSMTUNED_SCRIPT [WORKERS] [WORKER_MB] [STAGGER] [TOTAL]
+ *                           [PRESSURE_MB]
+ * (defaults 8, 256, 10, 240, 2048)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,7 +55,8 @@
 
 static struct ksm_ctx *ctx;
 static struct ksm_stats before;
-static pid_t workers[MAXW], tuner;
+static pid_t workers[MAXW], tuner, hog;
+static const char *logdir = "/tmp"; /* the tuners' output: <logdir>/tune.log, ksmtuned.log */
 
 static void reset_knobs(const struct ksm_stats *to)
 {
@@ -78,6 +84,11 @@ static void reset_knobs(const struct ksm_stats *to)
 
 static void stop_all(void)
 {
+	if (hog > 0) {
+		kill(hog, SIGKILL);
+		waitpid(hog, NULL, 0);
+		hog = 0;
+	}
 	if (tuner > 0) {
 		kill(tuner, SIGTERM);
 		usleep(200000);
@@ -127,6 +138,20 @@ static void worker(size_t mb)
 		pause();
 }
 
+/* The memory-pressure phase: plain anonymous memory, touched, not registered. */
+static void allocate(size_t mb)
+{
+	size_t len = mb << 20;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		_exit(1);
+	for (size_t off = 0; off < len; off += 4096)
+		p[off] = (char)(off >> 12);
+	for (;;)
+		pause();
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -154,20 +179,25 @@ struct result {
 };
 
 static struct result run(const char *name, char *const argv[], char *const envp[], bool advisor,
-			 int n, size_t mb, double stagger, double total)
+			 int n, size_t mb, double stagger, double total, size_t pressure_mb)
 {
 	struct result res = { 0 };
 	double start[MAXW] = { 0 }, first[MAXW] = { 0 }, t0;
 	uint64_t c0 = 0, c1 = 0;
 	int started = 0;
 
+	hog = 0;
 	reset_knobs(NULL);
 	ksm_ksmd_cpu(ctx, &c0);
 	t0 = now_s();
 	if (argv) {
 		tuner = fork();
 		if (tuner == 0) {
-			int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+			char log[256];
+			int fd;
+
+			snprintf(log, sizeof(log), "%s/%s.log", logdir, argv[0][0] == '/' && strstr(argv[0], "bash") ? "ksmtuned" : "tune");
+			fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 			dup2(fd, 1);
 			dup2(fd, 2);
 			setpgid(0, 0);
@@ -188,6 +218,16 @@ static struct result run(const char *name, char *const argv[], char *const envp[
 
 		if (t >= total)
 			break;
+		if (pressure_mb && !hog && t >= total / 2 && t < total * 3 / 4) {
+			hog = fork();
+			if (hog == 0)
+				allocate(pressure_mb);
+		}
+		if (hog > 0 && t >= total * 3 / 4) {
+			kill(hog, SIGKILL);
+			waitpid(hog, NULL, 0);
+			hog = -1; /* once */
+		}
 		if (started < n && t >= started * stagger) {
 			char mbs[16];
 			snprintf(mbs, sizeof(mbs), "%zu", mb);
@@ -227,7 +267,7 @@ static struct result run(const char *name, char *const argv[], char *const envp[
 	}
 	stop_all();
 	reset_knobs(NULL);
-	printf("%-12s saved over time (MiB, every %.0f s):", name, total / 8);
+	printf("%-12s ksmd CPU-s %.2f, saved over time (MiB, every %.0f s):", name, res.cpu, total / 8);
 	for (int i = 0; i < 8; i++)
 		printf(" %.0f", res.saved_at[i] / 1048576);
 	printf("\n");
@@ -240,7 +280,7 @@ int main(int argc, char **argv)
 	char tmp[] = "/tmp/bench-tune-quality.XXXXXX", conf[128], env_conf[160], env_pid[160];
 	char env_path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
 	int n;
-	size_t mb;
+	size_t mb, pressure_mb;
 	double stagger, total;
 	FILE *f;
 
@@ -250,10 +290,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench-tune-quality KSMCTL KSMTUNED [WORKERS] [MB] [STAGGER] [TOTAL]\n");
 		return 2;
 	}
-	n = argc > 3 ? atoi(argv[3]) : 4;
-	mb = argc > 4 ? (size_t)atol(argv[4]) : 128;
-	stagger = argc > 5 ? atof(argv[5]) : 15;
-	total = argc > 6 ? atof(argv[6]) : 120;
+	n = argc > 3 ? atoi(argv[3]) : 8;
+	mb = argc > 4 ? (size_t)atol(argv[4]) : 256;
+	stagger = argc > 5 ? atof(argv[5]) : 10;
+	total = argc > 6 ? atof(argv[6]) : 240;
+	pressure_mb = argc > 7 ? (size_t)atol(argv[7]) : 2048;
 	if (n > MAXW)
 		n = MAXW;
 	if (geteuid() != 0 || access("/sys/kernel/mm/ksm/run", W_OK) != 0) {
@@ -268,6 +309,8 @@ int main(int argc, char **argv)
 	signal(SIGHUP, on_signal);
 
 	snprintf(conf, sizeof(conf), "%s/ksmtuned.conf", tmp);
+	logdir = tmp;
+	printf("tuners' output in %s\n", tmp);
 	f = fopen(conf, "we");
 	fprintf(f, "# the same for both tuners: default interval, this host under pressure\n"
 		   "KSM_THRES_COEF=99\n");
@@ -276,14 +319,15 @@ int main(int argc, char **argv)
 	snprintf(env_pid, sizeof(env_pid), "PIDFILE=%s/ksmtune.pid", tmp);
 	char *kt_argv[] = { "/bin/bash", argv[2], NULL };
 	char *kt_env[] = { env_path, env_conf, env_pid, NULL };
-	char *tn_argv[] = { argv[1], "tune", "--config", conf, NULL };
+	char *tn_argv[] = { argv[1], "tune", "--verbose", "--config", conf, NULL };
 	char *tn_env[] = { env_path, NULL };
 
 	printf("workload: %d processes 'qemu-system-x86_64 -enable-kvm', %zu MiB each (75%% shared "
-	       "content), one every %.0f s; %.0f s per run\n", n, mb, stagger, total);
-	struct result kt = run("ksmtuned", kt_argv, kt_env, false, n, mb, stagger, total);
-	struct result tn = run("ksmctl tune", tn_argv, tn_env, false, n, mb, stagger, total);
-	struct result ad = run("advisor", NULL, NULL, true, n, mb, stagger, total);
+	       "content), one every %.0f s; %.0f s per run; %zu MiB allocated from %.0f to %.0f s\n",
+	       n, mb, stagger, total, pressure_mb, total / 2, total * 3 / 4);
+	struct result kt = run("ksmtuned", kt_argv, kt_env, false, n, mb, stagger, total, pressure_mb);
+	struct result tn = run("ksmctl tune", tn_argv, tn_env, false, n, mb, stagger, total, pressure_mb);
+	struct result ad = run("advisor", NULL, NULL, true, n, mb, stagger, total, pressure_mb);
 
 	printf("%-34s %12s %12s %12s %8s\n", "", "ksmtuned", "ksmctl tune", "advisor", "tune/kt");
 	printf("%-34s %12.0f %12.0f %12.0f %7.2fx\n", "saved at the end (MiB)", kt.saved / 1048576,
