@@ -264,6 +264,9 @@ int ksm_wait_scans_since_registered(struct ksm_ctx *ctx, int64_t *base, unsigned
 /* Does any process have memory registered with KSM? 1 (also when a process
  * could not be inspected), 0, or -errno (-EOPNOTSUPP: no per-process files). */
 int ksm_proc_any_registered(struct ksm_ctx *ctx);
+/* The figures of "<pid>" below @procfd as the files say them (no derived
+ * ones); present = 0 for a process without memory. Allocates nothing. */
+int ksm_proc_read_at(int procfd, const char *pid, struct ksm_proc_stats *st);
 
 /* ksm_stats.c: the statistics snapshot of the knob files below @dirfd (the
  * KSM directory or a Selective KSM partition directory), @size as for
@@ -354,6 +357,7 @@ struct ksm_tune_input {
 	int64_t full_scans, saved_pages;
 	bool new_process;         /* a process registered memory since the last decision */
 	int64_t now_s;            /* monotonic seconds */
+	bool policy_disabled;     /* ksm_policy_disable(): run = 2 in the default profile */
 };
 
 /* What the policy carries from one decision to the next. */

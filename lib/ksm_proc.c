@@ -151,6 +151,20 @@ static int read_proc(int procfd, const char *pid, enum proc_source src, struct k
 }
 
 /*
+ * The figures of "<pid>" below @procfd as the files say them, without the
+ * derived ones: ksm_stat, else ksm_merging_pages. present = 0: the process
+ * has no memory (a kernel thread, a zombie). Allocates nothing (the tuner).
+ */
+int ksm_proc_read_at(int procfd, const char *pid, struct ksm_proc_stats *st)
+{
+	int r = read_proc(procfd, pid, SRC_KSM_STAT, st, NULL);
+
+	if (r == -EOPNOTSUPP)
+		r = read_proc(procfd, pid, SRC_MERGING_PAGES, st, NULL);
+	return r;
+}
+
+/*
  * The derived figures, with the kernel's own formula for the profit
  * (Documentation/admin-guide/mm/ksm.rst, "Monitoring KSM profit") where
  * ksm_stat lacks ksm_process_profit. Fields the kernel lacks are 0.

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -389,6 +390,10 @@ void ksm_tune_policy(const int64_t *s, const struct ksm_tune_input *in, struct k
 		sleep = 10;
 
 	/* Never re-enable what the administrator disabled, in either policy. */
+	if (in->policy_disabled) {
+		APPEND(out, "KSM is disabled by policy ('ksmctl disable', run = 2 in ksm.conf): left alone");
+		return;
+	}
 	if (in->run == KSM_RUN_UNMERGE) {
 		APPEND(out, "KSM is disabled by the administrator (run=2): left alone");
 		return;
@@ -532,6 +537,10 @@ struct ksm_tune {
 	struct ksm_tune_state state;
 	uint64_t saved_set;           /* knobs changed, with their values before */
 	int64_t saved[KSM_KNOB_NR];
+	int64_t wrote[KSM_KNOB_NR];   /* what the tuner last set, for the saved knobs */
+	/* ksm_policy_read() of the default profile, read again only when the
+	 * file changes (it allocates): its identity when read, and the answer. */
+	struct { bool read; dev_t dev; ino_t ino; off_t size; struct timespec mtime; int disabled; } policy;
 	uint64_t last_ksmd_ns;
 	int64_t last_ksmd_at;         /* monotonic ns of last_ksmd_ns, 0: none */
 	long last_pid;                /* /proc/loadavg's last pid at the last poll */
@@ -684,44 +693,26 @@ static double psi_field(const char *buf, const char *line)
 	return p ? strtod(p + 6, NULL) : -1;
 }
 
-/* The KSM fields of <pid>/ksm_stat that tell registration; 1 registered, 0 not, -errno. */
+/*
+ * Has "<pid>" memory registered for merging? 1 yes, 0 no, -ENODATA for a
+ * process without memory, -errno. *@known: the kernel tells registration
+ * (ksm_mergeable or ksm_merge_any); older kernels tell only what ksmd has
+ * seen.
+ */
 static int registered(int procfd, const char *pid, bool *known)
 {
-	char path[48], buf[512];
-	int64_t mergeable = -1, any = -1, rmap = 0, merging = 0;
-	int r;
+	struct ksm_proc_stats st;
+	int r = ksm_proc_read_at(procfd, pid, &st);
 
-	snprintf(path, sizeof(path), "%s/ksm_stat", pid);
-	r = ksm_read_at(procfd, path, buf, sizeof(buf));
 	if (r < 0)
 		return r;
-	if (r == 0)
-		return -ENODATA; /* no memory: a kernel thread or a zombie */
-	for (char *p = buf; p && *p;) {
-		char *v = p + strcspn(p, ": \t");
-		size_t klen = (size_t)(v - p);
-		int64_t n;
-
-		v += strspn(v, ": \t");
-		n = !strncmp(v, "yes", 3) ? 1 : !strncmp(v, "no", 2) ? 0 : strtoll(v, NULL, 10);
-		if (klen == 13 && !strncmp(p, "ksm_mergeable", 13))
-			mergeable = n;
-		else if (klen == 13 && !strncmp(p, "ksm_merge_any", 13))
-			any = n;
-		else if (klen == 14 && !strncmp(p, "ksm_rmap_items", 14))
-			rmap = n;
-		else if (klen == 17 && !strncmp(p, "ksm_merging_pages", 17))
-			merging = n;
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	if (mergeable >= 0 || any >= 0) {
+	if (!st.present)
+		return -ENODATA;
+	if (st.present & (KSM_PROC_MERGEABLE | KSM_PROC_MERGE_ANY)) {
 		*known = true;
-		return mergeable > 0 || any > 0;
+		return st.ksm_mergeable > 0 || st.ksm_merge_any > 0;
 	}
-	/* Older kernels tell only what ksmd has seen. */
-	return rmap > 0 || merging > 0;
+	return st.ksm_rmap_items > 0 || st.ksm_merging_pages > 0;
 }
 
 /* The memory of a process by the metric setting, in kB. */
@@ -823,6 +814,31 @@ static void committed(struct ksm_tune *t, struct ksm_tune_input *in)
 		in->procs = -1;
 }
 
+/* Is KSM disabled by policy (ksm_policy_disable())? The profile is read only when it changed. */
+static bool policy_disabled(struct ksm_tune *t)
+{
+	struct stat stb;
+	int64_t since;
+	int r;
+
+	if (stat(t->ctx->profile_path, &stb) < 0)
+		memset(&stb, 0, sizeof(stb)); /* no profile: not disabled */
+	if (t->policy.read && t->policy.dev == stb.st_dev && t->policy.ino == stb.st_ino &&
+	    t->policy.size == stb.st_size && t->policy.mtime.tv_sec == stb.st_mtim.tv_sec &&
+	    t->policy.mtime.tv_nsec == stb.st_mtim.tv_nsec)
+		return t->policy.disabled > 0;
+	r = stb.st_ino ? ksm_policy_read(t->ctx, &since) : 0;
+	if (r < 0) /* as ksm_disabled_by_policy(): an unreadable profile does not disable */
+		ksm_dbg(t->ctx, "cannot read %s: %s", t->ctx->profile_path, strerror(-r));
+	t->policy.read = true;
+	t->policy.dev = stb.st_dev;
+	t->policy.ino = stb.st_ino;
+	t->policy.size = stb.st_size;
+	t->policy.mtime = stb.st_mtim;
+	t->policy.disabled = r;
+	return r > 0;
+}
+
 static int ksm_tune_read_input(struct ksm_tune *t, struct ksm_tune_input *in, struct ksm_stats *st)
 {
 	char buf[8192];
@@ -858,6 +874,7 @@ static int ksm_tune_read_input(struct ksm_tune *t, struct ksm_tune_input *in, st
 	in->advisor_mode = st->advisor_mode;
 	in->full_scans = st->full_scans;
 	in->saved_pages = st->saved_pages;
+	in->policy_disabled = policy_disabled(t);
 	committed(t, in);
 
 	in->ksmd_cpu = -1;
@@ -941,6 +958,9 @@ KSM_EXPORT int ksm_tune_decide(struct ksm_tune *t, unsigned int flags, struct ks
 			if (r < 0)
 				return r;
 		}
+		for (int k = 0; k < KSM_KNOB_NR; k++)
+			if (out.set & BIT(k))
+				t->wrote[k] = out.want[k];
 		t->state = state;
 		t->new_process = false;
 	}
@@ -1035,22 +1055,44 @@ KSM_EXPORT int ksm_tune_poll(struct ksm_tune *t)
 
 KSM_EXPORT int ksm_tune_restore(struct ksm_tune *t)
 {
-	uint64_t set;
-	int64_t run;
+	const struct ksm_knob_def *defs = ksm_knob_defs();
+	struct ksm_stats st;
+	uint64_t set = 0;
 	int r;
 
 	ksm_fail_clear();
 	if (!t)
 		return -EINVAL;
-	set = t->saved_set;
-	if (!set)
+	if (!t->saved_set)
 		return 0;
-	/* Disabled meanwhile: the administrator's run=2 stays. */
-	if (ksm_get(t->ctx, KSM_KNOB_RUN, &run) == 0 && run == KSM_RUN_UNMERGE)
-		set &= ~BIT(KSM_KNOB_RUN);
-	r = ksm_apply(t->ctx, set, t->saved, 0, NULL);
+	r = ksm_stats_read(t->ctx, &st, sizeof(st));
 	if (r < 0)
 		return r;
+	/*
+	 * As the end of a boost: a knob goes back only where it still holds
+	 * what the tuner set. One changed meanwhile was changed by someone who
+	 * meant it (an administrator's run=2 among them) and stays.
+	 */
+	for (int k = 0; k < KSM_KNOB_NR; k++) {
+		int64_t cur;
+
+		if (!(t->saved_set & BIT(k)) || ksm_stats_value(&st, k, &cur) < 0 ||
+		    cur == t->saved[k])
+			continue;
+		if (cur == t->wrote[k]) {
+			set |= BIT(k);
+			continue;
+		}
+		ksm_notice(t->ctx, "tune: %s is left at %lld, not restored to %lld: it was changed "
+				   "after the tuner set %lld",
+			   defs[k].info.name, (long long)cur, (long long)t->saved[k],
+			   (long long)t->wrote[k]);
+	}
+	if (set) {
+		r = ksm_apply(t->ctx, set, t->saved, 0, NULL);
+		if (r < 0)
+			return r;
+	}
 	t->saved_set = 0;
 	return __builtin_popcountll(set);
 }

@@ -147,6 +147,13 @@ START_TEST(disabled_is_left_alone)
 		ck_assert_int_eq(out.set, 0);
 		ck_assert(strstr(out.reason, "run=2"));
 		ck_assert_int_eq(st.npages, 0);
+		/* disabled by policy (ksm.conf): left alone although run reads 1 */
+		in.run = 1;
+		in.policy_disabled = true;
+		ksm_tune_policy(S, &in, &st, &out);
+		ck_assert_int_eq(out.set, 0);
+		ck_assert(strstr(out.reason, "disabled by policy"));
+		ck_assert_int_eq(st.npages, 0);
 	}
 }
 END_TEST
@@ -794,6 +801,62 @@ START_TEST(decide_on_sysroot)
 }
 END_TEST
 
+/*
+ * Restore writes back only the knobs that still hold what the tuner set;
+ * KSM disabled by policy (run = 2 in ksm.conf) is left alone even while
+ * run reads 1, and the profile is read again when it changes.
+ */
+START_TEST(restore_and_policy)
+{
+	char *root = tu_sysroot_copy("6.18"), *v;
+	struct ksm_tune_decision d;
+	struct ksm_ctx *ctx;
+	struct ksm_tune *tune;
+
+	tu_write(root, "proc/meminfo",
+		 "MemTotal:       16777216 kB\nMemFree:          500000 kB\n"
+		 "MemAvailable:    1000000 kB\n");
+	tu_write(root, "sys/kernel/mm/ksm/run", "0\n");
+	ck_assert_int_eq(ksm_new_at(&ctx, root), 0);
+	ck_assert_int_eq(ksm_tune_new(ctx, &tune), 0);
+	ck_assert_int_eq(ksm_tune_decide(tune, 0, &d, sizeof(d)), 0);
+	ck_assert_int_eq(d.written, 3);
+	/* someone else sets pages_to_scan: it stays at exit */
+	tu_write(root, "sys/kernel/mm/ksm/pages_to_scan", "4242\n");
+	ck_assert_int_eq(ksm_tune_restore(tune), 2);
+	v = tu_read(root, "sys/kernel/mm/ksm/pages_to_scan");
+	ck_assert_str_eq(v, "4242\n");
+	free(v);
+	v = tu_read(root, "sys/kernel/mm/ksm/run");
+	ck_assert_str_eq(v, "0\n");
+	free(v);
+	v = tu_read(root, "sys/kernel/mm/ksm/sleep_millisecs");
+	ck_assert_str_eq(v, "20\n");
+	free(v);
+
+	/* disabled by policy: nothing written, although run reads 0, not 2 */
+	ck_assert_int_eq(mkdir(strcat(strcpy((char[4200]){ 0 }, root), "/etc"), 0755), 0);
+	tu_write(root, "etc/ksm.conf", "# disabled by policy since 2026-01-01T00:00:00Z\nrun = 2\n");
+	ck_assert_int_eq(ksm_tune_decide(tune, 0, &d, sizeof(d)), 0);
+	ck_assert_int_eq(d.written, 0);
+	ck_assert_int_eq(d.run, -1);
+	ck_assert_msg(strstr(d.reason, "disabled by policy"), "%s", d.reason);
+	ck_assert_int_eq(ksm_tune_decide(tune, 0, &d, sizeof(d)), 0); /* cached */
+	ck_assert_int_eq(d.written, 0);
+	/* enabled again (the file changes): the tuner decides again */
+	tu_write(root, "etc/ksm.conf", "pages_to_scan = 100\n");
+	ck_assert_int_eq(ksm_tune_decide(tune, 0, &d, sizeof(d)), 0);
+	ck_assert_int_eq(d.run, 1);
+	ck_assert_int_ge(d.written, 1);
+	ck_assert_int_eq(ksm_tune_restore(tune), 3);
+
+	ksm_tune_unref(tune);
+	ksm_unref(ctx);
+	tu_rmtree(root);
+	free(root);
+}
+END_TEST
+
 START_TEST(psi_parsing)
 {
 	char *root = tu_sysroot_copy("6.18");
@@ -849,6 +912,7 @@ static Suite *suite(void)
 	tc = tcase_create("decide");
 	tcase_add_test(tc, decide_on_sysroot);
 	tcase_add_test(tc, psi_parsing);
+	tcase_add_test(tc, restore_and_policy);
 	suite_add_tcase(s, tc);
 	return s;
 }
