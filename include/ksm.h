@@ -1709,17 +1709,19 @@ int ksm_tune_decide(struct ksm_tune *tune, unsigned int flags, struct ksm_tune_d
 /**
  * ksm_tune_poll() - is a decision due before the next interval?
  *
- * Cheap enough to call twice a second: it reads the last process ID
- * the kernel handed out (/proc/loadavg), notes the processes (and threads)
- * created since (at most 256), and looks at their ksm_stat from a quarter
- * of a second of age and again at about 1, 3 and 9 seconds, until it
- * shows memory registered for merging. Processes that live less than a
- * quarter of a second are never looked at; processes that register later
- * are seen by the next interval's decision. The next ksm_tune_decide()
- * knows that a new process registered (the native policy then scans at
- * npages_max). While the last decision scans faster than npages_min, it
- * also reads full_scans and asks for a decision after two full scans, so
- * that scanning that no longer pays slows down at once.
+ * Finds processes that start or exec: with the kernel's process events
+ * connector where it can listen to it (the real system root and
+ * CAP_NET_ADMIN; see ksm_tune_next()), else by reading the last process ID
+ * the kernel handed out (/proc/loadavg) and noting the processes created
+ * since (at most 256). It looks at their ksm_stat from a quarter of a
+ * second of age and again at about 1, 3, 9 and 27 seconds, until it shows
+ * memory registered for merging. Processes that live less than a quarter
+ * of a second are never looked at; processes that register later are
+ * seen by a later decision. The next ksm_tune_decide() knows that a new
+ * process registered (the native policy then scans at npages_max). While
+ * the last decision has ksmd scanning, it also reads full_scans and asks
+ * for a decision after two full scans, so that scanning that no longer
+ * pays stops at once.
  *
  * Return: KSM_TUNE_POLL_NEW_PROCESS, KSM_TUNE_POLL_SCANNED, or 0 when no
  * decision is due; -EINVAL.
@@ -1728,9 +1730,29 @@ int ksm_tune_decide(struct ksm_tune *tune, unsigned int flags, struct ksm_tune_d
 int ksm_tune_poll(struct ksm_tune *tune);
 
 /**
+ * ksm_tune_next() - when ksm_tune_poll() is due.
+ * @fd: receives a descriptor that becomes readable when a process starts
+ *      or execs (the kernel's process events connector, NETLINK_CONNECTOR
+ *      CN_IDX_PROC, opened at the first call on the real system root when
+ *      the caller has CAP_NET_ADMIN), or -1 without one.
+ *
+ * A daemon waits until *@fd is readable or the time returned has passed,
+ * then calls ksm_tune_poll(). Without the connector that time is at most
+ * 500 ms (the poll of /proc/loadavg); with it, a process under watch or
+ * ksmd scanning (full_scans is read once a second) set the time, and with
+ * neither the daemon sleeps until an event.
+ *
+ * Return: milliseconds until ksm_tune_poll() is due (0: now), or -1 for
+ * "only when *@fd is readable"; -EINVAL.
+ * Since: 0.2
+ */
+int ksm_tune_next(struct ksm_tune *tune, int *fd);
+
+/**
  * ksm_tune_restore() - write back the values the knobs had before the
- * tuner first changed them, as one transaction. run stays 2 if the
- * administrator disabled KSM meanwhile.
+ * tuner first changed them, as one transaction: each only where the knob
+ * still holds what the tuner set. A knob changed meanwhile (run=2 of an
+ * administrator among them) stays, logged at LOG_NOTICE.
  * Return: the number of knobs written back (0 if the tuner changed none);
  * errors of ksm_txn_commit().
  * Since: 0.2

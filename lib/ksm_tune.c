@@ -13,6 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/filter.h>
+#include <linux/netlink.h>
+#include <stddef.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -523,11 +530,14 @@ done:
 /* ------------------------------------------------------------------------ */
 /* The tuner object                                                          */
 
-#define WATCH_MAX 64
-#define WATCH_MS 10000
+#define WATCH_MAX 256
+#define WATCH_MS 30000
 #define WATCH_FIRST_MS 250
 #define PROBE_MAX 256
-#define NOMM_SLOTS 2048 /* a power of 2 */
+#define PIDS_SLOTS 4096 /* a power of 2 */
+#define PID_RECHECK_S 300
+
+enum { PID_NOMM = 1, PID_NO, PID_YES };
 
 struct ksm_tune {
 	int refcount;
@@ -549,13 +559,19 @@ struct ksm_tune {
 	bool scanning;                /* the last decision set run=1 */
 	struct { int pid; int64_t since, next; } watch[WATCH_MAX];
 	int nwatch;
+	bool known;                   /* the kernel tells registration (ksm_mergeable) */
+	int cn_fd;                    /* the proc connector, -1: poll /proc/loadavg */
 	/*
-	 * Entries of /proc without memory (kernel threads): skipped by the next
-	 * walks. Keyed by pid and the inode number of /proc/<pid>, which differs
-	 * for a new process that reuses the pid, so a hit is never stale.
+	 * What the walks learnt of each process: no memory (kernel threads),
+	 * registered or not, and when that was read. Keyed by pid and the inode
+	 * number of /proc/<pid>, which differs for a new process that reuses
+	 * the pid; an exec or a look by ksm_tune_poll() clears the inode, so
+	 * that the next walk reads the process again. A decision reads
+	 * ksm_stat (for which the kernel walks the process's mappings) only of
+	 * processes it has not seen, or not for PID_RECHECK_S seconds.
 	 */
-	struct { int pid; uint64_t ino; } nomm[NOMM_SLOTS];
-	int nnomm;
+	struct { int pid; uint8_t state; uint64_t ino; int64_t checked; } pids[PIDS_SLOTS];
+	int npids;
 	char dents[8192] __attribute__((aligned(8))); /* getdents64() records */
 };
 
@@ -581,6 +597,7 @@ KSM_EXPORT int ksm_tune_new(struct ksm_ctx *ctx, struct ksm_tune **out)
 	t->refcount = 1;
 	t->ctx = ksm_ref(ctx);
 	t->procfd = openat(ctx->rootfd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	t->cn_fd = -2; /* not tried yet */
 	ksm_tune_defaults(t->set);
 	*out = t;
 	return 0;
@@ -599,6 +616,8 @@ KSM_EXPORT struct ksm_tune *ksm_tune_unref(struct ksm_tune *t)
 		return t;
 	if (t->procfd >= 0)
 		close(t->procfd);
+	if (t->cn_fd >= 0)
+		close(t->cn_fd);
 	ksm_unref(t->ctx);
 	free(t);
 	return NULL;
@@ -743,41 +762,44 @@ struct linux_dirent64 {
 	char d_name[];
 };
 
-static unsigned int nomm_slot(int pid)
+static unsigned int pid_slot(int pid)
 {
-	return ((unsigned int)pid * 2654435761u) & (NOMM_SLOTS - 1);
+	return ((unsigned int)pid * 2654435761u) & (PIDS_SLOTS - 1);
 }
 
-static bool nomm_has(const struct ksm_tune *t, int pid, uint64_t ino)
-{
-	for (unsigned int i = nomm_slot(pid);; i = (i + 1) & (NOMM_SLOTS - 1)) {
-		if (!t->nomm[i].pid)
-			return false;
-		if (t->nomm[i].pid == pid)
-			return t->nomm[i].ino == ino;
-	}
-}
-
-static void nomm_add(struct ksm_tune *t, int pid, uint64_t ino)
+/* The entry of @pid, a free one for it, or NULL when the table is full. */
+static __typeof__(&((struct ksm_tune *)0)->pids[0]) pid_entry(struct ksm_tune *t, int pid, bool add)
 {
 	unsigned int i;
 
-	if (t->nnomm >= NOMM_SLOTS / 2) { /* full of the dead: start again */
-		memset(t->nomm, 0, sizeof(t->nomm));
-		t->nnomm = 0;
+	if (add && t->npids >= PIDS_SLOTS / 2) { /* full of the dead: start again */
+		memset(t->pids, 0, sizeof(t->pids));
+		t->npids = 0;
 	}
-	for (i = nomm_slot(pid); t->nomm[i].pid && t->nomm[i].pid != pid; i = (i + 1) & (NOMM_SLOTS - 1))
+	for (i = pid_slot(pid); t->pids[i].pid && t->pids[i].pid != pid; i = (i + 1) & (PIDS_SLOTS - 1))
 		;
-	if (!t->nomm[i].pid)
-		t->nnomm++;
-	t->nomm[i].pid = pid;
-	t->nomm[i].ino = ino;
+	if (t->pids[i].pid)
+		return &t->pids[i];
+	if (!add)
+		return NULL;
+	t->npids++;
+	t->pids[i].pid = pid;
+	return &t->pids[i];
+}
+
+/* Forget what is known of @pid (it exec'd, or it was looked at apart). */
+static void pid_forget(struct ksm_tune *t, int pid)
+{
+	__typeof__(&t->pids[0]) e = pid_entry(t, pid, false);
+
+	if (e)
+		e->ino = 0;
 }
 
 /* Sum the memory of the processes with memory registered for merging. */
 static void committed(struct ksm_tune *t, struct ksm_tune_input *in)
 {
-	bool known = false;
+	int64_t now = now_ns() / 1000000000;
 	long n;
 
 	in->committed_kb = 0;
@@ -789,18 +811,28 @@ static void committed(struct ksm_tune *t, struct ksm_tune_input *in)
 	while ((n = syscall(SYS_getdents64, t->procfd, t->dents, sizeof(t->dents))) > 0) {
 		for (long off = 0; off < n;) {
 			struct linux_dirent64 *d = (struct linux_dirent64 *)(t->dents + off);
-
-			off += d->d_reclen;
+			__typeof__(&t->pids[0]) e;
 			int pid, r;
 
+			off += d->d_reclen;
 			if (d->d_name[0] < '1' || d->d_name[0] > '9')
 				continue;
 			pid = atoi(d->d_name);
-			if (nomm_has(t, pid, d->d_ino))
+			e = pid_entry(t, pid, true);
+			if (e->ino == d->d_ino && e->state == PID_NOMM)
 				continue;
-			r = registered(t->procfd, d->d_name, &known);
-			if (r == -ENODATA)
-				nomm_add(t, pid, d->d_ino);
+			/* Without the registration fields (t->known) nothing is
+			 * cached: a process shows only once ksmd scanned it. */
+			if (e->ino == d->d_ino && t->known && now - e->checked < PID_RECHECK_S) {
+				r = e->state == PID_YES;
+			} else {
+				r = registered(t->procfd, d->d_name, &t->known);
+				e->ino = d->d_ino;
+				e->checked = now;
+				e->state = r == -ENODATA ? PID_NOMM : r > 0 ? PID_YES : PID_NO;
+				if (r < 0 && r != -ENODATA)
+					e->ino = 0; /* gone, or unreadable: read again */
+			}
 			if (r <= 0)
 				continue;
 			in->procs++;
@@ -810,7 +842,7 @@ static void committed(struct ksm_tune *t, struct ksm_tune_input *in)
 	}
 	/* Without the registration fields a process shows only once ksmd scanned it:
 	 * "none found" then means "unknown", not "none". */
-	if (!known && in->procs == 0)
+	if (!t->known && in->procs == 0)
 		in->procs = -1;
 }
 
@@ -974,47 +1006,201 @@ KSM_EXPORT int ksm_tune_decide(struct ksm_tune *t, unsigned int flags, struct ks
 	return 0;
 }
 
+/* ------------------------------------------------------------------------ */
+/* New processes: the proc connector, else /proc/loadavg's last pid         */
+
+#define CN_OFF(field) (NLMSG_HDRLEN + offsetof(struct cn_msg, data) + offsetof(struct proc_event, field))
+
+/*
+ * Listen to the kernel's process events (NETLINK_CONNECTOR, CN_IDX_PROC;
+ * needs CAP_NET_ADMIN), only on the real system root: the events are of
+ * this kernel's processes. A socket filter keeps only the start of a
+ * process (a fork of a thread group leader, not of a thread) and exec, so
+ * that the threads and exits of a busy host never wake the tuner. Returns
+ * the socket or -errno.
+ */
+static int cn_open(struct ksm_tune *t)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, CN_OFF(what)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_EXEC), 5, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, htonl(PROC_EVENT_FORK), 0, 5),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, CN_OFF(event_data.fork.child_tgid)),
+		BPF_STMT(BPF_MISC | BPF_TAX, 0),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, CN_OFF(event_data.fork.child_pid)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_X, 0, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { .len = KSM_ARRAY_SIZE(code), .filter = code };
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC };
+	char buf[NLMSG_SPACE(sizeof(struct cn_msg) + sizeof(enum proc_cn_mcast_op))]
+		__attribute__((aligned(NLMSG_ALIGNTO)));
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	struct cn_msg *cn = NLMSG_DATA(nlh);
+	enum proc_cn_mcast_op op = PROC_CN_MCAST_LISTEN;
+	size_t len = strlen(t->ctx->sysroot);
+	int fd, r;
+
+	while (len > 0 && t->ctx->sysroot[len - 1] == '/')
+		len--;
+	if (len > 0)
+		return -EOPNOTSUPP;
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_CONNECTOR);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		goto fail;
+	memset(buf, 0, sizeof(buf));
+	nlh->nlmsg_len = NLMSG_LENGTH(sizeof(struct cn_msg) + sizeof(op));
+	nlh->nlmsg_type = NLMSG_DONE;
+	cn->id.idx = CN_IDX_PROC;
+	cn->id.val = CN_VAL_PROC;
+	cn->len = sizeof(op);
+	memcpy(cn->data, &op, sizeof(op));
+	if (send(fd, buf, nlh->nlmsg_len, 0) < 0)
+		goto fail;
+	return fd;
+fail:
+	r = -errno;
+	close(fd);
+	return r;
+}
+
+/* Watch @pid from @now (ms): looked at from 250 ms of age, then at 1, 3, 9 and 27 s. */
+static void watch_add(struct ksm_tune *t, int pid, int64_t now)
+{
+	int i;
+
+	for (i = 0; i < t->nwatch && t->watch[i].pid != pid; i++)
+		;
+	if (i == t->nwatch) {
+		if (t->nwatch == WATCH_MAX) { /* full: forget the oldest */
+			memmove(&t->watch[0], &t->watch[1], sizeof(t->watch[0]) * (WATCH_MAX - 1));
+			i--;
+		} else {
+			t->nwatch++;
+		}
+	}
+	t->watch[i].pid = pid; /* again after an exec: the new program's time starts */
+	t->watch[i].since = now;
+	t->watch[i].next = WATCH_FIRST_MS;
+}
+
+static void cn_start(struct ksm_tune *t)
+{
+	if (t->cn_fd != -2)
+		return;
+	t->cn_fd = cn_open(t);
+	if (t->cn_fd >= 0)
+		ksm_dbg(t->ctx, "tune: new processes are reported by the proc connector");
+	else
+		ksm_info(t->ctx, "tune: no proc connector (%s): new processes are found by polling "
+				 "/proc/loadavg twice a second",
+			 strerror(-t->cn_fd));
+}
+
+/* Take the connector's events; false if there is none (poll /proc/loadavg). */
+static bool cn_read(struct ksm_tune *t, int64_t now)
+{
+	char buf[4096] __attribute__((aligned(NLMSG_ALIGNTO)));
+	ssize_t n;
+
+	if (t->cn_fd < 0)
+		return false;
+	while ((n = recv(t->cn_fd, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				/* Events were lost: read every process again at the next decision. */
+				ksm_dbg(t->ctx, "tune: proc connector overrun; every process is read again");
+				memset(t->pids, 0, sizeof(t->pids));
+				t->npids = 0;
+				continue;
+			}
+			break;
+		}
+		for (struct nlmsghdr *nlh = (struct nlmsghdr *)buf; NLMSG_OK(nlh, (size_t)n);
+		     nlh = NLMSG_NEXT(nlh, n)) {
+			struct cn_msg *cn = NLMSG_DATA(nlh);
+			struct proc_event *ev = (struct proc_event *)cn->data;
+
+			if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*cn) + sizeof(*ev)) ||
+			    cn->id.idx != CN_IDX_PROC)
+				continue;
+			if (ev->what == PROC_EVENT_EXEC) {
+				pid_forget(t, ev->event_data.exec.process_tgid);
+				watch_add(t, ev->event_data.exec.process_tgid, now);
+			} else if (ev->what == PROC_EVENT_FORK &&
+				   ev->event_data.fork.child_pid == ev->event_data.fork.child_tgid) {
+				watch_add(t, ev->event_data.fork.child_tgid, now);
+			}
+		}
+	}
+	return true;
+}
+
+KSM_EXPORT int ksm_tune_next(struct ksm_tune *t, int *fd)
+{
+	int64_t now, due = -1;
+
+	ksm_fail_clear();
+	if (!t || !fd)
+		return -EINVAL;
+	cn_start(t);
+	*fd = t->cn_fd >= 0 ? t->cn_fd : -1;
+	now = now_ns() / 1000000;
+	if (t->cn_fd < 0)
+		due = 500;
+	for (int i = 0; i < t->nwatch; i++) {
+		int64_t d = t->watch[i].since + t->watch[i].next - now;
+
+		if (due < 0 || d < due)
+			due = d < 0 ? 0 : d;
+	}
+	/* Scanning: full_scans is looked at once a second (ksm_tune_poll()). */
+	if (t->scanning && t->set[KSM_TUNE_S_POLICY] == KSM_TUNE_POLICY_NATIVE && (due < 0 || due > 1000))
+		due = 1000;
+	return (int)(due > INT32_MAX ? INT32_MAX : due);
+}
+
 KSM_EXPORT int ksm_tune_poll(struct ksm_tune *t)
 {
 	char buf[128], pid[24], *p;
 	int64_t now;
 	long cur, from;
-	bool known = false;
 	int found = 0;
 
 	ksm_fail_clear();
 	if (!t)
 		return -EINVAL;
-	if (t->procfd < 0 || ksm_read_at(t->procfd, "loadavg", buf, sizeof(buf)) < 0)
-		return 0;
-	p = strrchr(strip(buf), ' ');
-	cur = p ? strtol(p + 1, NULL, 10) : 0;
+	cn_start(t);
 	now = now_ns() / 1000000;
-	if (t->last_pid && cur != t->last_pid) {
-		from = cur > t->last_pid ? t->last_pid + 1 : cur - PROBE_MAX + 1;
-		if (cur - from >= PROBE_MAX)
-			from = cur - PROBE_MAX + 1;
-		/* Noted without a look: most are gone before their first look. */
-		for (long q = from < 1 ? 1 : from; q <= cur; q++) {
-			if (t->nwatch < WATCH_MAX) {
-				t->nwatch++;
-			} else { /* full: forget the oldest */
-				memmove(&t->watch[0], &t->watch[1], sizeof(t->watch[0]) * (WATCH_MAX - 1));
-			}
-			t->watch[t->nwatch - 1].pid = (int)q;
-			t->watch[t->nwatch - 1].since = now;
-			t->watch[t->nwatch - 1].next = WATCH_FIRST_MS;
+	if (!cn_read(t, now) && t->procfd >= 0 &&
+	    ksm_read_at(t->procfd, "loadavg", buf, sizeof(buf)) >= 0) {
+		p = strrchr(strip(buf), ' ');
+		cur = p ? strtol(p + 1, NULL, 10) : 0;
+		if (t->last_pid && cur != t->last_pid) {
+			from = cur > t->last_pid ? t->last_pid + 1 : cur - PROBE_MAX + 1;
+			if (cur - from >= PROBE_MAX)
+				from = cur - PROBE_MAX + 1;
+			/* Noted without a look: most are gone before their first look. */
+			for (long q = from < 1 ? 1 : from; q <= cur; q++)
+				watch_add(t, (int)q, now);
 		}
+		t->last_pid = cur;
 	}
-	t->last_pid = cur;
 	for (int i = 0; i < t->nwatch;) {
 		int64_t age = now - t->watch[i].since;
 		int r;
 
-		/* Looked at from a quarter of a second of age, then at about 1, 3 and
-		 * 9 seconds: a process registers early, most never do, each look
-		 * costs the kernel a walk over the process's mappings, and the many
-		 * processes that live less than a quarter of a second cost nothing. */
+		/* Looked at from a quarter of a second of age, then at about 1, 3,
+		 * 9 and 27 seconds: a process registers early, most never do, each
+		 * look costs the kernel a walk over the process's mappings, and the
+		 * many processes that live less than a quarter of a second cost
+		 * nothing. */
 		if (age > WATCH_MS) {
 			r = -ETIMEDOUT;
 		} else if (age < t->watch[i].next) {
@@ -1022,15 +1208,17 @@ KSM_EXPORT int ksm_tune_poll(struct ksm_tune *t)
 			continue;
 		} else {
 			snprintf(pid, sizeof(pid), "%d", t->watch[i].pid);
-			r = registered(t->procfd, pid, &known);
+			r = registered(t->procfd, pid, &t->known);
 			t->watch[i].next = t->watch[i].next < 1000 ? 1000 : t->watch[i].next * 3;
 		}
 		if (r == 0) {
 			i++;
 			continue;
 		}
-		if (r > 0)
+		if (r > 0) {
 			found = 1;
+			pid_forget(t, t->watch[i].pid); /* the next walk reads it */
+		}
 		memmove(&t->watch[i], &t->watch[i + 1], sizeof(t->watch[0]) * (size_t)(t->nwatch - i - 1));
 		t->nwatch--;
 	}

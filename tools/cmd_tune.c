@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <syslog.h>
@@ -103,8 +105,9 @@ static int64_t now_ms(void)
 
 /* ------------------------------------------------------------------------ */
 
-static void print_decision(const struct ksm_tune_decision *d)
+static void print_decision(struct ksm_ctx *ctx, const struct ksm_tune_decision *d)
 {
+	uint64_t ksmd_ns;
 	static const char *const names[] = { "run", "pages_to_scan", "sleep_millisecs", "advisor_mode",
 					     "advisor_max_cpu", "advisor_min_pages_to_scan",
 					     "advisor_max_pages_to_scan" };
@@ -142,13 +145,16 @@ static void print_decision(const struct ksm_tune_decision *d)
 	format_bytes(d->saved_bytes, a, sizeof(a));
 	if (d->ksmd_cpu >= 0)
 		printf("ksm: saving %s, ksmd %.1f%% CPU\n", a, d->ksmd_cpu);
+	else if (ksm_ksmd_cpu(ctx, &ksmd_ns) == 0) /* one reading: no rate, the total */
+		printf("ksm: saving %s, ksmd %.2f CPU-seconds since it started\n", a, (double)ksmd_ns / 1e9);
 	else
 		printf("ksm: saving %s\n", a);
 	fflush(stdout);
 }
 
 /* One decision; logged, and told to the service manager. */
-static int decide(struct ksm_tune *tune, unsigned int flags, bool print, const char *why)
+static int decide(struct ksm_ctx *ctx, struct ksm_tune *tune, unsigned int flags, bool print,
+		  const char *why)
 {
 	struct ksm_tune_decision d;
 	char msg[400], saved[32];
@@ -162,7 +168,7 @@ static int decide(struct ksm_tune *tune, unsigned int flags, bool print, const c
 		return r;
 	}
 	if (print)
-		print_decision(&d);
+		print_decision(ctx, &d);
 	tlog(d.written ? LOG_NOTICE : LOG_INFO, "%s%s%s", why ? why : "", why ? ": " : "", d.reason);
 	format_bytes(d.saved_bytes, saved, sizeof(saved));
 	if (d.ksmd_cpu >= 0)
@@ -202,7 +208,7 @@ int cmd_tune(struct ksm_ctx *ctx, int argc, char **argv)
 	struct ksm_tune *tune = NULL;
 	int64_t interval_ms, wd_ms, next, next_wd = 0, react = 1, restore = 1, v;
 	sigset_t sigs;
-	int c, r, status = EXIT_SUCCESS;
+	int c, r, sfd = -1, status = EXIT_SUCCESS;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:1nvh", opts, NULL)) != -1) {
@@ -243,37 +249,50 @@ int cmd_tune(struct ksm_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if (once) {
-		r = decide(tune, flags, true, NULL);
+		r = decide(ctx, tune, flags, true, NULL);
 		status = r < 0 ? exit_status(r) : EXIT_SUCCESS;
 		goto out;
 	}
 
-	/* Signals are taken synchronously, by sigtimedwait(): no handlers. */
+	/* Signals are taken synchronously, from a signalfd: no handlers. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGUSR1);
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		status = fail(-errno);
+		goto out;
+	}
 	notify_open();
 	wd_ms = watchdog_ms();
 
 	ksm_tune_poll(tune); /* the starting point of "new processes" */
-	decide(tune, flags, dry_run, "start");
+	decide(ctx, tune, flags, dry_run, "start");
 	notify("READY=1");
 	ksm_tune_get(tune, "interval", &v);
 	interval_ms = v * 1000;
 	ksm_tune_get(tune, "react", &react);
 	next = now_ms() + interval_ms;
 	for (;;) {
-		/* New processes are looked at from 250 ms of age (ksm_tune_poll()):
-		 * two polls a second find them at 250 to 750 ms. Without them, sleep
-		 * until the next decision: each wake-up costs more than a poll. */
-		int64_t now = now_ms(), tick = react ? 500 : INT64_MAX;
-		struct timespec ts;
+		/* Wake up for a signal, the next interval, the watchdog, and with
+		 * react = yes for the tuner's own events: a process starting (the
+		 * proc connector) or the times ksm_tune_next() gives (processes
+		 * under watch, ksmd scanning, the poll of /proc/loadavg without
+		 * the connector). Nothing else wakes an idle tuner. */
+		struct pollfd pfd[2] = { { .fd = sfd, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
+		struct signalfd_siginfo si;
+		int64_t now = now_ms(), tick = INT64_MAX;
 		const char *why = NULL;
-		int sig;
+		int sig = 0, due;
 
+		if (react) {
+			due = ksm_tune_next(tune, &pfd[1].fd);
+			if (due >= 0)
+				tick = due;
+		}
 		if (wd_ms > 0) {
 			if (now >= next_wd) {
 				notify("WATCHDOG=1");
@@ -284,9 +303,13 @@ int cmd_tune(struct ksm_ctx *ctx, int argc, char **argv)
 		}
 		if (next - now < tick)
 			tick = next - now > 0 ? next - now : 0;
-		ts.tv_sec = tick / 1000;
-		ts.tv_nsec = (tick % 1000) * 1000000;
-		sig = sigtimedwait(&sigs, NULL, &ts);
+		r = poll(pfd, 2, (int)(tick > INT32_MAX ? INT32_MAX : tick));
+		if (r < 0 && errno != EINTR) {
+			status = fail(-errno);
+			break;
+		}
+		if (r > 0 && (pfd[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) == sizeof(si))
+			sig = (int)si.ssi_signo;
 		if (sig == SIGTERM || sig == SIGINT) {
 			tlog(LOG_NOTICE, "%s: stopping", strsignal(sig));
 			break;
@@ -306,7 +329,7 @@ int cmd_tune(struct ksm_ctx *ctx, int argc, char **argv)
 			why = "SIGUSR1";
 		} else if (now_ms() >= next) {
 			why = "interval";
-		} else if (react) {
+		} else if (react && !sig) {
 			r = ksm_tune_poll(tune);
 			if (r == KSM_TUNE_POLL_NEW_PROCESS)
 				why = "a new process registered memory for merging";
@@ -315,7 +338,7 @@ int cmd_tune(struct ksm_ctx *ctx, int argc, char **argv)
 		}
 		if (!why)
 			continue;
-		decide(tune, flags, dry_run, why);
+		decide(ctx, tune, flags, dry_run, why);
 		if (sig == SIGHUP)
 			notify("READY=1");
 		next = now_ms() + interval_ms;
@@ -332,6 +355,8 @@ int cmd_tune(struct ksm_ctx *ctx, int argc, char **argv)
 		}
 	}
 out:
+	if (sfd >= 0)
+		close(sfd);
 	ksm_tune_unref(tune);
 	return status;
 }
