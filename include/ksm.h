@@ -1696,8 +1696,13 @@ int ksm_tune_get(const struct ksm_tune *tune, const char *name, int64_t *value);
  * @d: receives the decision and its reason (may be NULL with @size 0).
  * @size: sizeof(*d) as the caller knows it, as for ksm_stats_read().
  *
- * The first change of each knob records its value before, for
- * ksm_tune_restore(). Nothing is allocated.
+ * Which processes have memory registered comes from their ksm_stat, read
+ * only for processes the tuner has not seen yet (or that exec'd, or were
+ * found by ksm_tune_poll()) and every 300 s for the others. KSM disabled
+ * by the administrator (run=2) or by policy (ksm_policy_disable()) is
+ * left alone. The first change of each knob records its value before, for
+ * ksm_tune_restore(). Nothing is allocated (the default profile is read
+ * again only after it changed).
  *
  * Return: 0; -EINVAL; errors of ksm_stats_read() and ksm_txn_commit();
  * -ENOENT or another -errno if /proc/meminfo cannot be read.
@@ -1714,7 +1719,7 @@ int ksm_tune_decide(struct ksm_tune *tune, unsigned int flags, struct ksm_tune_d
  * CAP_NET_ADMIN; see ksm_tune_next()), else by reading the last process ID
  * the kernel handed out (/proc/loadavg) and noting the processes created
  * since (at most 256). It looks at their ksm_stat from a quarter of a
- * second of age and again at about 1, 3, 9 and 27 seconds, until it shows
+ * second of age and again at about 1, 2, 4, 8, 16 and 32 seconds, until it shows
  * memory registered for merging. Processes that live less than a quarter
  * of a second are never looked at; processes that register later are
  * seen by a later decision. The next ksm_tune_decide() knows that a new

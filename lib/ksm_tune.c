@@ -531,7 +531,7 @@ done:
 /* The tuner object                                                          */
 
 #define WATCH_MAX 256
-#define WATCH_MS 30000
+#define WATCH_MS 32000
 #define WATCH_FIRST_MS 250
 #define PROBE_MAX 256
 #define PIDS_SLOTS 4096 /* a power of 2 */
@@ -1068,7 +1068,7 @@ fail:
 	return r;
 }
 
-/* Watch @pid from @now (ms): looked at from 250 ms of age, then at 1, 3, 9 and 27 s. */
+/* Watch @pid from @now (ms): looked at from 250 ms of age, then at 1, 2, 4, 8, 16 and 32 s. */
 static void watch_add(struct ksm_tune *t, int pid, int64_t now)
 {
 	int i;
@@ -1196,21 +1196,20 @@ KSM_EXPORT int ksm_tune_poll(struct ksm_tune *t)
 		int64_t age = now - t->watch[i].since;
 		int r;
 
-		/* Looked at from a quarter of a second of age, then at about 1, 3,
-		 * 9 and 27 seconds: a process registers early, most never do, each
-		 * look costs the kernel a walk over the process's mappings, and the
-		 * many processes that live less than a quarter of a second cost
-		 * nothing. */
-		if (age > WATCH_MS) {
-			r = -ETIMEDOUT;
-		} else if (age < t->watch[i].next) {
+		/* Looked at from a quarter of a second of age, then at about 1, 2,
+		 * 4, 8, 16 and 32 seconds: a process registers early, most never
+		 * do, each look costs the kernel a walk over the process's
+		 * mappings, and the many processes that live less than a quarter
+		 * of a second cost nothing. */
+		if (age < t->watch[i].next) {
 			i++;
 			continue;
-		} else {
-			snprintf(pid, sizeof(pid), "%d", t->watch[i].pid);
-			r = registered(t->procfd, pid, &t->known);
-			t->watch[i].next = t->watch[i].next < 1000 ? 1000 : t->watch[i].next * 3;
 		}
+		snprintf(pid, sizeof(pid), "%d", t->watch[i].pid);
+		r = registered(t->procfd, pid, &t->known);
+		t->watch[i].next = t->watch[i].next < 1000 ? 1000 : t->watch[i].next * 2;
+		if (r == 0 && t->watch[i].next > WATCH_MS)
+			r = -ETIMEDOUT;
 		if (r == 0) {
 			i++;
 			continue;
