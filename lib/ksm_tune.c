@@ -561,6 +561,8 @@ struct ksm_tune {
 	int nwatch;
 	bool known;                   /* the kernel tells registration (ksm_mergeable) */
 	int cn_fd;                    /* the proc connector, -1: poll /proc/loadavg */
+	bool cn_busy;                 /* the last poll read events */
+	int64_t last_poll;            /* monotonic ms of the last ksm_tune_poll() */
 	/*
 	 * What the walks learnt of each process: no memory (kernel threads),
 	 * registered or not, and when that was read. Keyed by pid and the inode
@@ -1049,6 +1051,9 @@ static int cn_open(struct ksm_tune *t)
 	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_CONNECTOR);
 	if (fd < 0)
 		return -errno;
+	/* Room for a quarter of a second of a busy host's events (kernel memory). */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &(int){ 1 << 20 }, sizeof(int)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &(int){ 1 << 20 }, sizeof(int));
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ||
 	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		goto fail;
@@ -1109,6 +1114,7 @@ static bool cn_read(struct ksm_tune *t, int64_t now)
 
 	if (t->cn_fd < 0)
 		return false;
+	t->cn_busy = false;
 	while ((n = recv(t->cn_fd, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
@@ -1130,6 +1136,7 @@ static bool cn_read(struct ksm_tune *t, int64_t now)
 			if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*cn) + sizeof(*ev)) ||
 			    cn->id.idx != CN_IDX_PROC)
 				continue;
+			t->cn_busy = true;
 			if (ev->what == PROC_EVENT_EXEC) {
 				pid_forget(t, ev->event_data.exec.process_tgid);
 				watch_add(t, ev->event_data.exec.process_tgid, now);
@@ -1144,7 +1151,7 @@ static bool cn_read(struct ksm_tune *t, int64_t now)
 
 KSM_EXPORT int ksm_tune_next(struct ksm_tune *t, int *fd)
 {
-	int64_t now, due = -1;
+	int64_t now, due = -1, gap;
 
 	ksm_fail_clear();
 	if (!t || !fd)
@@ -1163,6 +1170,23 @@ KSM_EXPORT int ksm_tune_next(struct ksm_tune *t, int *fd)
 	/* Scanning: full_scans is looked at once a second (ksm_tune_poll()). */
 	if (t->scanning && t->set[KSM_TUNE_S_POLICY] == KSM_TUNE_POLICY_NATIVE && (due < 0 || due > 1000))
 		due = 1000;
+	/*
+	 * At most four polls a second: the looks that fall due in a quarter of
+	 * a second are taken together, and after a poll that read events the
+	 * connector is left alone for that time, so that a host starting
+	 * hundreds of processes a second wakes the tuner four times, not
+	 * hundreds (a new process is looked at from 250 ms of age anyway).
+	 */
+	gap = t->last_poll + 250 - now;
+	if (gap > 0) {
+		if (due >= 0 && due < gap)
+			due = gap;
+		if (t->cn_fd >= 0 && t->cn_busy) {
+			*fd = -1;
+			if (due < 0 || due > gap)
+				due = gap;
+		}
+	}
 	return (int)(due > INT32_MAX ? INT32_MAX : due);
 }
 
@@ -1178,6 +1202,7 @@ KSM_EXPORT int ksm_tune_poll(struct ksm_tune *t)
 		return -EINVAL;
 	cn_start(t);
 	now = now_ns() / 1000000;
+	t->last_poll = now;
 	if (!cn_read(t, now) && t->procfd >= 0 &&
 	    ksm_read_at(t->procfd, "loadavg", buf, sizeof(buf)) >= 0) {
 		p = strrchr(strip(buf), ' ');
