@@ -1601,7 +1601,7 @@ struct ksm_tune;
 
 /* Results of ksm_tune_poll(): why a decision is due now. */
 #define KSM_TUNE_POLL_NEW_PROCESS 1 /* a new process registered memory for merging */
-#define KSM_TUNE_POLL_SCANNED     2 /* two full scans completed while scanning fast */
+#define KSM_TUNE_POLL_SCANNED     2 /* a full scan completed while ksmd scans */
 
 /*
  * One decision of ksm_tune_decide(). Knob fields hold the value decided,
@@ -1725,7 +1725,7 @@ int ksm_tune_decide(struct ksm_tune *tune, unsigned int flags, struct ksm_tune_d
  * seen by a later decision. The next ksm_tune_decide() knows that a new
  * process registered (the native policy then scans at npages_max). While
  * the last decision has ksmd scanning, it also reads full_scans and asks
- * for a decision after two full scans, so that scanning that no longer
+ * for a decision after each full scan, so that scanning that no longer
  * pays stops at once.
  *
  * Return: KSM_TUNE_POLL_NEW_PROCESS, KSM_TUNE_POLL_SCANNED, or 0 when no

@@ -376,6 +376,12 @@ static void policy_ksmtuned(const int64_t *s, const struct ksm_tune_input *in,
 	want(out, KSM_KNOB_RUN, KSM_RUN_MERGE);
 }
 
+/* Did the savings grow by less than 1/256 since the last decision? */
+static bool small_gain(const struct ksm_tune_input *in, const struct ksm_tune_state *st)
+{
+	return (in->saved_pages - st->saved_pages) * 256 <= st->saved_pages;
+}
+
 void ksm_tune_policy(const int64_t *s, const struct ksm_tune_input *in, struct ksm_tune_state *st,
 		     struct ksm_tune_out *out)
 {
@@ -475,18 +481,19 @@ void ksm_tune_policy(const int64_t *s, const struct ksm_tune_input *in, struct k
 			st->npages = s[KSM_TUNE_S_MAX];
 			st->change_scans = in->full_scans;
 			APPEND(out, "; a new process registered memory: scan at npages_max");
-		} else if (st->seen && in->full_scans > st->full_scans &&
-			   in->saved_pages > st->saved_pages) {
+		} else if (st->seen && in->full_scans > st->full_scans && !small_gain(in, st)) {
 			/* Merging pays: finish it soon, the cost per page is the same. */
 			st->npages = s[KSM_TUNE_S_MAX];
 			APPEND(out, "; the last full scan merged more: scan at npages_max");
 		} else if (st->seen && in->full_scans > st->full_scans &&
-			   in->full_scans >= st->change_scans + 3) {
-			/* A full scan without gain, three scans after the last new
-			 * work (a page merges on its second or third scan): what
-			 * can merge has merged. Scanning on costs CPU and saves
-			 * nothing, under pressure or not; run=0 keeps the merged
-			 * pages. */
+			   in->full_scans >= st->change_scans + 2) {
+			/* A full scan that added less than 1/256 of the savings, two
+			 * scans or more after the last new work (a new page merges
+			 * with the stable tree on its first scan, with another new
+			 * page on its second): what can merge has merged, and further
+			 * scans would add as little. Scanning on costs CPU and saves
+			 * (almost) nothing, under pressure or not; run=0 keeps the
+			 * merged pages. */
 			st->converged = true;
 			st->conv_pressure = boost;
 			st->conv_at = in->now_s;
@@ -494,8 +501,8 @@ void ksm_tune_policy(const int64_t *s, const struct ksm_tune_input *in, struct k
 			st->conv_committed_kb = in->committed_kb;
 			out->set = 0;
 			want(out, KSM_KNOB_RUN, KSM_RUN_STOP);
-			APPEND(out, "; the last full scan added no savings: converged, stop ksmd "
-				    "(merged pages stay merged)");
+			APPEND(out, "; the last full scan added less than 1/256 to the savings: "
+				    "converged, stop ksmd (merged pages stay merged)");
 			goto done;
 		}
 	}
@@ -1250,14 +1257,14 @@ KSM_EXPORT int ksm_tune_poll(struct ksm_tune *t)
 		t->new_process = true;
 		return KSM_TUNE_POLL_NEW_PROCESS;
 	}
-	/* Scanning: look again after two full scans (one pread() of a cached
-	 * file), so that scanning that no longer pays stops then, not at the
-	 * next interval. */
+	/* Scanning: decide again after each full scan (one pread() of a
+	 * cached file a second tells), so that scanning that no longer pays
+	 * stops then, not at the next interval. */
 	if (t->scanning && t->set[KSM_TUNE_S_POLICY] == KSM_TUNE_POLICY_NATIVE) {
 		int64_t scans;
 
 		if (ksm_get(t->ctx, KSM_KNOB_FULL_SCANS, &scans) == 0 &&
-		    scans >= t->decided_full_scans + 2) {
+		    scans >= t->decided_full_scans + 1) {
 			t->decided_full_scans = scans; /* once, also if no decision follows */
 			return KSM_TUNE_POLL_SCANNED;
 		}

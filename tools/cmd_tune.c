@@ -334,7 +334,7 @@ int cmd_tune(struct ksm_ctx *ctx, int argc, char **argv)
 			if (r == KSM_TUNE_POLL_NEW_PROCESS)
 				why = "a new process registered memory for merging";
 			else if (r == KSM_TUNE_POLL_SCANNED)
-				why = "two full scans completed";
+				why = "a full scan completed";
 		}
 		if (!why)
 			continue;
