@@ -176,6 +176,7 @@ struct result {
 	double first_max;
 	int never;         /* workers that never merged */
 	double saved_at[8];
+	double cpu_at[8];  /* ksmd seconds since the start */
 };
 
 static struct result run(const char *name, char *const argv[], char *const envp[], bool advisor,
@@ -245,8 +246,11 @@ static struct result run(const char *name, char *const argv[], char *const envp[
 		{
 			int slot = (int)(t / (total / 8));
 			struct ksm_stats st;
+			uint64_t c;
 			if (slot < 8 && ksm_stats_read(ctx, &st, sizeof(st)) == 0)
 				res.saved_at[slot] = (double)st.pages_sharing * (double)st.page_size;
+			if (slot < 8 && ksm_ksmd_cpu(ctx, &c) == 0)
+				res.cpu_at[slot] = (double)(c - c0) / 1e9;
 		}
 		usleep(100000);
 	}
@@ -270,6 +274,9 @@ static struct result run(const char *name, char *const argv[], char *const envp[
 	printf("%-12s ksmd CPU-s %.2f, saved over time (MiB, every %.0f s):", name, res.cpu, total / 8);
 	for (int i = 0; i < 8; i++)
 		printf(" %.0f", res.saved_at[i] / 1048576);
+	printf("\n%-12s ksmd CPU-s over time (every %.0f s):", "", total / 8);
+	for (int i = 0; i < 8; i++)
+		printf(" %.2f", res.cpu_at[i]);
 	printf("\n");
 	fflush(stdout);
 	return res;
@@ -333,6 +340,11 @@ int main(int argc, char **argv)
 	printf("%-34s %12.0f %12.0f %12.0f %7.2fx\n", "saved at the end (MiB)", kt.saved / 1048576,
 	       tn.saved / 1048576, ad.saved / 1048576, kt.saved > 0 ? tn.saved / kt.saved : 0);
 	printf("%-34s %12.2f %12.2f %12.2f\n", "ksmd CPU (s)", kt.cpu, tn.cpu, ad.cpu);
+	/* The last quarter: no new process, no pressure change; what a tuner
+	 * costs once everything has merged, per minute. */
+	printf("%-34s %12.3f %12.3f %12.3f\n", "ksmd CPU-s per minute, last quarter",
+	       (kt.cpu - kt.cpu_at[5]) * 60 / (total / 4), (tn.cpu - tn.cpu_at[5]) * 60 / (total / 4),
+	       (ad.cpu - ad.cpu_at[5]) * 60 / (total / 4));
 	double kpc = kt.cpu > 0 ? kt.saved / 1048576 / kt.cpu : 0, tpc = tn.cpu > 0 ? tn.saved / 1048576 / tn.cpu : 0,
 	       apc = ad.cpu > 0 ? ad.saved / 1048576 / ad.cpu : 0;
 	printf("%-34s %12.0f %12.0f %12.0f %7.2fx\n", "MiB saved per ksmd CPU-second", kpc, tpc, apc,
