@@ -15,7 +15,10 @@
  *              (foreground: "loop &" is run as "loop");
  *   tune       ksmctl tune with interval = 1;
  *   polls      ksmctl tune with interval = 3600: only the
- *              checks for new processes, two a second.
+ *              checks for new processes (as root: the proc connector's
+ *              events, at most four wake-ups a second; else the poll of
+ *              /proc/loadavg twice a second), on whatever else the host
+ *              runs meanwhile.
  * Each runs twice, SECONDS/3 and SECONDS long; the difference of the two is
  * the cost of the extra intervals without start-up. ksmtuned's intervals
  * are counted as the seconds (it sleeps 1 s and then works, so it has at
