@@ -546,6 +546,14 @@ done:
 
 enum { PID_NOMM = 1, PID_NO, PID_YES };
 
+/* What a walk learnt of one process (see struct ksm_tune). */
+struct pid_info {
+	int pid;
+	uint8_t state;   /* PID_* */
+	uint64_t ino;    /* of /proc/<pid>; 0: read again */
+	int64_t checked; /* monotonic seconds */
+};
+
 struct ksm_tune {
 	int refcount;
 	struct ksm_ctx *ctx;
@@ -579,7 +587,7 @@ struct ksm_tune {
 	 * ksm_stat (for which the kernel walks the process's mappings) only of
 	 * processes it has not seen, or not for PID_RECHECK_S seconds.
 	 */
-	struct { int pid; uint8_t state; uint64_t ino; int64_t checked; } pids[PIDS_SLOTS];
+	struct pid_info pids[PIDS_SLOTS];
 	int npids;
 	char dents[8192] __attribute__((aligned(8))); /* getdents64() records */
 };
@@ -777,7 +785,7 @@ static unsigned int pid_slot(int pid)
 }
 
 /* The entry of @pid, a free one for it, or NULL when the table is full. */
-static __typeof__(&((struct ksm_tune *)0)->pids[0]) pid_entry(struct ksm_tune *t, int pid, bool add)
+static struct pid_info *pid_entry(struct ksm_tune *t, int pid, bool add)
 {
 	unsigned int i;
 
@@ -799,7 +807,7 @@ static __typeof__(&((struct ksm_tune *)0)->pids[0]) pid_entry(struct ksm_tune *t
 /* Forget what is known of @pid (it exec'd, or it was looked at apart). */
 static void pid_forget(struct ksm_tune *t, int pid)
 {
-	__typeof__(&t->pids[0]) e = pid_entry(t, pid, false);
+	struct pid_info *e = pid_entry(t, pid, false);
 
 	if (e)
 		e->ino = 0;
@@ -820,7 +828,7 @@ static void committed(struct ksm_tune *t, struct ksm_tune_input *in)
 	while ((n = syscall(SYS_getdents64, t->procfd, t->dents, sizeof(t->dents))) > 0) {
 		for (long off = 0; off < n;) {
 			struct linux_dirent64 *d = (struct linux_dirent64 *)(t->dents + off);
-			__typeof__(&t->pids[0]) e;
+			struct pid_info *e;
 			int pid, r;
 
 			off += d->d_reclen;
