@@ -456,7 +456,7 @@ void ksm_tune_policy(const int64_t *s, const struct ksm_tune_input *in, struct k
 			why = "time to re-check (recheck)";
 		if (!why) {
 			want(out, KSM_KNOB_RUN, KSM_RUN_STOP);
-			APPEND(out, "converged %llds ago (a full scan added no savings): ksmd stays "
+			APPEND(out, "converged %llds ago (a full scan added less than 1/256): ksmd stays "
 				    "stopped, merged pages stay merged",
 			       (long long)(in->now_s - st->conv_at));
 			goto done;
