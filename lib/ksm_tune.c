@@ -537,7 +537,7 @@ done:
 /* ------------------------------------------------------------------------ */
 /* The tuner object                                                          */
 
-#define WATCH_MAX 256
+#define WATCH_MAX 1024
 #define WATCH_MS 32000
 #define WATCH_FIRST_MS 250
 #define PROBE_MAX 256
@@ -843,9 +843,15 @@ static void committed(struct ksm_tune *t, struct ksm_tune_input *in)
 			if (e->ino == d->d_ino && t->known && now - e->checked < PID_RECHECK_S) {
 				r = e->state == PID_YES;
 			} else {
+				bool first = e->ino != d->d_ino;
+
 				r = registered(t->procfd, d->d_name, &t->known);
 				e->ino = d->d_ino;
-				e->checked = now;
+				/* A process first seen unregistered is read again 30 s
+				 * later, then every PID_RECHECK_S: it may be about to
+				 * register, and started before the tuner listened or
+				 * while events were lost. */
+				e->checked = first && r == 0 ? now - PID_RECHECK_S + 30 : now;
 				e->state = r == -ENODATA ? PID_NOMM : r > 0 ? PID_YES : PID_NO;
 				if (r < 0 && r != -ENODATA)
 					e->ino = 0; /* gone, or unreadable: read again */
@@ -1095,13 +1101,13 @@ static void watch_add(struct ksm_tune *t, int pid, int64_t now)
 
 	for (i = 0; i < t->nwatch && t->watch[i].pid != pid; i++)
 		;
-	if (i == t->nwatch) {
-		if (t->nwatch == WATCH_MAX) { /* full: forget the oldest */
-			memmove(&t->watch[0], &t->watch[1], sizeof(t->watch[0]) * (WATCH_MAX - 1));
-			i--;
-		} else {
-			t->nwatch++;
-		}
+	if (i == WATCH_MAX) { /* full: forget the oldest, which had the most looks */
+		i = 0;
+		for (int j = 1; j < t->nwatch; j++)
+			if (t->watch[j].since < t->watch[i].since)
+				i = j;
+	} else if (i == t->nwatch) {
+		t->nwatch++;
 	}
 	t->watch[i].pid = pid; /* again after an exec: the new program's time starts */
 	t->watch[i].since = now;
@@ -1258,8 +1264,7 @@ KSM_EXPORT int ksm_tune_poll(struct ksm_tune *t)
 			found = 1;
 			pid_forget(t, t->watch[i].pid); /* the next walk reads it */
 		}
-		memmove(&t->watch[i], &t->watch[i + 1], sizeof(t->watch[0]) * (size_t)(t->nwatch - i - 1));
-		t->nwatch--;
+		t->watch[i] = t->watch[--t->nwatch]; /* the order does not matter */
 	}
 	if (found) {
 		t->new_process = true;
