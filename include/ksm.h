@@ -1698,7 +1698,8 @@ int ksm_tune_get(const struct ksm_tune *tune, const char *name, int64_t *value);
  *
  * Which processes have memory registered comes from their ksm_stat, read
  * only for processes the tuner has not seen yet (or that exec'd, or were
- * found by ksm_tune_poll()) and every 300 s for the others. KSM disabled
+ * found by ksm_tune_poll()), 30 s after a process was first seen
+ * unregistered, and every 300 s for the others. KSM disabled
  * by the administrator (run=2) or by policy (ksm_policy_disable()) is
  * left alone. The first change of each knob records its value before, for
  * ksm_tune_restore(). Nothing is allocated (the default profile is read
