@@ -22,7 +22,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <math.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +32,34 @@
 
 #include "internal.h"
 #include "missing.h"
+
+/*
+ * Rounding and the square root without libm: linking libm for these
+ * costs every process that loads libksm some 300 KiB of resident memory
+ * (the loader reads its tables), which 'ksmctl tune' cannot spare.
+ */
+static int64_t round_ll(double x)
+{
+	return (int64_t)(x < 0 ? x - 0.5 : x + 0.5); /* halves away from zero, as llround() */
+}
+
+/* Newton's iteration from above: it decreases until it reaches the root. */
+static double sqrt_d(double v)
+{
+	double x;
+
+	if (!(v > 0))
+		return 0;
+	x = v > 1 ? v : 1;
+	for (int i = 0; i < 2100; i++) {
+		double n = 0.5 * (x + v / x);
+
+		if (n >= x)
+			break;
+		x = n;
+	}
+	return x;
+}
 
 #define MAX_TARGETS 64
 #define READ_PAGES 64         /* pages per pread() of /proc/PID/mem */
@@ -427,7 +454,7 @@ static void acc_group(struct acc *a, const struct ksm_estimate *est, const struc
 
 static int64_t ci95(double var)
 {
-	return (int64_t)llround(1.96 * sqrt(var));
+	return round_ll(1.96 * sqrt_d(var));
 }
 
 static void acc_result(const struct ksm_estimate *est, const struct acc *a, int64_t candidates,
@@ -439,14 +466,14 @@ static void acc_result(const struct ksm_estimate *est, const struct acc *a, int6
 	res->present = (est->frames_known ? KSM_ESTIMATE_FRAMES : 0) |
 		       (est->rate < 1.0 ? KSM_ESTIMATE_SAMPLED : 0) |
 		       (est->verify_ms ? KSM_ESTIMATE_VERIFIED : 0);
-	res->pages_sharing = llround(a->sharing);
-	res->pages_shared = llround(a->shared);
-	res->ksm_zero_pages = llround(a->zero);
-	res->rmap_items = candidates - llround(a->rmap_removed);
+	res->pages_sharing = round_ll(a->sharing);
+	res->pages_shared = round_ll(a->shared);
+	res->ksm_zero_pages = round_ll(a->zero);
+	res->rmap_items = candidates - round_ll(a->rmap_removed);
 	res->general_profit = (res->pages_sharing + res->ksm_zero_pages) * est->ctx->page_size -
 			      res->rmap_items * RMAP_ITEM_SIZE;
-	res->freed_bytes = llround(a->freed * ps);
-	res->ksm_merging_pages = llround(a->merged);
+	res->freed_bytes = round_ll(a->freed * ps);
+	res->ksm_merging_pages = round_ll(a->merged);
 	res->pages_sharing_ci = ci95(a->var_sharing);
 	res->general_profit_ci = ci95(a->var_profit);
 	res->freed_bytes_ci = ci95(a->var_freed);
@@ -648,7 +675,7 @@ again:
 			merging += w;
 			for (int b = 0; b < est->ntargets; b++)
 				if (e->mask & (UINT64_C(1) << b))
-					tg->overlap[b] += llround(w);
+					tg->overlap[b] += round_ll(w);
 		}
 		for (size_t i = 0; i < ntouched; i++) {
 			uint32_t e = touched[i];
@@ -671,7 +698,7 @@ again:
 
 			if (!GONE(rc->entry) && est->procs[rc->proc].target == t && tn[rc->entry]) {
 				if (tn[rc->entry] == 1)
-					tg->overlap[t] -= llround(est->entries[rc->entry].kind == KIND_OTHER &&
+					tg->overlap[t] -= round_ll(est->entries[rc->entry].kind == KIND_OTHER &&
 								  est->rate < 1.0 ? 1 / est->rate : 1);
 				tn[rc->entry] = 0;
 			}
@@ -688,7 +715,7 @@ again:
 				a.freed++;
 			}
 		acc_result(est, &a, tcand, tthp, &tg->res);
-		tg->res.ksm_merging_pages = llround(merging);
+		tg->res.ksm_merging_pages = round_ll(merging);
 		tg->res.processes = 0;
 	}
 	for (size_t p = 0; p < est->nprocs; p++)
@@ -1647,7 +1674,7 @@ static int verify(struct ksm_estimate *est, int procfd, char *buf)
 			if ((hash ^ kind) != e->hash || kind != e->kind) {
 				double w = e->kind == KIND_OTHER && est->rate < 1.0 ? 1 / est->rate : 1;
 
-				est->targets[pr->target].res.volatile_pages += llround(w);
+				est->targets[pr->target].res.volatile_pages += round_ll(w);
 				x->entry = DROPPED;
 			}
 		}
