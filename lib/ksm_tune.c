@@ -549,9 +549,9 @@ enum { PID_NOMM = 1, PID_NO, PID_YES };
 /* What a walk learnt of one process (see struct ksm_tune). */
 struct pid_info {
 	int pid;
+	uint32_t ino;    /* of /proc/<pid> (procfs numbers fit in 32 bits); 0: read again */
+	int32_t checked; /* monotonic seconds */
 	uint8_t state;   /* PID_* */
-	uint64_t ino;    /* of /proc/<pid>; 0: read again */
-	int64_t checked; /* monotonic seconds */
 };
 
 struct ksm_tune {
@@ -836,22 +836,22 @@ static void committed(struct ksm_tune *t, struct ksm_tune_input *in)
 				continue;
 			pid = atoi(d->d_name);
 			e = pid_entry(t, pid, true);
-			if (e->ino == d->d_ino && e->state == PID_NOMM)
+			if (e->ino == (uint32_t)d->d_ino && e->state == PID_NOMM)
 				continue;
 			/* Without the registration fields (t->known) nothing is
 			 * cached: a process shows only once ksmd scanned it. */
-			if (e->ino == d->d_ino && t->known && now - e->checked < PID_RECHECK_S) {
+			if (e->ino == (uint32_t)d->d_ino && t->known && now - e->checked < PID_RECHECK_S) {
 				r = e->state == PID_YES;
 			} else {
-				bool first = e->ino != d->d_ino;
+				bool first = e->ino != (uint32_t)d->d_ino;
 
 				r = registered(t->procfd, d->d_name, &t->known);
-				e->ino = d->d_ino;
+				e->ino = (uint32_t)d->d_ino;
 				/* A process first seen unregistered is read again 30 s
 				 * later, then every PID_RECHECK_S: it may be about to
 				 * register, and started before the tuner listened or
 				 * while events were lost. */
-				e->checked = first && r == 0 ? now - PID_RECHECK_S + 30 : now;
+				e->checked = (int32_t)(first && r == 0 ? now - PID_RECHECK_S + 30 : now);
 				e->state = r == -ENODATA ? PID_NOMM : r > 0 ? PID_YES : PID_NO;
 				if (r < 0 && r != -ENODATA)
 					e->ino = 0; /* gone, or unreadable: read again */
