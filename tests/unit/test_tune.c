@@ -861,6 +861,41 @@ START_TEST(restore_and_policy)
 }
 END_TEST
 
+/* On another system root there is no proc connector: poll /proc/loadavg
+ * at least twice a second, and a registered new process is found. */
+START_TEST(next_without_connector)
+{
+	char *root = tu_sysroot_copy("6.18");
+	struct ksm_ctx *ctx;
+	struct ksm_tune *tune;
+	int fd = 42, due;
+
+	tu_write(root, "proc/loadavg", "0.00 0.00 0.00 1/100 3000\n");
+	ck_assert_int_eq(ksm_new_at(&ctx, root), 0);
+	ck_assert_int_eq(ksm_tune_new(ctx, &tune), 0);
+	ck_assert_int_eq(ksm_tune_next(tune, NULL), -EINVAL);
+	due = ksm_tune_next(tune, &fd);
+	ck_assert_int_eq(fd, -1);
+	ck_assert_int_ge(due, 0);
+	ck_assert_int_le(due, 500);
+	ck_assert_int_eq(ksm_tune_poll(tune), 0);
+	/* a new process, registered: looked at from 250 ms of age */
+	ck_assert_int_eq(mkdir(strcat(strcpy((char[4200]){ 0 }, root), "/proc/3001"), 0755), 0);
+	tu_write(root, "proc/3001/ksm_stat", "ksm_rmap_items 0\nksm_merge_any: no\nksm_mergeable: yes\n");
+	tu_write(root, "proc/loadavg", "0.00 0.00 0.00 1/101 3001\n");
+	ck_assert_int_eq(ksm_tune_poll(tune), 0); /* noted, not looked at yet */
+	due = ksm_tune_next(tune, &fd);
+	ck_assert_int_ge(due, 0); /* due when it is 250 ms old */
+	ck_assert_int_le(due, 250);
+	usleep(260000);
+	ck_assert_int_eq(ksm_tune_poll(tune), KSM_TUNE_POLL_NEW_PROCESS);
+	ksm_tune_unref(tune);
+	ksm_unref(ctx);
+	tu_rmtree(root);
+	free(root);
+}
+END_TEST
+
 START_TEST(psi_parsing)
 {
 	char *root = tu_sysroot_copy("6.18");
@@ -917,6 +952,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, decide_on_sysroot);
 	tcase_add_test(tc, psi_parsing);
 	tcase_add_test(tc, restore_and_policy);
+	tcase_add_test(tc, next_without_connector);
 	suite_add_tcase(s, tc);
 	return s;
 }
