@@ -1371,6 +1371,30 @@ struct ksm_estimate;
 #define KSM_ESTIMATE_SAMPLED  (1u << 1) /* content-keyed sampling: the *_ci fields hold
 					   the half-width of a 95 % confidence interval */
 #define KSM_ESTIMATE_VERIFIED (1u << 2) /* a verify pass ran: volatile_pages valid */
+#define KSM_ESTIMATE_AUTO_SAMPLED (1u << 3) /* sampled because a full estimate would have
+					       exceeded the memory limit */
+#define KSM_ESTIMATE_KSMD_COST (1u << 4) /* the ksmd_* fields hold the cost model's
+					    prediction at the live pages_to_scan and
+					    sleep_millisecs */
+
+/*
+ * The memory limit of an estimate's tables unless ksm_estimate_set_memory_limit()
+ * says otherwise: 512 MiB, a full estimate of about 9 GiB of candidate memory
+ * at KSM_ESTIMATE_BYTES_PER_PAGE.
+ */
+#define KSM_ESTIMATE_MEMORY_LIMIT (UINT64_C(512) << 20)
+/* What the tables of a full estimate take per candidate page, at most: a
+ * 24-byte record, a 32-byte content entry and its index slots. */
+#define KSM_ESTIMATE_BYTES_PER_PAGE 56
+
+/*
+ * The ksmd cost model of ksm_estimate_result (ksmctl(8), COST MODEL): ksmd
+ * spends a fixed CPU time per registered page per full scan (a constant
+ * fitted on this library's benchmark), scans pages_to_scan pages per batch,
+ * sleeps sleep_millisecs between batches, and merges what it can in two
+ * full scans (a page is compared on its first scan and merged on its
+ * second).
+ */
 
 /* Flags of ksm_estimate_run(). */
 #define KSM_ESTIMATE_IDLE (1u << 0) /* run the calling thread at SCHED_IDLE meanwhile */
@@ -1405,6 +1429,14 @@ struct ksm_estimate_result {
 	int64_t use_zero_pages;
 	int64_t merge_across_nodes;
 	double sample_rate;         /* 1 for a full estimate */
+	int64_t unreadable_pages;   /* present in pagemap but not readable through
+				       /proc/PID/mem (freed or unmapped meanwhile): not
+				       counted above */
+	int64_t pages_to_scan;      /* the cost model (KSM_ESTIMATE_KSMD_COST): the knobs */
+	int64_t sleep_millisecs;
+	int64_t ksmd_cpu_to_merge_ns;  /* ksmd CPU for two full scans of rmap_items pages */
+	int64_t ksmd_wall_to_merge_ms; /* the wall time those scans take */
+	int64_t ksmd_cpu_per_hour_ns;  /* ksmd CPU per hour of scanning at these knobs */
 	/* Fields added in later versions go here. */
 };
 
@@ -1510,6 +1542,22 @@ int ksm_estimate_set_progress(struct ksm_estimate *est,
 			      int (*fn)(void *data, uint64_t done, uint64_t total), void *data);
 
 /**
+ * ksm_estimate_set_memory_limit() - bound the memory of the estimate's tables.
+ * @bytes: the limit; 0 for none. KSM_ESTIMATE_MEMORY_LIMIT unless set.
+ *
+ * Before reading, ksm_estimate_run() sums the targets' anonymous memory
+ * (RssAnon of /proc/PID/status) and, if a full estimate would need more than
+ * @bytes at KSM_ESTIMATE_BYTES_PER_PAGE, samples by content at the rate that
+ * fits (or at the rate of ksm_estimate_set_sample() if that is lower): the
+ * result then has KSM_ESTIMATE_SAMPLED and KSM_ESTIMATE_AUTO_SAMPLED and its
+ * sample_rate.
+ *
+ * Return: 0; -EINVAL after ksm_estimate_run().
+ * Since: 0.2
+ */
+int ksm_estimate_set_memory_limit(struct ksm_estimate *est, uint64_t bytes);
+
+/**
  * ksm_estimate_run() - read the targets and compute the prediction.
  * @flags: 0 or KSM_ESTIMATE_IDLE.
  *
@@ -1563,6 +1611,75 @@ int ksm_estimate_target_count(const struct ksm_estimate *est);
  * Since: 0.2
  */
 const char *ksm_estimate_target_name(const struct ksm_estimate *est, int target);
+
+/*
+ * Guided merging: register only the ranges that hold pages an estimate
+ * found would merge, so that ksmd scans those and not the rest.
+ */
+
+/* A range of a process's address space, whole pages. */
+struct ksm_range {
+	uint64_t start;  /* address */
+	uint64_t length; /* bytes */
+};
+
+/* Pages that would merge are joined into one range when at most this many
+ * pages lie between them (ksmctl(8), GUIDED MERGING). */
+#define KSM_GUIDED_GAP_PAGES 32
+/* At most this many ranges per process: the gap is doubled until they fit. */
+#define KSM_GUIDED_MAX_RANGES 1024
+
+/**
+ * ksm_estimate_pids() - the processes a completed estimate read.
+ * @pids: receives up to @max pids (may be NULL if @max is 0).
+ * Return: the number of processes, which may exceed @max; -EINVAL for an
+ * estimate not run.
+ * Since: 0.2
+ */
+int ksm_estimate_pids(const struct ksm_estimate *est, int *pids, size_t max);
+
+/**
+ * ksm_estimate_ranges() - the ranges of process @pid that hold the pages a
+ * full estimate found would merge (the contents that changed before a
+ * verify pass left out), in address order.
+ * @gap_pages: join two such pages into one range when at most this many
+ *             other pages lie between them (KSM_GUIDED_GAP_PAGES is the
+ *             default of ksmctl); doubled, with a notice in the log, until
+ *             the process has at most KSM_GUIDED_MAX_RANGES ranges.
+ * @ranges: receives up to @max ranges (may be NULL if @max is 0).
+ *
+ * Return: the number of ranges, which may exceed @max (0 if nothing of the
+ * process would merge); -ESRCH if the estimate read no process @pid;
+ * -EINVAL for an estimate not run or sampled (sampling leaves contents out).
+ * Since: 0.2
+ */
+int ksm_estimate_ranges(const struct ksm_estimate *est, int pid, unsigned int gap_pages,
+			struct ksm_range *ranges, size_t max);
+
+/**
+ * ksm_process_register() - register @n ranges of process @pid for merging
+ * (madvise MADV_MERGEABLE on each).
+ * @pid: the process; 0 or the caller's pid: the calling process, through
+ *       ksm_mark_mergeable().
+ * @flags: 0 or KSM_FORCE, as for ksm_process_set_merge().
+ *
+ * For another process, the madvise() calls are injected with ptrace as
+ * ksm_process_set_merge() injects its prctl (x86-64; the same refusals and
+ * guarantees: registers restored, nothing written to its memory). The
+ * process_ksm syscalls register whole processes only, so they are not used.
+ * A process with process-wide merging on has every range registered
+ * already: nothing is done. Ranges that went away meanwhile are skipped.
+ * Each range may split a VMA of the process in up to three.
+ *
+ * Return: the number of ranges registered; -ESRCH if there is no such
+ * process; -EOPNOTSUPP without ptrace injection (not x86-64) or KSM; -ENOMEM
+ * if no range could be registered (unmapped, or vm.max_map_count reached);
+ * the errors of ksm_process_set_merge() and ksm_mark_mergeable(); -EINVAL for
+ * bad arguments.
+ * Since: 0.2
+ */
+int ksm_process_register(struct ksm_ctx *ctx, int pid, const struct ksm_range *ranges, size_t n,
+			 unsigned int flags);
 
 /* ------------------------------------------------------------------------ */
 /* ksmd and the tuner                                                        */

@@ -316,6 +316,36 @@ void ksm_estimate_set_model(struct ksm_estimate *est, const struct ksm_model *m)
  * merge_across_nodes as the pages were fed or scanned with). */
 int ksm_estimate_account(struct ksm_estimate *est, const struct ksm_model *m);
 
+/*
+ * The ksmd cost model (ksmctl(8), COST MODEL), a pure function: ksmd spends
+ * KSM_KSMD_NS_PER_PAGE of CPU per registered page per full scan, scans
+ * @pages_to_scan pages per batch and sleeps @sleep_ms after each batch;
+ * merging takes KSM_KSMD_SCANS_TO_MERGE full scans of @pages.
+ * KSM_KSMD_NS_PER_PAGE was fitted on bench/bench_estimate.c (ksmd's CPU over
+ * the pages_scanned of a run at full speed; BENCHMARKS.md).
+ */
+#define KSM_KSMD_NS_PER_PAGE 2600
+#define KSM_KSMD_SCANS_TO_MERGE 2
+struct ksm_ksmd_cost {
+	int64_t cpu_to_merge_ns;
+	int64_t wall_to_merge_ms;
+	int64_t cpu_per_hour_ns;
+};
+void ksm_ksmd_cost_model(int64_t pages, int64_t pages_to_scan, int64_t sleep_ms,
+			 struct ksm_ksmd_cost *c);
+
+/* The sampling rate at which @pages candidate pages fit in @limit bytes of
+ * tables (KSM_ESTIMATE_BYTES_PER_PAGE each): 1 if they fit in full. */
+double ksm_estimate_fit_rate(uint64_t pages, uint64_t limit);
+
+/*
+ * Join the page addresses @addrs (@n of them, ascending) into ranges: two
+ * pages share a range when at most @gap pages of @page_size lie between
+ * them. Up to @max ranges go to @out; returns how many there are.
+ */
+size_t ksm_coalesce_pages(const uint64_t *addrs, size_t n, uint64_t page_size, uint64_t gap,
+			  struct ksm_range *out, size_t max);
+
 /* ksm_ksmd.c, ksm_tune.c: the tuner. The policy is a pure function so that
  * it can be tested branch by branch. */
 enum {

@@ -21,6 +21,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdio.h>
@@ -106,6 +107,7 @@ struct proc {
 	int64_t candidates;
 	int64_t zero_pages;  /* candidates with zero content */
 	int64_t thp_pages;
+	int64_t unreadable;  /* present in pagemap, but the read failed */
 };
 
 struct target {
@@ -125,6 +127,9 @@ struct ksm_estimate {
 	int ntargets;
 	double rate;
 	uint64_t seed, threshold;
+	uint64_t memory_limit;  /* bytes of tables; 0: none */
+	bool auto_sampled;
+	int64_t pages_to_scan, sleep_ms; /* the cost model's knobs; -1 unknown */
 	unsigned int verify_ms;
 	int (*progress)(void *data, uint64_t done, uint64_t total);
 	void *progress_data;
@@ -185,6 +190,55 @@ void ksm_model_group(const struct ksm_model *m, int64_t n, int64_t f, bool zero,
 	c->pages_shared = n / M + (n % M >= 2);
 	c->merged = n - (n % M == 1);
 	c->freed_pages = f > kept ? f - kept : 0;
+}
+
+void ksm_ksmd_cost_model(int64_t pages, int64_t pages_to_scan, int64_t sleep_ms,
+			 struct ksm_ksmd_cost *c)
+{
+	double per_page = KSM_KSMD_NS_PER_PAGE, batch, batches, sleep_ns;
+
+	memset(c, 0, sizeof(*c));
+	if (pages <= 0 || pages_to_scan <= 0 || sleep_ms < 0)
+		return;
+	batch = (double)pages_to_scan * per_page;
+	batches = (double)((pages + pages_to_scan - 1) / pages_to_scan);
+	sleep_ns = (double)sleep_ms * 1e6;
+	c->cpu_to_merge_ns = round_ll(KSM_KSMD_SCANS_TO_MERGE * (double)pages * per_page);
+	c->wall_to_merge_ms = round_ll(KSM_KSMD_SCANS_TO_MERGE * batches * (sleep_ns + batch) / 1e6);
+	c->cpu_per_hour_ns = round_ll(3600e9 * batch / (batch + sleep_ns));
+}
+
+double ksm_estimate_fit_rate(uint64_t pages, uint64_t limit)
+{
+	double need = (double)pages * KSM_ESTIMATE_BYTES_PER_PAGE;
+
+	if (!limit || need <= (double)limit)
+		return 1.0;
+	return (double)limit / need;
+}
+
+size_t ksm_coalesce_pages(const uint64_t *addrs, size_t n, uint64_t page_size, uint64_t gap,
+			  struct ksm_range *out, size_t max)
+{
+	size_t count = 0;
+	uint64_t start = 0, end = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (count && addrs[i] >= end && (addrs[i] - end) / page_size <= gap) {
+			end = addrs[i] + page_size;
+			if (count <= max)
+				out[count - 1].length = end - start;
+			continue;
+		}
+		if (count && addrs[i] < end)
+			continue; /* the same page twice */
+		start = addrs[i];
+		end = start + page_size;
+		if (count < max)
+			out[count] = (struct ksm_range){ .start = start, .length = page_size };
+		count++;
+	}
+	return count;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -458,14 +512,16 @@ static int64_t ci95(double var)
 }
 
 static void acc_result(const struct ksm_estimate *est, const struct acc *a, int64_t candidates,
-		       int64_t thp, struct ksm_estimate_result *res)
+		       int64_t thp, int64_t unreadable, struct ksm_estimate_result *res)
 {
 	double ps = (double)est->ctx->page_size;
 
 	memset(res, 0, sizeof(*res));
 	res->present = (est->frames_known ? KSM_ESTIMATE_FRAMES : 0) |
 		       (est->rate < 1.0 ? KSM_ESTIMATE_SAMPLED : 0) |
+		       (est->auto_sampled ? KSM_ESTIMATE_AUTO_SAMPLED : 0) |
 		       (est->verify_ms ? KSM_ESTIMATE_VERIFIED : 0);
+	res->unreadable_pages = unreadable;
 	res->pages_sharing = round_ll(a->sharing);
 	res->pages_shared = round_ll(a->shared);
 	res->ksm_zero_pages = round_ll(a->zero);
@@ -483,6 +539,17 @@ static void acc_result(const struct ksm_estimate *est, const struct acc *a, int6
 	res->use_zero_pages = est->model.use_zero_pages;
 	res->merge_across_nodes = est->model.merge_across_nodes;
 	res->sample_rate = est->rate;
+	if (est->pages_to_scan > 0 && est->sleep_ms >= 0) {
+		struct ksm_ksmd_cost c;
+
+		ksm_ksmd_cost_model(res->rmap_items, est->pages_to_scan, est->sleep_ms, &c);
+		res->present |= KSM_ESTIMATE_KSMD_COST;
+		res->pages_to_scan = est->pages_to_scan;
+		res->sleep_millisecs = est->sleep_ms;
+		res->ksmd_cpu_to_merge_ns = c.cpu_to_merge_ns;
+		res->ksmd_wall_to_merge_ms = c.wall_to_merge_ms;
+		res->ksmd_cpu_per_hour_ns = c.cpu_per_hour_ns;
+	}
 }
 
 /* Frames seen, as a growable bitmap. */
@@ -567,7 +634,7 @@ int ksm_estimate_account(struct ksm_estimate *est, const struct ksm_model *m)
 	uint32_t *tn = NULL, *tf = NULL, *touched = NULL;
 	size_t ntouched;
 	struct acc whole = { 0 };
-	int64_t cand = 0, thp = 0;
+	int64_t cand = 0, thp = 0, unreadable = 0;
 	int r = -ENOMEM;
 
 	est->model = *m;
@@ -624,13 +691,14 @@ again:
 	for (size_t p = 0; p < est->nprocs; p++) {
 		cand += est->procs[p].candidates;
 		thp += est->procs[p].thp_pages;
+		unreadable += est->procs[p].unreadable;
 	}
 	for (size_t i = 0; i < est->nrecs; i++)
 		if (est->recs[i].entry == REMAPPED) {
 			cand--;
 			whole.freed++;
 		}
-	acc_result(est, &whole, cand, thp, &est->whole);
+	acc_result(est, &whole, cand, thp, unreadable, &est->whole);
 
 	/* Each target alone: the same from its own records. */
 	tn = calloc(est->nentries + 1, sizeof(*tn));
@@ -642,7 +710,7 @@ again:
 		struct target *tg = &est->targets[t];
 		struct acc a = { 0 };
 		double merging = 0;
-		int64_t tcand = 0, tthp = 0;
+		int64_t tcand = 0, tthp = 0, tunread = 0;
 
 		memset(tg->overlap, 0, MAX_TARGETS * sizeof(*tg->overlap));
 		ntouched = 0;
@@ -708,13 +776,14 @@ again:
 				continue;
 			tcand += est->procs[p].candidates;
 			tthp += est->procs[p].thp_pages;
+			tunread += est->procs[p].unreadable;
 		}
 		for (size_t i = 0; i < est->nrecs; i++)
 			if (est->recs[i].entry == REMAPPED && est->procs[est->recs[i].proc].target == t) {
 				tcand--;
 				a.freed++;
 			}
-		acc_result(est, &a, tcand, tthp, &tg->res);
+		acc_result(est, &a, tcand, tthp, tunread, &tg->res);
 		tg->res.ksm_merging_pages = round_ll(merging);
 		tg->res.processes = 0;
 	}
@@ -799,6 +868,8 @@ KSM_EXPORT int ksm_estimate_new(struct ksm_ctx *ctx, struct ksm_estimate **out)
 	est->model = (struct ksm_model){ .max_page_sharing = 256, .merge_across_nodes = true };
 	est->kpageflags = -1;
 	est->thp_nr = 512;
+	est->memory_limit = KSM_ESTIMATE_MEMORY_LIMIT;
+	est->pages_to_scan = est->sleep_ms = -1;
 	nh_init();
 	*out = est;
 	return 0;
@@ -1055,6 +1126,17 @@ KSM_EXPORT int ksm_estimate_set_verify(struct ksm_estimate *est, unsigned int de
 	return 0;
 }
 
+KSM_EXPORT int ksm_estimate_set_memory_limit(struct ksm_estimate *est, uint64_t bytes)
+{
+	ksm_fail_clear();
+	if (!est)
+		return -EINVAL;
+	if (est->ran)
+		return ksm_fail(-EINVAL, "the memory limit can only be set before the estimate runs");
+	est->memory_limit = bytes;
+	return 0;
+}
+
 KSM_EXPORT int ksm_estimate_set_progress(struct ksm_estimate *est,
 					 int (*fn)(void *data, uint64_t done, uint64_t total),
 					 void *data)
@@ -1118,6 +1200,69 @@ KSM_EXPORT int ksm_estimate_overlap(const struct ksm_estimate *est, int a, int b
 	return 0;
 }
 
+KSM_EXPORT int ksm_estimate_pids(const struct ksm_estimate *est, int *pids, size_t max)
+{
+	ksm_fail_clear();
+	if (!est || (max && !pids))
+		return -EINVAL;
+	if (!est->accounted)
+		return ksm_fail(-EINVAL, "the estimate has not run");
+	for (size_t p = 0; p < est->nprocs && p < max; p++)
+		pids[p] = est->procs[p].pid;
+	return est->nprocs > INT_MAX ? INT_MAX : (int)est->nprocs;
+}
+
+KSM_EXPORT int ksm_estimate_ranges(const struct ksm_estimate *est, int pid, unsigned int gap_pages,
+				   struct ksm_range *ranges, size_t max)
+{
+	uint64_t *addrs = NULL, gap = gap_pages, ps;
+	size_t n = 0, cap = 0, count;
+	int proc = -1;
+	bool sorted = true;
+
+	ksm_fail_clear();
+	if (!est || (max && !ranges))
+		return -EINVAL;
+	if (!est->accounted)
+		return ksm_fail(-EINVAL, "the estimate has not run");
+	if (est->rate < 1.0)
+		return ksm_fail(-EINVAL, "guided ranges need a full estimate: a sampled one leaves "
+					 "contents out");
+	for (size_t p = 0; p < est->nprocs; p++)
+		if (est->procs[p].pid == pid)
+			proc = (int)p;
+	if (proc < 0)
+		return ksm_fail(-ESRCH, "the estimate read no process %d", pid);
+	ps = (uint64_t)est->ctx->page_size;
+	/* The pages that would merge; records are in address order per process. */
+	for (size_t i = 0; i < est->nrecs; i++) {
+		const struct rec *rc = &est->recs[i];
+
+		if (rc->proc != (uint32_t)proc || GONE(rc->entry) || !est->entries[rc->entry].merges)
+			continue;
+		if (grow((void **)&addrs, &cap, n + 1, sizeof(*addrs)) < 0)
+			return -ENOMEM;
+		if (n && rc->vaddr < addrs[n - 1])
+			sorted = false;
+		addrs[n++] = rc->vaddr;
+	}
+	if (!sorted)
+		qsort(addrs, n, sizeof(*addrs), cmp_u64);
+	for (;;) {
+		count = ksm_coalesce_pages(addrs, n, ps, gap, NULL, 0);
+		if (count <= KSM_GUIDED_MAX_RANGES)
+			break;
+		gap = gap ? gap * 2 : 1;
+	}
+	if (gap != gap_pages)
+		ksm_notice(est->ctx, "process %d: %zu pages would merge, in too many ranges with a gap "
+			   "of %u pages; joined with a gap of %" PRIu64 " pages into %zu ranges", pid,
+			   n, gap_pages, gap, count);
+	ksm_coalesce_pages(addrs, n, ps, gap, ranges, max);
+	free(addrs);
+	return count > INT_MAX ? INT_MAX : (int)count;
+}
+
 /* ------------------------------------------------------------------------ */
 /* The scan                                                                  */
 
@@ -1150,6 +1295,9 @@ static int read_model(struct ksm_estimate *est)
 		est->model.merge_across_nodes = v != 0;
 	else if (r != -ENOENT)
 		return r;
+	/* The cost model's knobs: without them the result has no cost. */
+	est->pages_to_scan = ksm_get(est->ctx, KSM_KNOB_PAGES_TO_SCAN, &v) == 0 ? v : -1;
+	est->sleep_ms = ksm_get(est->ctx, KSM_KNOB_SLEEP_MILLISECS, &v) == 0 ? v : -1;
 	ksm_fail_clear();
 	return 0;
 }
@@ -1450,7 +1598,9 @@ static int read_run(struct ksm_estimate *est, uint32_t p, int memfd, uint64_t ad
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0) {
-			/* The page went away between pagemap and the read: skip it. */
+			/* The page went away between pagemap and the read (or the
+			 * read failed otherwise): counted, not hashed. */
+			est->procs[p].unreadable++;
 			pages = 1;
 		} else {
 			pages = (size_t)got / ps;
@@ -1715,6 +1865,46 @@ static int drop_skipped(struct ksm_estimate *est)
 	return 0;
 }
 
+/* RssAnon of /proc/PID/status in pages; 0 if unknown. */
+static uint64_t rss_anon_pages(int procfd, int pid, long ps)
+{
+	char path[48], buf[4096], *p;
+	long long kb;
+
+	snprintf(path, sizeof(path), "%d/status", pid);
+	if (ksm_read_at(procfd, path, buf, sizeof(buf)) < 0 || !(p = strstr(buf, "\nRssAnon:")) ||
+	    sscanf(p + 9, "%lld", &kb) != 1 || kb < 0)
+		return 0;
+	return (uint64_t)kb * 1024 / (uint64_t)ps;
+}
+
+/*
+ * A full estimate of the targets' anonymous memory over the memory limit:
+ * sample by content at the rate that fits.
+ */
+static void fit_memory(struct ksm_estimate *est, int procfd)
+{
+	uint64_t pages = 0;
+	double rate;
+
+	if (!est->memory_limit)
+		return;
+	for (size_t p = 0; p < est->nprocs; p++)
+		pages += rss_anon_pages(procfd, est->procs[p].pid, est->ctx->page_size);
+	rate = ksm_estimate_fit_rate(pages, est->memory_limit);
+	if (rate >= est->rate)
+		return;
+	ksm_notice(est->ctx, "a full estimate of %" PRIu64 " MiB of anonymous memory needs about %"
+		   PRIu64 " MiB, over the limit of %" PRIu64 " MiB: sampling at %.4g",
+		   pages * (uint64_t)est->ctx->page_size >> 20,
+		   pages * KSM_ESTIMATE_BYTES_PER_PAGE >> 20, est->memory_limit >> 20, rate);
+	est->rate = rate;
+	est->threshold = (uint64_t)(rate * 18446744073709551616.0);
+	if (!est->seed)
+		est->seed = mix64(UINT64_C(0x9e3779b97f4a7c15));
+	est->auto_sampled = true;
+}
+
 static int fail_proc_access(struct ksm_estimate *est, int pid, int r)
 {
 	if (r == -EACCES || r == -EPERM)
@@ -1784,6 +1974,7 @@ KSM_EXPORT int ksm_estimate_run(struct ksm_estimate *est, unsigned int flags)
 	r = collect(est, procfd);
 	if (r < 0)
 		goto out;
+	fit_memory(est, procfd);
 	for (size_t p = 0; p < est->nprocs; p++) {
 		struct target *tg = &est->targets[est->procs[p].target];
 

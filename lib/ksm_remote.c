@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -855,6 +856,89 @@ KSM_EXPORT int ksm_process_set_merge(struct ksm_ctx *ctx, int pid, int enable, u
 	(void)any;
 	return ksm_fail(-EOPNOTSUPP, "this kernel cannot change another process's merging, and "
 			"libksm injects the call only on x86-64; %s", alternatives);
+#endif
+}
+
+/* The errors of an injected madvise(MADV_MERGEABLE). */
+static int register_error(int pid, long r)
+{
+	if (r == -EINVAL)
+		return ksm_fail(-EOPNOTSUPP, "the kernel of process %d has no KSM for madvise()", pid);
+	if (r == -EPERM)
+		return ksm_fail(-EACCES, "madvise() was refused in process %d (its seccomp filter?)",
+				pid);
+	if (r == -EAGAIN)
+		return ksm_fail(-ENOMEM, "registering ranges of process %d: out of memory", pid);
+	if (r == -EINTR)
+		return ksm_fail(-EINTR, "the madvise() in process %d was interrupted", pid);
+	return (int)r;
+}
+
+KSM_EXPORT int ksm_process_register(struct ksm_ctx *ctx, int pid, const struct ksm_range *ranges,
+				    size_t n, unsigned int flags)
+{
+	int done = 0, any, r;
+
+	ksm_fail_clear();
+	if (!ctx || pid < 0 || (n && !ranges) || (flags & ~KSM_FORCE))
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (ranges[i].start + ranges[i].length < ranges[i].start)
+			return ksm_fail(-EINVAL, "range %zu wraps around", i);
+	if (pid == 0 || pid == getpid()) {
+		for (size_t i = 0; i < n; i++) {
+			r = ksm_mark_mergeable_bytes((void *)(uintptr_t)ranges[i].start,
+						     (size_t)ranges[i].length, NULL);
+			if (r == -EFAULT || r == -ENOMEM)
+				continue; /* went away, or the map count is reached */
+			if (r < 0)
+				return r;
+			done++;
+		}
+		if (n && !done)
+			return ksm_fail(-ENOMEM, "none of the %zu ranges could be registered (unmapped, "
+					"or vm.max_map_count reached)", n);
+		return done;
+	}
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return ksm_fail(-ESRCH, "no process %d", pid);
+	any = merge_any_from_stat(ctx, pid);
+	if (any > 0) {
+		ksm_info(ctx, "process %d merges process-wide: its ranges are registered already", pid);
+		return (int)(n > INT_MAX ? INT_MAX : n);
+	}
+	if (n == 0)
+		return 0;
+#if HAVE_INJECTION
+	{
+		struct inj in;
+
+		r = check_target(ctx, pid, flags);
+		if (r == 0)
+			r = inj_init(ctx, &in, pid);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < n; i++) {
+			const long args[6] = { (long)ranges[i].start, (long)ranges[i].length,
+					       MADV_MERGEABLE };
+			long k = inject(ctx, &in, SYS_madvise, args);
+
+			if (k == -ENOMEM || k == -EFAULT)
+				continue; /* went away meanwhile, or the map count is reached */
+			if (k < 0)
+				return register_error(pid, k);
+			done++;
+		}
+		if (!done)
+			return ksm_fail(-ENOMEM, "none of the %zu ranges of process %d could be "
+					"registered (unmapped, or vm.max_map_count reached)", n, pid);
+		return done;
+	}
+#else
+	(void)r;
+	return ksm_fail(-EOPNOTSUPP, "registering ranges of another process needs ptrace "
+			"injection, which libksm has on x86-64 only (the process_ksm syscalls "
+			"register whole processes: 'ksmctl enable --pid %d')", pid);
 #endif
 }
 
