@@ -67,6 +67,11 @@ static void json_result(const struct ksm_estimate_result *r, long page_size)
 		printf(", \"volatile_pages\": %" PRId64, r->volatile_pages);
 	printf(", \"processes\": %" PRId64 ", \"skipped_processes\": %" PRId64, r->processes,
 	       r->skipped_processes);
+	printf(", \"unreadable_pages\": %" PRId64, r->unreadable_pages);
+	if (r->present & KSM_ESTIMATE_KSMD_COST)
+		printf(", \"ksmd_cpu_to_merge_ns\": %" PRId64 ", \"ksmd_wall_to_merge_ms\": %" PRId64
+		       ", \"ksmd_cpu_per_hour_ns\": %" PRId64, r->ksmd_cpu_to_merge_ns,
+		       r->ksmd_wall_to_merge_ms, r->ksmd_cpu_per_hour_ns);
 }
 
 static void human_bytes(const char *label, int64_t v, int64_t ci, bool sampled)
@@ -106,6 +111,13 @@ static void human_result(const struct ksm_estimate_result *r)
 		printf("  %-20s %" PRId64 "\n", "volatile pages", r->volatile_pages);
 	printf("  %-20s %" PRId64 " (%" PRId64 " skipped)\n", "processes", r->processes,
 	       r->skipped_processes);
+	if (r->unreadable_pages)
+		printf("  %-20s %" PRId64 " (gone before they were read: not counted)\n",
+		       "unreadable pages", r->unreadable_pages);
+	if (r->present & KSM_ESTIMATE_KSMD_COST)
+		printf("  %-20s %.1f CPU s over %.0f s to merge, then %.1f CPU s per hour\n",
+		       "ksmd (model)", (double)r->ksmd_cpu_to_merge_ns / 1e9,
+		       (double)r->ksmd_wall_to_merge_ms / 1e3, (double)r->ksmd_cpu_per_hour_ns / 1e9);
 }
 
 static int64_t overlap(struct ksm_estimate *est, int a, int b)
@@ -130,6 +142,10 @@ static void print_estimate(struct ksm_ctx *ctx, struct ksm_estimate *est, bool j
 		       ", \"merge_across_nodes\": %" PRId64 ", \"sample_rate\": %s, \"frames\": %s, ",
 		       all.max_page_sharing, all.use_zero_pages, all.merge_across_nodes, rate,
 		       (all.present & KSM_ESTIMATE_FRAMES) ? "true" : "false");
+		printf("\"auto_sampled\": %s, ", (all.present & KSM_ESTIMATE_AUTO_SAMPLED) ? "true" : "false");
+		if (all.present & KSM_ESTIMATE_KSMD_COST)
+			printf("\"pages_to_scan\": %" PRId64 ", \"sleep_millisecs\": %" PRId64 ", ",
+			       all.pages_to_scan, all.sleep_millisecs);
 		printf("\"total\": {");
 		json_result(&all, ps);
 		printf("},\n \"targets\": [");
@@ -152,8 +168,12 @@ static void print_estimate(struct ksm_ctx *ctx, struct ksm_estimate *est, bool j
 	       all.merge_across_nodes, (all.present & KSM_ESTIMATE_SAMPLED) ? ", sampled" : "",
 	       (all.present & KSM_ESTIMATE_VERIFIED) ? ", verified" : "");
 	if (all.present & KSM_ESTIMATE_SAMPLED)
-		printf("(sample rate %g; ± is the half-width of a 95%% confidence interval)\n",
-		       all.sample_rate);
+		printf("(sample rate %g%s; ± is the half-width of a 95%% confidence interval)\n",
+		       all.sample_rate, (all.present & KSM_ESTIMATE_AUTO_SAMPLED) ?
+		       ", chosen to fit the memory limit" : "");
+	if (all.present & KSM_ESTIMATE_KSMD_COST)
+		printf("(ksmd cost model at pages_to_scan=%" PRId64 " sleep_millisecs=%" PRId64 ")\n",
+		       all.pages_to_scan, all.sleep_millisecs);
 	if (!(all.present & KSM_ESTIMATE_FRAMES))
 		printf("Frame numbers were hidden (they need CAP_SYS_ADMIN): pages shared after fork()\n"
 		       "or already merged count as copies, so this is an upper bound.\n");
@@ -193,6 +213,31 @@ static bool parse_double(const char *s, double *v)
 	return *end == 0;
 }
 
+/* Bytes with an optional K, M, G or T (powers of 1024). */
+static bool parse_size(const char *s, unsigned long long *v)
+{
+	char *end;
+	int shift = 0;
+
+	errno = 0;
+	if (*s == '-')
+		return false;
+	*v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return false;
+	switch (*end) {
+	case 'K': case 'k': shift = 10; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	case 'T': case 't': shift = 40; end++; break;
+	default: break;
+	}
+	if (*end || (shift && *v > (~0ULL >> shift)))
+		return false;
+	*v <<= shift;
+	return true;
+}
+
 int cmd_estimate(struct ksm_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -205,6 +250,7 @@ int cmd_estimate(struct ksm_ctx *ctx, int argc, char **argv)
 		{ "verify", required_argument, NULL, 'v' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "normal-priority", no_argument, NULL, 'N' },
+		{ "memory-limit", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -213,14 +259,14 @@ int cmd_estimate(struct ksm_ctx *ctx, int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	bool json = false, idle = true, all = false;
 	double rate = 1, verify = 0;
-	unsigned long long seed = 0;
+	unsigned long long seed = 0, limit = KSM_ESTIMATE_MEMORY_LIMIT;
 	int c, r, ntargets = 0;
 
 	r = ksm_estimate_new(ctx, &est);
 	if (r < 0)
 		return fail(r);
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":p:c:u:as:S:v:jNh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:c:u:as:S:v:jNM:h", opts, NULL)) != -1) {
 		char *end;
 		long pid;
 
@@ -268,6 +314,13 @@ int cmd_estimate(struct ksm_ctx *ctx, int argc, char **argv)
 		case 'j':
 			json = true;
 			continue;
+		case 'M':
+			if (!parse_size(optarg, &limit)) {
+				ksm_estimate_unref(est);
+				return usage_error("invalid memory limit '%s' (bytes, with K, M or G; 0: "
+						   "none)", optarg);
+			}
+			continue;
 		case 'N':
 			idle = false;
 			continue;
@@ -300,6 +353,8 @@ int cmd_estimate(struct ksm_ctx *ctx, int argc, char **argv)
 	r = ksm_estimate_set_sample(est, rate, seed);
 	if (r == 0)
 		r = ksm_estimate_set_verify(est, (unsigned int)(verify * 1000 + 0.5));
+	if (r == 0)
+		r = ksm_estimate_set_memory_limit(est, limit);
 	if (r == 0)
 		r = ksm_estimate_set_progress(est, on_progress, &prog);
 	if (r < 0) {

@@ -149,6 +149,9 @@ int cmd_merge_now(struct ksm_ctx *ctx, int argc, char **argv)
 	int timeout_ms = -1;
 	int r;
 
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--guided") == 0)
+			return cmd_merge_guided(ctx, argc, argv);
 	r = parse_scan_options(argc, argv, "merge-now", &scans, &timeout_ms);
 	if (r >= 0)
 		return r;

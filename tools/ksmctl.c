@@ -112,16 +112,25 @@ static const struct command commands[] = {
 	  "\nThe file is replaced atomically; '-' writes to standard output. Without\n"
 	  "FILE, the profile is " DEFAULT_PROFILE " below the system root (--sysroot or\n"
 	  "$KSM_SYSROOT, else /), never outside it.\n" },
-	{ "merge-now", cmd_merge_now, "[--scans N] [--timeout SECONDS]",
+	{ "merge-now", cmd_merge_now, "[--guided TARGET... [--gap PAGES] [--dry-run]] [--scans N] [--timeout SECONDS]",
 	  "Run ksmd at full speed for N full scans (default 2), then restore the knobs.",
 	  "\nOptions:\n  -n, --scans N        full scans to wait for (default 2)\n"
 	  "  -t, --timeout SECS   give up after SECS seconds\n"
+	  "      --guided         first estimate TARGET (--pid PID, repeatable; --cgroup\n"
+	  "                       PATH; --unit NAME; --all) and register only the ranges\n"
+	  "                       that hold pages that would merge, so that ksmd scans\n"
+	  "                       just those (other processes through ptrace, x86-64)\n"
+	  "      --gap PAGES      join such pages into one range across at most PAGES\n"
+	  "                       other pages (default 32)\n"
+	  "  -v, --verify SECS    leave out pages that change within SECS (estimate)\n"
+	  "  -d, --dry-run        print the ranges; register nothing, merge nothing\n"
+	  "  -f, --force          register in processes with a seccomp filter\n"
 	  "\nBoosts of several processes share one boost; the last to finish restores\n"
 	  "the values from before the first, except knobs changed meanwhile. Refused\n"
 	  "while KSM is disabled (run=2). SIGINT, SIGTERM and SIGHUP restore too.\n"
 	  "Exit status: 0 done, 3 timed out, 4 ksmd stopped meanwhile, 5 nothing\n"
 	  "registered for merging (reported at once), 1 other failure, 2 usage error.\n" },
-	{ "estimate", cmd_estimate, "TARGET... [--sample RATE] [--verify SECS] [--json]",
+	{ "estimate", cmd_estimate, "TARGET... [--sample RATE] [--verify SECS] [--memory-limit BYTES] [--json]",
 	  "Predict what KSM would save for processes, before enabling it.",
 	  "\nTARGET is one of (--pid may be repeated; each is a target):\n"
 	  "  -p, --pid PID        a process\n"
@@ -135,6 +144,8 @@ static const struct command commands[] = {
 	  "  -v, --verify SECS    re-read the duplicates after SECS and leave out those\n"
 	  "                       that changed, as ksmd does (default: no verify pass)\n"
 	  "  -N, --normal-priority  do not run at SCHED_IDLE\n"
+	  "  -M, --memory-limit BYTES  sample by content when a full estimate would need\n"
+	  "                       more memory (K, M, G suffixes; 0: no limit; default 512M)\n"
 	  "  -j, --json           print one JSON object; keys are the kernel's names\n"
 	  "\nReads the targets' memory without changing it (through /proc/PID/mem) and\n"
 	  "predicts pages_sharing, pages_shared, ksm_zero_pages, rmap_items,\n"

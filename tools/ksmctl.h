@@ -186,6 +186,9 @@ int prom_output(struct ksm_ctx *ctx, unsigned int what, const char *path);
 /* cmd_monitor.c */
 int cmd_doctor(struct ksm_ctx *ctx, int argc, char **argv);
 int cmd_watch(struct ksm_ctx *ctx, int argc, char **argv);
+/* cmd_guided.c: merge-now --guided */
+int cmd_merge_guided(struct ksm_ctx *ctx, int argc, char **argv);
+
 /* cmd_estimate.c */
 int cmd_estimate(struct ksm_ctx *ctx, int argc, char **argv);
 /* cmd_merge.c */
