@@ -319,12 +319,14 @@ int ksm_estimate_account(struct ksm_estimate *est, const struct ksm_model *m);
 /*
  * The ksmd cost model (ksmctl(8), COST MODEL), a pure function: ksmd spends
  * KSM_KSMD_NS_PER_PAGE of CPU per registered page per full scan, scans
- * @pages_to_scan pages per batch and sleeps @sleep_ms after each batch;
- * merging takes KSM_KSMD_SCANS_TO_MERGE full scans of @pages.
- * KSM_KSMD_NS_PER_PAGE was fitted on bench/bench_estimate.c (ksmd's CPU over
- * the pages_scanned of a run at full speed; BENCHMARKS.md).
+ * @pages_to_scan pages per batch and sleeps @sleep_ms, plus
+ * KSM_KSMD_SLEEP_EXTRA_NS when it sleeps at all, after each batch; merging
+ * takes KSM_KSMD_SCANS_TO_MERGE full scans of @pages. Both constants were
+ * fitted on bench/bench_guided.c (ksmd's CPU over the pages_scanned of a
+ * run at full speed; the wall time of a run at the boot knobs; BENCHMARKS.md).
  */
 #define KSM_KSMD_NS_PER_PAGE 2600
+#define KSM_KSMD_SLEEP_EXTRA_NS 4000000
 #define KSM_KSMD_SCANS_TO_MERGE 2
 struct ksm_ksmd_cost {
 	int64_t cpu_to_merge_ns;

@@ -202,7 +202,8 @@ void ksm_ksmd_cost_model(int64_t pages, int64_t pages_to_scan, int64_t sleep_ms,
 		return;
 	batch = (double)pages_to_scan * per_page;
 	batches = (double)((pages + pages_to_scan - 1) / pages_to_scan);
-	sleep_ns = (double)sleep_ms * 1e6;
+	/* A sleep lasts longer than asked by the timer's granularity. */
+	sleep_ns = sleep_ms ? (double)sleep_ms * 1e6 + KSM_KSMD_SLEEP_EXTRA_NS : 0;
 	c->cpu_to_merge_ns = round_ll(KSM_KSMD_SCANS_TO_MERGE * (double)pages * per_page);
 	c->wall_to_merge_ms = round_ll(KSM_KSMD_SCANS_TO_MERGE * batches * (sleep_ns + batch) / 1e6);
 	c->cpu_per_hour_ns = round_ll(3600e9 * batch / (batch + sleep_ns));

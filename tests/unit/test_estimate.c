@@ -7,18 +7,28 @@
  *  - the accounting over pages fed with known contents, frames, nodes and
  *    targets (ksm_estimate_feed(), ksm_estimate_account()): totals, each
  *    target alone, the cross-target matrix, sampling;
- *  - the public calls' argument checks.
+ *  - the public calls' argument checks;
+ *  - the pure parts of guided merging (joining pages into ranges), the ksmd
+ *    cost model and the memory limit's sampling rate, by hand;
+ *  - ksm_estimate_run() over a fake /proc (smaps, pagemap, status and mem as
+ *    plain files): --all over it, pages pagemap shows but mem lacks counted
+ *    as unreadable, the cost model at the tree's knobs, the guided ranges,
+ *    and sampling chosen by the memory limit.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <check.h>
 
 #include "internal.h"
+#include "testutil.h"
 
 #define PS 4096
 
@@ -480,6 +490,253 @@ START_TEST(test_args)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Pure parts of guided merging, the cost model and the memory limit         */
+
+START_TEST(test_coalesce)
+{
+	const uint64_t a[] = { 0x10000, 0x11000, 0x13000, 0x20000, 0x20000, 0x21000 };
+	struct ksm_range r[4];
+
+	/* Gap 0: adjacent pages only; a page listed twice counts once. */
+	ck_assert_uint_eq(ksm_coalesce_pages(a, 6, PS, 0, r, 4), 3);
+	ck_assert_uint_eq(r[0].start, 0x10000);
+	ck_assert_uint_eq(r[0].length, 2 * PS);
+	ck_assert_uint_eq(r[1].start, 0x13000);
+	ck_assert_uint_eq(r[1].length, PS);
+	ck_assert_uint_eq(r[2].start, 0x20000);
+	ck_assert_uint_eq(r[2].length, 2 * PS);
+	/* Gap 1: the hole of one page at 0x12000 is bridged. */
+	ck_assert_uint_eq(ksm_coalesce_pages(a, 6, PS, 1, r, 4), 2);
+	ck_assert_uint_eq(r[0].start, 0x10000);
+	ck_assert_uint_eq(r[0].length, 4 * PS);
+	/* Gap 12 pages: 0x14000..0x1ffff is 12 pages, so everything joins. */
+	ck_assert_uint_eq(ksm_coalesce_pages(a, 6, PS, 11, r, 4), 2);
+	ck_assert_uint_eq(ksm_coalesce_pages(a, 6, PS, 12, r, 4), 1);
+	ck_assert_uint_eq(r[0].length, 0x22000 - 0x10000);
+	/* Counting only, and a buffer too small. */
+	ck_assert_uint_eq(ksm_coalesce_pages(a, 6, PS, 0, NULL, 0), 3);
+	memset(r, 0, sizeof(r));
+	ck_assert_uint_eq(ksm_coalesce_pages(a, 6, PS, 0, r, 1), 3);
+	ck_assert_uint_eq(r[0].length, 2 * PS);
+	ck_assert_uint_eq(r[1].length, 0);
+	ck_assert_uint_eq(ksm_coalesce_pages(a, 0, PS, 0, r, 4), 0);
+}
+END_TEST
+
+START_TEST(test_cost_model)
+{
+	struct ksm_ksmd_cost c;
+	double per = KSM_KSMD_NS_PER_PAGE;
+
+	/* 65536 pages at the boot knobs: 656 batches of 100 pages per scan. */
+	ksm_ksmd_cost_model(65536, 100, 20, &c);
+	ck_assert_int_eq(c.cpu_to_merge_ns, llround(2 * 65536 * per));
+	ck_assert_int_eq(c.wall_to_merge_ms,
+			 llround(2 * 656 * (20e6 + KSM_KSMD_SLEEP_EXTRA_NS + 100 * per) / 1e6));
+	ck_assert_int_eq(c.cpu_per_hour_ns,
+			 llround(3600e9 * 100 * per / (100 * per + 20e6 + KSM_KSMD_SLEEP_EXTRA_NS)));
+	/* No sleep: a whole CPU. */
+	ksm_ksmd_cost_model(1000, 10000, 0, &c);
+	ck_assert_int_eq(c.cpu_per_hour_ns, llround(3600e9));
+	ck_assert_int_eq(c.wall_to_merge_ms, llround(2 * 10000 * per / 1e6));
+	/* Nothing to scan, or knobs that say nothing. */
+	ksm_ksmd_cost_model(0, 100, 20, &c);
+	ck_assert_int_eq(c.cpu_to_merge_ns, 0);
+	ck_assert_int_eq(c.cpu_per_hour_ns, 0);
+	ksm_ksmd_cost_model(100, 0, 20, &c);
+	ck_assert_int_eq(c.wall_to_merge_ms, 0);
+}
+END_TEST
+
+START_TEST(test_fit_rate)
+{
+	ck_assert(ksm_estimate_fit_rate(1000, 0) == 1.0);
+	ck_assert(ksm_estimate_fit_rate(1000, 56000) == 1.0);
+	ck_assert(fabs(ksm_estimate_fit_rate(1000, 28000) - 0.5) < 1e-12);
+	ck_assert(fabs(ksm_estimate_fit_rate(UINT64_C(1) << 28, KSM_ESTIMATE_MEMORY_LIMIT) -
+			(double)KSM_ESTIMATE_MEMORY_LIMIT / (268435456.0 * 56)) < 1e-12);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* The scan over a fake /proc: smaps, pagemap and mem as files              */
+
+#define BASE UINT64_C(0x10000000)
+
+static char *root;
+
+/* Process @pid of the fake /proc with @n pages at BASE, present in pagemap;
+ * contents @c (as page()) of the first @readable of them in mem. */
+static void fake_proc(int pid, const uint64_t *c, int n, int readable, int64_t rss_kb)
+{
+	char path[512], text[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/proc/%d", root, pid);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(text, sizeof(text),
+		 "%" PRIx64 "-%" PRIx64 " rw-p 00000000 00:00 0 \n"
+		 "Anonymous:      %d kB\nAnonHugePages:         0 kB\n"
+		 "VmFlags: rd wr mr mw me ac \n"
+		 "%" PRIx64 "-%" PRIx64 " rw-s 00000000 00:01 7 /dev/zero\n"
+		 "Anonymous:      4 kB\nVmFlags: rd wr sh mr mw me ms \n",
+		 BASE, BASE + (uint64_t)n * PS, n * 4, BASE + 0x100000, BASE + 0x101000);
+	snprintf(path, sizeof(path), "proc/%d/smaps", pid);
+	tu_write(root, path, text);
+	snprintf(text, sizeof(text), "Name:\tfake\nRssAnon:\t%" PRId64 " kB\n", rss_kb);
+	snprintf(path, sizeof(path), "proc/%d/status", pid);
+	tu_write(root, path, text);
+	snprintf(path, sizeof(path), "%s/proc/%d/pagemap", root, pid);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	for (int i = 0; i < n; i++) {
+		uint64_t e = (UINT64_C(1) << 63) | (uint64_t)(1000 + i);
+
+		ck_assert_int_eq(pwrite(fd, &e, 8, (off_t)((BASE / PS + (uint64_t)i) * 8)), 8);
+	}
+	close(fd);
+	snprintf(path, sizeof(path), "%s/proc/%d/mem", root, pid);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	for (int i = 0; i < readable; i++)
+		ck_assert_int_eq(pwrite(fd, page(c[i]), PS, (off_t)(BASE + (uint64_t)i * PS)), PS);
+	close(fd);
+}
+
+/* pid 100: A A B U1 0 0 U2 and one page pagemap shows but mem lacks;
+ * pid 200: A B U3. */
+static void fake_setup(void)
+{
+	static const uint64_t p100[] = { 10, 10, 11, 12, 0, 0, 13, 14 };
+	static const uint64_t p200[] = { 10, 11, 15 };
+	char path[512];
+
+	root = tu_sysroot_copy("6.18");
+	snprintf(path, sizeof(path), "%s/proc", root);
+	tu_rmtree(path);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	fake_proc(100, p100, 8, 7, 32);
+	fake_proc(200, p200, 3, 3, 12);
+	ck_assert_int_eq(ksm_new_at(&ctx, root), 0);
+	ck_assert_int_eq(ksm_estimate_new(ctx, &est), 0);
+}
+
+static void fake_teardown(void)
+{
+	ksm_estimate_unref(est);
+	ksm_unref(ctx);
+	tu_rmtree(root);
+	free(root);
+}
+
+START_TEST(test_fake_all_unreadable)
+{
+	struct ksm_estimate_result r;
+	int pids[4];
+
+	ck_assert_int_eq(ksm_estimate_add_all(est), 0);
+	ck_assert_int_eq(ksm_estimate_run(est, 0), 0);
+	r = result(-1);
+	/* Frames are hidden (no self/pagemap): an upper bound, copies counted. */
+	ck_assert_uint_eq(r.present & KSM_ESTIMATE_FRAMES, 0);
+	ck_assert_int_eq(r.processes, 2);
+	ck_assert_int_eq(r.skipped_processes, 0);
+	/* The shared mapping is not a candidate; the page mem lacks is counted
+	 * apart and nowhere else. */
+	ck_assert_int_eq(r.candidate_pages, 10);
+	ck_assert_int_eq(r.unreadable_pages, 1);
+	/* A x3, B x2, zero x2: 2 + 1 + 1. */
+	ck_assert_int_eq(r.pages_sharing, 4);
+	ck_assert_int_eq(r.pages_shared, 3);
+	ck_assert_int_eq(r.rmap_items, 10);
+	/* The cost model at the tree's knobs (pages_to_scan 100, sleep 20). */
+	ck_assert_uint_eq(r.present & KSM_ESTIMATE_KSMD_COST, KSM_ESTIMATE_KSMD_COST);
+	ck_assert_int_eq(r.pages_to_scan, 100);
+	ck_assert_int_eq(r.sleep_millisecs, 20);
+	ck_assert_int_eq(r.ksmd_cpu_to_merge_ns, 2 * 10 * KSM_KSMD_NS_PER_PAGE);
+	ck_assert_uint_eq(r.present & KSM_ESTIMATE_AUTO_SAMPLED, 0);
+	ck_assert_int_eq(ksm_estimate_pids(est, pids, 4), 2);
+	ck_assert_int_eq(pids[0] + pids[1], 300);
+}
+END_TEST
+
+START_TEST(test_fake_ranges)
+{
+	struct ksm_range r[4];
+
+	ck_assert_int_eq(ksm_estimate_ranges(est, 100, 0, r, 4), -EINVAL); /* not run */
+	ck_assert_int_eq(ksm_estimate_add_pid(est, 100), 0);
+	ck_assert_int_eq(ksm_estimate_add_pid(est, 200), 1);
+	ck_assert_int_eq(ksm_estimate_run(est, 0), 0);
+	/* pid 100 merges pages 0, 1, 2 (A A B) and 4, 5 (zero). */
+	ck_assert_int_eq(ksm_estimate_ranges(est, 100, 0, r, 4), 2);
+	ck_assert_uint_eq(r[0].start, BASE);
+	ck_assert_uint_eq(r[0].length, 3 * PS);
+	ck_assert_uint_eq(r[1].start, BASE + 4 * PS);
+	ck_assert_uint_eq(r[1].length, 2 * PS);
+	ck_assert_int_eq(ksm_estimate_ranges(est, 100, 1, r, 4), 1);
+	ck_assert_uint_eq(r[0].length, 6 * PS);
+	ck_assert_int_eq(ksm_estimate_ranges(est, 200, 0, r, 4), 1);
+	ck_assert_uint_eq(r[0].start, BASE);
+	ck_assert_uint_eq(r[0].length, 2 * PS);
+	ck_assert_int_eq(ksm_estimate_ranges(est, 300, 0, r, 4), -ESRCH);
+	ck_assert_int_eq(ksm_estimate_ranges(est, 100, 0, NULL, 0), 2);
+}
+END_TEST
+
+START_TEST(test_fake_memory_limit)
+{
+	struct ksm_estimate_result r;
+	struct ksm_range rg[1];
+
+	ck_assert_int_eq(ksm_estimate_add_all(est), 0);
+	/* 11 pages of RssAnon: 616 bytes in full; half of that fits. */
+	ck_assert_int_eq(ksm_estimate_set_memory_limit(est, 11 * KSM_ESTIMATE_BYTES_PER_PAGE / 2),
+			 0);
+	ck_assert_int_eq(ksm_estimate_run(est, 0), 0);
+	ck_assert_int_eq(ksm_estimate_set_memory_limit(est, 0), -EINVAL); /* after run */
+	r = result(-1);
+	ck_assert_uint_eq(r.present & (KSM_ESTIMATE_SAMPLED | KSM_ESTIMATE_AUTO_SAMPLED),
+			  KSM_ESTIMATE_SAMPLED | KSM_ESTIMATE_AUTO_SAMPLED);
+	ck_assert(fabs(r.sample_rate - 0.5) < 1e-9);
+	ck_assert_int_eq(r.candidate_pages, 10);
+	/* Zero pages are counted exactly whatever the sample. */
+	ck_assert_int_ge(r.pages_sharing, 1);
+	/* Guided ranges need every content. */
+	ck_assert_int_eq(ksm_estimate_ranges(est, 100, 0, rg, 1), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_fake_memory_limit_fits)
+{
+	struct ksm_estimate_result r;
+
+	ck_assert_int_eq(ksm_estimate_add_all(est), 0);
+	ck_assert_int_eq(ksm_estimate_set_memory_limit(est, 11 * KSM_ESTIMATE_BYTES_PER_PAGE), 0);
+	ck_assert_int_eq(ksm_estimate_run(est, 0), 0);
+	r = result(-1);
+	ck_assert_uint_eq(r.present & (KSM_ESTIMATE_SAMPLED | KSM_ESTIMATE_AUTO_SAMPLED), 0);
+	ck_assert(r.sample_rate == 1.0);
+	ck_assert_int_eq(r.pages_sharing, 4);
+}
+END_TEST
+
+START_TEST(test_register_args)
+{
+	struct ksm_range r = { .start = UINT64_MAX - 4095, .length = 8192 };
+
+	ck_assert_int_eq(ksm_process_register(ctx, -1, NULL, 0, 0), -EINVAL);
+	ck_assert_int_eq(ksm_process_register(ctx, 0, NULL, 1, 0), -EINVAL);
+	ck_assert_int_eq(ksm_process_register(ctx, 0, &r, 1, 0x80), -EINVAL);
+	ck_assert_int_eq(ksm_process_register(ctx, 0, &r, 1, 0), -EINVAL); /* wraps */
+	ck_assert_int_eq(ksm_process_register(NULL, 0, NULL, 0, 0), -EINVAL);
+	ck_assert_int_eq(ksm_process_register(ctx, 0, NULL, 0, 0), 0);
+	ck_assert_int_eq(ksm_estimate_pids(est, NULL, 0), -EINVAL); /* not run */
+	ck_assert_int_eq(ksm_estimate_set_memory_limit(NULL, 0), -EINVAL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("estimate");
@@ -504,6 +761,19 @@ int main(void)
 	tcase_add_test(tc, test_sample_interval);
 	tcase_add_test(tc, test_sample_exact_kinds);
 	tcase_add_test(tc, test_args);
+	tcase_add_test(tc, test_register_args);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("pure");
+	tcase_add_test(tc, test_coalesce);
+	tcase_add_test(tc, test_cost_model);
+	tcase_add_test(tc, test_fit_rate);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("fake-proc");
+	tcase_add_checked_fixture(tc, fake_setup, fake_teardown);
+	tcase_add_test(tc, test_fake_all_unreadable);
+	tcase_add_test(tc, test_fake_ranges);
+	tcase_add_test(tc, test_fake_memory_limit);
+	tcase_add_test(tc, test_fake_memory_limit_fits);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
