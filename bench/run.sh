@@ -3,7 +3,7 @@
 # Run every benchmark; each prints its own ratios, measured in one run.
 set -eu
 bench=$1 bench_ps=$2 bench_merge=$3 ksmctl=$4 bench_tune=$5 malloc_count=$6 bench_tune_quality=$7
-bench_prom=$8 bench_estimate=$9 workload=${10} bench_remote=${11}
+bench_prom=$8 bench_estimate=$9 workload=${10} bench_remote=${11} bench_guided=${12}
 echo "== status: ksm_stats_read and ksmctl status --json"
 "$bench" "$ksmctl"
 echo "== prometheus: ksmctl status --prometheus vs node_exporter's ksmd collector"
@@ -30,5 +30,7 @@ fi
 rm -rf "$tmp"
 echo "== estimate: CPU per GiB, estimator vs ksmd (changes KSM knobs, restores them)"
 "$bench_estimate" "$workload" || [ $? -eq 77 ]
+echo "== guided: merging guided by an estimate vs registering everything; the cost model; wall time vs stock ksmd (changes KSM knobs, restores them)"
+"$bench_guided" "$workload" || [ $? -eq 77 ]
 echo "== remote: opt a running 1 GiB process out, and in (changes KSM knobs, restores them)"
 "$bench_remote" || [ $? -eq 77 ]
