@@ -144,8 +144,9 @@ static void print_estimate(struct ksm_ctx *ctx, struct ksm_estimate *est, bool j
 		       (all.present & KSM_ESTIMATE_FRAMES) ? "true" : "false");
 		printf("\"auto_sampled\": %s, ", (all.present & KSM_ESTIMATE_AUTO_SAMPLED) ? "true" : "false");
 		if (all.present & KSM_ESTIMATE_KSMD_COST)
-			printf("\"pages_to_scan\": %" PRId64 ", \"sleep_millisecs\": %" PRId64 ", ",
-			       all.pages_to_scan, all.sleep_millisecs);
+			printf("\"page_size\": %ld, \"pages_to_scan\": %" PRId64
+			       ", \"sleep_millisecs\": %" PRId64 ", ", ps, all.pages_to_scan,
+			       all.sleep_millisecs);
 		printf("\"total\": {");
 		json_result(&all, ps);
 		printf("},\n \"targets\": [");

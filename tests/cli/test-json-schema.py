@@ -57,11 +57,14 @@ SCHEMA.update({
     "overlap": list, "rmap_items": int, "freed_bytes": int, "pages_sharing_ci": int,
     "general_profit_ci": int, "freed_bytes_ci": int, "candidate_pages": int, "thp_pages": int,
     "volatile_pages": int, "processes": int, "skipped_processes": int,
+    "auto_sampled": bool, "unreadable_pages": int, "ksmd_cpu_to_merge_ns": int,
+    "ksmd_wall_to_merge_ms": int, "ksmd_cpu_per_hour_ns": int,
 })
 PAGE_COUNTS = {"pages_to_scan", "advisor_min_pages_to_scan", "advisor_max_pages_to_scan",
                "pages_shared", "pages_sharing", "pages_unshared", "pages_volatile",
                "pages_scanned", "pages_skipped", "ksm_zero_pages", "ksm_merging_pages",
-               "saved_pages", "rmap_items", "candidate_pages", "thp_pages", "volatile_pages"}
+               "saved_pages", "rmap_items", "candidate_pages", "thp_pages", "volatile_pages",
+               "unreadable_pages"}
 
 failures = 0
 checked = 0

@@ -61,6 +61,16 @@ START_TEST(test_usage)
 	assert_usage(ksmctl("estimate", "--bogus"), "'estimate' has no option '--bogus'");
 	assert_usage(ksmctl("estimate", "--pid"), "option '--pid' of 'estimate' needs a value");
 
+	r = ksmctl("merge-now", "--guided");
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_msg(strstr(r.err, "'merge-now --guided' needs a target") != NULL, "%s", r.err);
+	result_free(&r);
+	r = ksmctl("merge-now", "--guided", "--all", "--gap", "x");
+	ck_assert_int_eq(r.status, 2);
+	ck_assert_msg(strstr(r.err, "--gap takes a number of pages, not 'x'") != NULL, "%s", r.err);
+	result_free(&r);
+	assert_usage(ksmctl("estimate", "--all", "--memory-limit", "12Q"), "invalid memory limit '12Q'");
+
 	r = ksmctl("estimate", "--help");
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_msg(strncmp(r.out, "Usage: ksmctl estimate TARGET...", 32) == 0, "%s", r.out);
@@ -191,6 +201,33 @@ START_TEST(test_matches_library)
 	assert_json(r.out, "'volatile_pages' in d['total']", "True");
 	assert_schema(r.out);
 	result_free(&r);
+
+	/* The cost model and the memory limit, in JSON. */
+	r = ksmctl("estimate", "--pid", pa, "--memory-limit", "16K", "--json");
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	assert_json(r.out, "d['auto_sampled']", "True");
+	assert_json(r.out, "0 < d['sample_rate'] < 1", "True");
+	assert_json(r.out, "d['total']['unreadable_pages']", "0");
+	assert_json(r.out, "d['total']['ksmd_cpu_to_merge_ns'] > 0", "True");
+	assert_schema(r.out);
+	result_free(&r);
+
+	/* Guided, dry run: the ranges of the library, nothing registered. */
+	{
+		struct ksm_range rg[64];
+		char line[96];
+		int n = ksm_estimate_ranges(est, pids[0], KSM_GUIDED_GAP_PAGES, rg, 64);
+
+		ck_assert_int_gt(n, 0);
+		r = ksmctl("merge-now", "--guided", "--pid", pa, "--pid", pb, "--dry-run");
+		ck_assert_msg(r.status == 0, "%s", r.err);
+		snprintf(line, sizeof(line), "\n  %" PRIx64 "-%" PRIx64 "\n", rg[0].start,
+			 rg[0].start + rg[0].length);
+		ck_assert_msg(strstr(r.out, line) != NULL, "no '%s' in:\n%s", line, r.out);
+		ck_assert_ptr_nonnull(strstr(r.out, "would register "));
+		result_free(&r);
+		ck_assert_int_eq(ksm_process_merge_state(ctx, pids[0]), 0);
+	}
 
 	/* People's output. */
 	r = ksmctl("estimate", "--pid", pa, "--pid", pb);
