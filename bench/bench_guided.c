@@ -187,6 +187,7 @@ struct run {
 	long registered, candidates, predicted;
 	int ranges;
 	double cpu99, t99, cpu_stable, t_stable, cpu_window, cpu_window_b;
+	double merged_share;        /* of the pages ksmd tracks, in KSM pages (window) */
 	long pts_b;
 	long saving_stable, saving_end, scanned;
 };
@@ -231,6 +232,26 @@ static void converge(struct run *r)
 			r->t99 = s_t[i];
 			break;
 		}
+}
+
+/* The share of the pages ksmd tracks that are in KSM pages: rmap_items from
+ * general_profit = (pages_sharing + ksm_zero_pages) * 4096 - rmap_items * 64. */
+static double merged_share(void)
+{
+	long sharing = raw_read("pages_sharing"), shared = raw_read("pages_shared");
+	long zero = raw_read("ksm_zero_pages"), profit = raw_read("general_profit");
+	double rmap = ((double)(sharing + zero) * 4096 - (double)profit) / 64;
+
+	return rmap > 0 ? (double)(sharing + shared) / rmap : 0;
+}
+
+/* Per-page CPU in a window at the boot knobs: from ksmd's share of a CPU,
+ * each batch of 100 pages is followed by a sleep of 20 ms + @extra_ms. */
+static double window_ns_per_page(double cpu, double secs, double extra_ms)
+{
+	double frac = cpu / secs;
+
+	return frac * (20e6 + extra_ms * 1e6) / (1 - frac) / 100;
 }
 
 static void run_mode(const char *exe, int mib, int dup, bool guided, int window, struct run *r)
@@ -284,6 +305,7 @@ static void run_mode(const char *exe, int mib, int dup, bool guided, int window,
 	k0 = ksmd_cpu_s();
 	sleep((unsigned int)window);
 	r->cpu_window = ksmd_cpu_s() - k0;
+	r->merged_share = merged_share();
 	if (guided) {
 		/* The same full-scan period as everything registered at 100 pages
 		 * per batch: fewer pages per batch for fewer pages registered. */
@@ -307,7 +329,13 @@ static void run_mode(const char *exe, int mib, int dup, bool guided, int window,
 /* Part 3: the estimator's wall time against ksmd at the boot knobs. */
 /* Part 3: returns the per-batch overhead beyond sleep_millisecs and the
  * pages' CPU that this run shows (ms), given the fitted CPU per page. */
-static double stock_wall(const char *exe, int mib, double ns_per_page, double overhead_ms)
+struct stock {
+	double overhead_ms;      /* per batch beyond the sleep, measured */
+	double window_cpu, merged_share;
+};
+
+static void stock_wall(const char *exe, int mib, double ns_per_page, double overhead_ms,
+		       int window, struct stock *out)
 {
 	struct workload w;
 	struct ksm_estimate *est;
@@ -346,6 +374,13 @@ static double stock_wall(const char *exe, int mib, double ns_per_page, double ov
 		}
 		usleep(50000);
 	}
+	if (t99 >= 0 && window > 0) {
+		/* Continued scanning at the boot knobs once merged. */
+		k0 = ksmd_cpu_s();
+		sleep((unsigned int)window);
+		out->window_cpu = ksmd_cpu_s() - k0;
+		out->merged_share = merged_share();
+	}
 	raw_write("run", "2");
 	wl_stop(&w);
 	if (t99 < 0)
@@ -376,7 +411,7 @@ static double stock_wall(const char *exe, int mib, double ns_per_page, double ov
 		       "%.2f s wall (measured %.2f: %+.1f %%), %.3f s CPU (measured %.3f: %+.1f %%)\n",
 		       ns_per_page, overhead_ms, wall, t99, 100 * (wall - t99) / t99, cpu, cpu99,
 		       100 * (cpu - cpu99) / cpu99);
-		return (t99 / (2 * batches) - 0.020 - batch) * 1e3;
+		out->overhead_ms = (t99 / (2 * batches) - 0.020 - batch) * 1e3;
 	}
 }
 
@@ -451,21 +486,36 @@ int main(int argc, char **argv)
 	printf("  guided run, same speed: %.0f ns per page scanned\n",
 	       g.cpu_stable * 1e9 / (double)g.scanned);
 	{
-		double oh = stock_wall(argv[1], stock_mib / 4 > 0 ? stock_mib / 4 : 1, ns_per_page, 0);
+		struct stock s1 = { 0 }, s2 = { 0 };
+		double oh, c_all, c_g, c_m, c_u, x, c_eff, pred, meas;
 
+		stock_wall(argv[1], stock_mib / 4 > 0 ? stock_mib / 4 : 1, ns_per_page, 0, 0, &s1);
+		oh = s1.overhead_ms;
 		printf("Cost model fit: %.2f ms per batch beyond sleep_millisecs (timer granularity) "
 		       "from the %d MiB run above; validated on the next:\n", oh,
 		       stock_mib / 4 > 0 ? stock_mib / 4 : 1);
-		stock_wall(argv[1], stock_mib, ns_per_page, oh);
-		{
-			double batch = 100 * ns_per_page, hour = 3600 * batch / (batch + 20e6 + oh * 1e6);
-			double m_all = all.cpu_window * 3600 / window, m_g = g.cpu_window * 3600 / window;
+		stock_wall(argv[1], stock_mib, ns_per_page, oh, window, &s2);
 
-			printf("  model CPU per hour at pages_to_scan=100 sleep_millisecs=20: %.1f s; "
-			       "measured (the continued window, smart_scan=1): all %.1f s (model %+.0f %%), "
-			       "guided %.1f s (model %+.0f %%)\n", hour / 1e9, m_all,
-			       100 * (hour / 1e9 - m_all) / m_all, m_g, 100 * (hour / 1e9 - m_g) / m_g);
-		}
+		/* Continued scanning: one CPU per page counted in a batch, fitted
+		 * on part 1's "all" window, checked on the window after the run
+		 * above (another mix: 50 % duplicates); part 1's guided window,
+		 * mostly KSM pages, shows how far below the model such memory stays. */
+		c_all = window_ns_per_page(all.cpu_window, window, oh);
+		c_g = window_ns_per_page(g.cpu_window, window, oh);
+		(void)c_m;
+		(void)c_u;
+		printf("\nCost model fit, continued scanning at the boot knobs (smart_scan=1): "
+		       "%.0f ns per page of a batch (part 1's \"all\" window, %.1f %% of its pages "
+		       "merged)\n", c_all, 100 * all.merged_share);
+		printf("  part 1's guided window (%.1f %% merged): %.0f ns per page, model %+.0f %%\n",
+		       100 * g.merged_share, c_g, 100 * (c_all - c_g) / c_g);
+		x = s2.merged_share;
+		c_eff = c_all;
+		pred = 3600 * 100 * c_eff / (100 * c_eff + 20e6 + oh * 1e6);
+		meas = s2.window_cpu * 3600 / window;
+		printf("  validated on the %d MiB run's %d s window (%.1f %% merged): model %.1f CPU s "
+		       "per hour, measured %.1f (%+.1f %%)\n", stock_mib, window, 100 * x, pred, meas,
+		       100 * (pred - meas) / meas);
 	}
 	restore_knobs();
 	ksm_unref(ctx);

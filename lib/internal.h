@@ -318,15 +318,18 @@ int ksm_estimate_account(struct ksm_estimate *est, const struct ksm_model *m);
 
 /*
  * The ksmd cost model (ksmctl(8), COST MODEL), a pure function: ksmd spends
- * KSM_KSMD_NS_PER_PAGE of CPU per registered page per full scan, scans
- * @pages_to_scan pages per batch and sleeps @sleep_ms, plus
- * KSM_KSMD_SLEEP_EXTRA_NS when it sleeps at all, after each batch; merging
- * takes KSM_KSMD_SCANS_TO_MERGE full scans of @pages. Both constants were
- * fitted on bench/bench_guided.c (ksmd's CPU over the pages_scanned of a
- * run at full speed; the wall time of a run at the boot knobs; BENCHMARKS.md).
+ * KSM_KSMD_NS_PER_PAGE of CPU per registered page per full scan while it
+ * merges, KSM_KSMD_NS_PER_PAGE_STEADY per page of a batch when it keeps
+ * scanning afterwards, scans @pages_to_scan pages per batch and sleeps
+ * @sleep_ms, plus KSM_KSMD_SLEEP_EXTRA_NS when it sleeps at all, after each
+ * batch; merging takes KSM_KSMD_SCANS_TO_MERGE full scans of @pages. The
+ * constants were fitted on bench/bench_guided.c (BENCHMARKS.md): ksmd's CPU
+ * over the pages_scanned of a run at full speed; the wall time of a run at
+ * the boot knobs; ksmd's CPU in a window at the boot knobs after merging.
  */
-#define KSM_KSMD_NS_PER_PAGE 2600
-#define KSM_KSMD_SLEEP_EXTRA_NS 4000000
+#define KSM_KSMD_NS_PER_PAGE 3800
+#define KSM_KSMD_NS_PER_PAGE_STEADY 6600
+#define KSM_KSMD_SLEEP_EXTRA_NS 2700000
 #define KSM_KSMD_SCANS_TO_MERGE 2
 struct ksm_ksmd_cost {
 	int64_t cpu_to_merge_ns;

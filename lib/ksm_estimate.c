@@ -206,6 +206,7 @@ void ksm_ksmd_cost_model(int64_t pages, int64_t pages_to_scan, int64_t sleep_ms,
 	sleep_ns = sleep_ms ? (double)sleep_ms * 1e6 + KSM_KSMD_SLEEP_EXTRA_NS : 0;
 	c->cpu_to_merge_ns = round_ll(KSM_KSMD_SCANS_TO_MERGE * (double)pages * per_page);
 	c->wall_to_merge_ms = round_ll(KSM_KSMD_SCANS_TO_MERGE * batches * (sleep_ns + batch) / 1e6);
+	batch = (double)pages_to_scan * KSM_KSMD_NS_PER_PAGE_STEADY;
 	c->cpu_per_hour_ns = round_ll(3600e9 * batch / (batch + sleep_ns));
 }
 

@@ -535,7 +535,8 @@ START_TEST(test_cost_model)
 	ck_assert_int_eq(c.wall_to_merge_ms,
 			 llround(2 * 656 * (20e6 + KSM_KSMD_SLEEP_EXTRA_NS + 100 * per) / 1e6));
 	ck_assert_int_eq(c.cpu_per_hour_ns,
-			 llround(3600e9 * 100 * per / (100 * per + 20e6 + KSM_KSMD_SLEEP_EXTRA_NS)));
+			 llround(3600e9 * 100.0 * KSM_KSMD_NS_PER_PAGE_STEADY /
+				 (100.0 * KSM_KSMD_NS_PER_PAGE_STEADY + 20e6 + KSM_KSMD_SLEEP_EXTRA_NS)));
 	/* No sleep: a whole CPU. */
 	ksm_ksmd_cost_model(1000, 10000, 0, &c);
 	ck_assert_int_eq(c.cpu_per_hour_ns, llround(3600e9));
