@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -734,6 +735,24 @@ START_TEST(test_register_args)
 	ck_assert_int_eq(ksm_process_register(NULL, 0, NULL, 0, 0), -EINVAL);
 	ck_assert_int_eq(ksm_process_register(ctx, 0, NULL, 0, 0), 0);
 	ck_assert_int_eq(ksm_estimate_pids(est, NULL, 0), -EINVAL); /* not run */
+	/* The caller's own memory: madvise directly, what was asked only. */
+	{
+		char *m = mmap(NULL, 4 * PS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+		struct ksm_range two = { .start = (uintptr_t)m + PS, .length = 2 * PS };
+		uint64_t bytes = 0;
+		int rr;
+
+		ck_assert_ptr_ne(m, MAP_FAILED);
+		rr = ksm_process_register(ctx, 0, &two, 1, 0);
+		if (rr != -EOPNOTSUPP) { /* a kernel without KSM cannot register */
+			ck_assert_int_eq(rr, 1);
+			ck_assert_int_eq(ksm_mergeable_bytes(m, 4 * PS, &bytes), 0);
+			ck_assert_uint_eq(bytes, 2 * PS);
+			ck_assert_int_eq(ksm_process_register(ctx, getpid(), &two, 1, 0), 1);
+		}
+		munmap(m, 4 * PS);
+	}
 	ck_assert_int_eq(ksm_estimate_set_memory_limit(NULL, 0), -EINVAL);
 }
 END_TEST
