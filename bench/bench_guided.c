@@ -496,21 +496,22 @@ int main(int argc, char **argv)
 		       stock_mib / 4 > 0 ? stock_mib / 4 : 1);
 		stock_wall(argv[1], stock_mib, ns_per_page, oh, window, &s2);
 
-		/* Continued scanning: one CPU per page counted in a batch, fitted
-		 * on part 1's "all" window, checked on the window after the run
-		 * above (another mix: 50 % duplicates); part 1's guided window,
-		 * mostly KSM pages, shows how far below the model such memory stays. */
+		/* Continued scanning: the CPU per page of a batch is that of pages
+		 * in KSM pages (c_m) and of the others (c_u), mixed by the share
+		 * merged; both fitted on part 1's two windows (16 % and ~100 %
+		 * merged), checked on the window after the run above (~56 %). */
 		c_all = window_ns_per_page(all.cpu_window, window, oh);
 		c_g = window_ns_per_page(g.cpu_window, window, oh);
-		(void)c_m;
-		(void)c_u;
+		c_m = (c_all * (1 - g.merged_share) - c_g * (1 - all.merged_share)) /
+		      (all.merged_share - g.merged_share);
+		c_u = (c_all - all.merged_share * c_m) / (1 - all.merged_share);
 		printf("\nCost model fit, continued scanning at the boot knobs (smart_scan=1): "
-		       "%.0f ns per page of a batch (part 1's \"all\" window, %.1f %% of its pages "
-		       "merged)\n", c_all, 100 * all.merged_share);
-		printf("  part 1's guided window (%.1f %% merged): %.0f ns per page, model %+.0f %%\n",
-		       100 * g.merged_share, c_g, 100 * (c_all - c_g) / c_g);
+		       "%.0f ns per page in a KSM page, %.0f ns per other page\n"
+		       "  (part 1's windows: all %.0f ns per page of a batch with %.1f %% merged, "
+		       "guided %.0f ns with %.1f %% merged)\n", c_m, c_u, c_all,
+		       100 * all.merged_share, c_g, 100 * g.merged_share);
 		x = s2.merged_share;
-		c_eff = c_all;
+		c_eff = x * c_m + (1 - x) * c_u;
 		pred = 3600 * 100 * c_eff / (100 * c_eff + 20e6 + oh * 1e6);
 		meas = s2.window_cpu * 3600 / window;
 		printf("  validated on the %d MiB run's %d s window (%.1f %% merged): model %.1f CPU s "

@@ -319,24 +319,28 @@ int ksm_estimate_account(struct ksm_estimate *est, const struct ksm_model *m);
 /*
  * The ksmd cost model (ksmctl(8), COST MODEL), a pure function: ksmd spends
  * KSM_KSMD_NS_PER_PAGE of CPU per registered page per full scan while it
- * merges, KSM_KSMD_NS_PER_PAGE_STEADY per page of a batch when it keeps
- * scanning afterwards, scans @pages_to_scan pages per batch and sleeps
- * @sleep_ms, plus KSM_KSMD_SLEEP_EXTRA_NS when it sleeps at all, after each
- * batch; merging takes KSM_KSMD_SCANS_TO_MERGE full scans of @pages. The
- * constants were fitted on bench/bench_guided.c (BENCHMARKS.md): ksmd's CPU
- * over the pages_scanned of a run at full speed; the wall time of a run at
- * the boot knobs; ksmd's CPU in a window at the boot knobs after merging.
+ * merges; scans @pages_to_scan pages per batch and sleeps @sleep_ms, plus
+ * KSM_KSMD_SLEEP_EXTRA_NS when it sleeps at all, after each batch; merging
+ * takes KSM_KSMD_SCANS_TO_MERGE full scans of @pages. When it keeps
+ * scanning afterwards, a page of a batch costs KSM_KSMD_NS_PER_MERGED_PAGE
+ * if it is one of the @merged pages in KSM pages, else
+ * KSM_KSMD_NS_PER_UNMERGED_PAGE (with smart_scan, pages it skips are walked
+ * but not counted). The constants were fitted on bench/bench_guided.c
+ * (BENCHMARKS.md): ksmd's CPU over the pages_scanned of a run at full
+ * speed; the wall time of a run at the boot knobs; ksmd's CPU in windows at
+ * the boot knobs after merging memory 16 % and 100 % of which merged.
  */
 #define KSM_KSMD_NS_PER_PAGE 3800
-#define KSM_KSMD_NS_PER_PAGE_STEADY 6600
-#define KSM_KSMD_SLEEP_EXTRA_NS 2700000
+#define KSM_KSMD_SLEEP_EXTRA_NS 3000000
+#define KSM_KSMD_NS_PER_MERGED_PAGE 350
+#define KSM_KSMD_NS_PER_UNMERGED_PAGE 8800
 #define KSM_KSMD_SCANS_TO_MERGE 2
 struct ksm_ksmd_cost {
 	int64_t cpu_to_merge_ns;
 	int64_t wall_to_merge_ms;
 	int64_t cpu_per_hour_ns;
 };
-void ksm_ksmd_cost_model(int64_t pages, int64_t pages_to_scan, int64_t sleep_ms,
+void ksm_ksmd_cost_model(int64_t pages, int64_t merged, int64_t pages_to_scan, int64_t sleep_ms,
 			 struct ksm_ksmd_cost *c);
 
 /* The sampling rate at which @pages candidate pages fit in @limit bytes of

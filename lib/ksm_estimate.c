@@ -192,10 +192,10 @@ void ksm_model_group(const struct ksm_model *m, int64_t n, int64_t f, bool zero,
 	c->freed_pages = f > kept ? f - kept : 0;
 }
 
-void ksm_ksmd_cost_model(int64_t pages, int64_t pages_to_scan, int64_t sleep_ms,
+void ksm_ksmd_cost_model(int64_t pages, int64_t merged, int64_t pages_to_scan, int64_t sleep_ms,
 			 struct ksm_ksmd_cost *c)
 {
-	double per_page = KSM_KSMD_NS_PER_PAGE, batch, batches, sleep_ns;
+	double per_page = KSM_KSMD_NS_PER_PAGE, batch, batches, sleep_ns, x, steady;
 
 	memset(c, 0, sizeof(*c));
 	if (pages <= 0 || pages_to_scan <= 0 || sleep_ms < 0)
@@ -206,7 +206,10 @@ void ksm_ksmd_cost_model(int64_t pages, int64_t pages_to_scan, int64_t sleep_ms,
 	sleep_ns = sleep_ms ? (double)sleep_ms * 1e6 + KSM_KSMD_SLEEP_EXTRA_NS : 0;
 	c->cpu_to_merge_ns = round_ll(KSM_KSMD_SCANS_TO_MERGE * (double)pages * per_page);
 	c->wall_to_merge_ms = round_ll(KSM_KSMD_SCANS_TO_MERGE * batches * (sleep_ns + batch) / 1e6);
-	batch = (double)pages_to_scan * KSM_KSMD_NS_PER_PAGE_STEADY;
+	/* Afterwards: pages in KSM pages cost little, the others more. */
+	x = merged <= 0 ? 0 : merged >= pages ? 1 : (double)merged / (double)pages;
+	steady = x * KSM_KSMD_NS_PER_MERGED_PAGE + (1 - x) * KSM_KSMD_NS_PER_UNMERGED_PAGE;
+	batch = (double)pages_to_scan * steady;
 	c->cpu_per_hour_ns = round_ll(3600e9 * batch / (batch + sleep_ns));
 }
 
@@ -544,7 +547,8 @@ static void acc_result(const struct ksm_estimate *est, const struct acc *a, int6
 	if (est->pages_to_scan > 0 && est->sleep_ms >= 0) {
 		struct ksm_ksmd_cost c;
 
-		ksm_ksmd_cost_model(res->rmap_items, est->pages_to_scan, est->sleep_ms, &c);
+		ksm_ksmd_cost_model(res->rmap_items, res->ksm_merging_pages, est->pages_to_scan,
+				    est->sleep_ms, &c);
 		res->present |= KSM_ESTIMATE_KSMD_COST;
 		res->pages_to_scan = est->pages_to_scan;
 		res->sleep_millisecs = est->sleep_ms;

@@ -528,25 +528,28 @@ END_TEST
 START_TEST(test_cost_model)
 {
 	struct ksm_ksmd_cost c;
-	double per = KSM_KSMD_NS_PER_PAGE;
+	double per = KSM_KSMD_NS_PER_PAGE, sleep = 20e6 + KSM_KSMD_SLEEP_EXTRA_NS, steady;
 
-	/* 65536 pages at the boot knobs: 656 batches of 100 pages per scan. */
-	ksm_ksmd_cost_model(65536, 100, 20, &c);
+	/* 65536 pages at the boot knobs, a quarter of them merged: 656
+	 * batches of 100 pages per scan. */
+	ksm_ksmd_cost_model(65536, 16384, 100, 20, &c);
 	ck_assert_int_eq(c.cpu_to_merge_ns, llround(2 * 65536 * per));
-	ck_assert_int_eq(c.wall_to_merge_ms,
-			 llround(2 * 656 * (20e6 + KSM_KSMD_SLEEP_EXTRA_NS + 100 * per) / 1e6));
-	ck_assert_int_eq(c.cpu_per_hour_ns,
-			 llround(3600e9 * 100.0 * KSM_KSMD_NS_PER_PAGE_STEADY /
-				 (100.0 * KSM_KSMD_NS_PER_PAGE_STEADY + 20e6 + KSM_KSMD_SLEEP_EXTRA_NS)));
-	/* No sleep: a whole CPU. */
-	ksm_ksmd_cost_model(1000, 10000, 0, &c);
+	ck_assert_int_eq(c.wall_to_merge_ms, llround(2 * 656 * (sleep + 100 * per) / 1e6));
+	steady = 0.25 * KSM_KSMD_NS_PER_MERGED_PAGE + 0.75 * KSM_KSMD_NS_PER_UNMERGED_PAGE;
+	ck_assert_int_eq(c.cpu_per_hour_ns, llround(3600e9 * 100 * steady / (100 * steady + sleep)));
+	/* Everything merged: only the cheap pages. */
+	ksm_ksmd_cost_model(65536, 65536, 100, 20, &c);
+	steady = KSM_KSMD_NS_PER_MERGED_PAGE;
+	ck_assert_int_eq(c.cpu_per_hour_ns, llround(3600e9 * 100 * steady / (100 * steady + sleep)));
+	/* No sleep: a whole CPU, and no timer granularity. */
+	ksm_ksmd_cost_model(1000, 0, 10000, 0, &c);
 	ck_assert_int_eq(c.cpu_per_hour_ns, llround(3600e9));
 	ck_assert_int_eq(c.wall_to_merge_ms, llround(2 * 10000 * per / 1e6));
 	/* Nothing to scan, or knobs that say nothing. */
-	ksm_ksmd_cost_model(0, 100, 20, &c);
+	ksm_ksmd_cost_model(0, 0, 100, 20, &c);
 	ck_assert_int_eq(c.cpu_to_merge_ns, 0);
 	ck_assert_int_eq(c.cpu_per_hour_ns, 0);
-	ksm_ksmd_cost_model(100, 0, 20, &c);
+	ksm_ksmd_cost_model(100, 0, 0, 20, &c);
 	ck_assert_int_eq(c.wall_to_merge_ms, 0);
 }
 END_TEST
