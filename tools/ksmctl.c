@@ -112,7 +112,7 @@ static const struct command commands[] = {
 	  "\nThe file is replaced atomically; '-' writes to standard output. Without\n"
 	  "FILE, the profile is " DEFAULT_PROFILE " below the system root (--sysroot or\n"
 	  "$KSM_SYSROOT, else /), never outside it.\n" },
-	{ "merge-now", cmd_merge_now, "[--guided TARGET... [--gap PAGES] [--dry-run]] [--scans N] [--timeout SECONDS]",
+	{ "merge-now", cmd_merge_now, "[--guided TARGET...] [--scans N] [--timeout SECS]",
 	  "Run ksmd at full speed for N full scans (default 2), then restore the knobs.",
 	  "\nOptions:\n  -n, --scans N        full scans to wait for (default 2)\n"
 	  "  -t, --timeout SECS   give up after SECS seconds\n"
@@ -130,7 +130,7 @@ static const struct command commands[] = {
 	  "while KSM is disabled (run=2). SIGINT, SIGTERM and SIGHUP restore too.\n"
 	  "Exit status: 0 done, 3 timed out, 4 ksmd stopped meanwhile, 5 nothing\n"
 	  "registered for merging (reported at once), 1 other failure, 2 usage error.\n" },
-	{ "estimate", cmd_estimate, "TARGET... [--sample RATE] [--verify SECS] [--memory-limit BYTES] [--json]",
+	{ "estimate", cmd_estimate, "TARGET... [--sample RATE] [--verify SECS] [--json]",
 	  "Predict what KSM would save for processes, before enabling it.",
 	  "\nTARGET is one of (--pid may be repeated; each is a target):\n"
 	  "  -p, --pid PID        a process\n"
