@@ -12,7 +12,8 @@
  *    prctl() are stubbed), and waits for ksmd end at once as if a signal
  *    came (clock_nanosleep() is stubbed), and the tune daemon stops at its
  *    first wait as if SIGTERM came (sigtimedwait() is stubbed).
- * The fake knob files and the boost record are put back after each input;
+ * The fake knob files, the profile and the boost record are put back after
+ * each input;
  * ksmctl's output goes to /dev/null.
  */
 #include <errno.h>
@@ -106,6 +107,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(profile, sizeof(profile), "%s/fuzz.conf", root);
 	snprintf(record, sizeof(record), "%s/run/libksm/boost", root);
 	fz_write("fuzz.conf", "pages_to_scan = 200\nrun = 1\n", 27);
+	fz_track("fuzz.conf");
 	if (!null)
 		abort();
 	/* libFuzzer keeps its own stream for its reports. */
@@ -133,6 +135,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(args[i]);
 	unlink(record);
 	fz_restore_knobs();
-	fz_write("fuzz.conf", "pages_to_scan = 200\nrun = 1\n", 27);
 	return 0;
 }

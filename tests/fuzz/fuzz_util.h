@@ -15,11 +15,15 @@
 const char *fz_sysroot(const char *tree);
 /* Replace <root>/<rel> with @len bytes of @data (created 0644). Aborts on failure. */
 void fz_write(const char *rel, const void *data, size_t len);
-/* Put every file of <root>/sys/kernel/mm/ksm back to its content at
- * fz_sysroot() time, after the library may have written some. */
+/* Track <root>/<rel> (an existing regular file) like the files of
+ * <root>/sys/kernel/mm/ksm, which fz_sysroot() tracks: fz_restore_knobs() and
+ * fz_reset() put it back to its content now. */
+void fz_track(const char *rel);
+/* Put every tracked file back to its content at fz_sysroot() or fz_track()
+ * time, after an input or the library may have changed some. Changes are
+ * noticed with inotify: only the files written since are rewritten. */
 void fz_restore_knobs(void);
-/* The same for one file (<root>/<rel>), written only if fz_write() changed it:
- * for targets in which only fz_write() writes. */
+/* The same for one tracked file (<root>/<rel>). */
 void fz_reset(const char *rel);
 /* A NUL-terminated copy of @data (malloc'd). */
 char *fz_strndup(const uint8_t *data, size_t size);
