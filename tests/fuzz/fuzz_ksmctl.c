@@ -10,14 +10,16 @@
  *    wrapped);
  *  - exec never replaces the fuzzer and registers nothing (execvp() and
  *    prctl() are stubbed), and waits for ksmd end at once as if a signal
- *    came (clock_nanosleep() is stubbed), and the tune daemon stops at its
- *    first wait as if SIGTERM came (sigtimedwait() is stubbed).
+ *    came (clock_nanosleep() is stubbed), the tune daemon stops at its
+ *    first wait as if SIGTERM came (sigtimedwait() is stubbed), and so does
+ *    watch (poll() is stubbed).
  * The fake knob files, the profile and the boost record are put back after
  * each input;
  * ksmctl's output goes to /dev/null.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,6 +92,20 @@ int prctl(int option, ...)
 {
 	errno = EINVAL;
 	return -1;
+}
+
+/* watch waits in poll() until its interval, a key or a signal: the signal
+ * comes at once (its handler is installed by then), else the wait is empty. */
+int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+{
+	struct sigaction sa;
+
+	if (sigaction(SIGTERM, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN) {
+		raise(SIGTERM);
+		errno = EINTR;
+		return -1;
+	}
+	return 0;
 }
 
 int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req, struct timespec *rem)
