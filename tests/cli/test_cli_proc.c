@@ -376,6 +376,136 @@ START_TEST(ps_live_hostile_comm)
 }
 END_TEST
 
+/*
+ * The identity columns come from the system too: a command line is whatever
+ * a process was started with, a guest name is part of it, and a unit name
+ * part of a cgroup path that a delegated user may create. Escaped in text,
+ * valid JSON.
+ */
+START_TEST(ps_hostile_identity)
+{
+	static const char cmdline[] = "/usr/bin/qemu\x1b[2J\0-name\0guest=ev\x1b]0;x\x07il\xff,debug-threads=on\0"
+				      "\x7f\xc2\x9b\\z\0";
+	struct result r;
+	char line[512];
+	char path[4096];
+	int fd;
+
+	use_tree("6.18");
+	/* With its NUL separators: tu_write() takes a string. */
+	snprintf(path, sizeof(path), "%s/proc/2001/cmdline", root);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, cmdline, sizeof(cmdline) - 1), (ssize_t)sizeof(cmdline) - 1);
+	close(fd);
+	tu_write(root, "proc/2001/cgroup", "0::/machine.slice/ev\x1b[1mil\xfe.scope/libvirt/emulator\n");
+	r = ksmctl(sysroot_opt, "ps");
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+	assert_printable(r.out);
+	line_of(r.out, 2001, line, sizeof(line));
+	ck_assert_msg(strstr(line, " ev\\x1b[1mil\\xfe.scope ") != NULL, "no escaped unit in: %s", line);
+	ck_assert_msg(strstr(line, " ev\\x1b]0;x\\x07il\\xff ") != NULL, "no escaped guest in: %s", line);
+	ck_assert_msg(strstr(line, " /usr/bin/qemu\\x1b[2J -name guest=ev\\x1b]0;x\\x07il\\xff,debug-threads=on "
+				   "\\x7f\\xc2\\x9b\\\\z") != NULL,
+		      "no escaped command line in: %s", line);
+	result_free(&r);
+
+	r = ksmctl(sysroot_opt, "ps", "--json", "2001");
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+	/* Control characters as \u00XX, invalid bytes as U+FFFD, C1 controls (valid UTF-8) kept as such. */
+	assert_json(r.out, "[(p['unit'], p['guest'], p['cgroup']) for p in d] == "
+		    "[('ev\\x1b[1mil\\ufffd.scope', 'ev\\x1b]0;x\\x07il\\ufffd', "
+		    "'/machine.slice/ev\\x1b[1mil\\ufffd.scope/libvirt/emulator')]", "True");
+	assert_json(r.out, "d[0]['cmdline'] == '/usr/bin/qemu\\x1b[2J -name guest=ev\\x1b]0;x\\x07il\\ufffd,"
+		    "debug-threads=on \\x7f\\x9b\\\\z'", "True");
+	for (const unsigned char *p = (const unsigned char *)r.out; *p; p++)
+		ck_assert_msg(*p == '\n' || *p >= 0x20, "raw control byte %#x in JSON:\n%s", *p, r.out);
+	result_free(&r);
+}
+END_TEST
+
+/*
+ * The same for a live process this test starts: its command line holds
+ * escape sequences, BEL, DEL, a C1 control and invalid bytes (what anyone
+ * may exec), and it is registered for merging per process (prctl, kept
+ * across exec), so ps lists it.
+ */
+START_TEST(ps_live_hostile_cmdline)
+{
+	int ready[2], hold[2];
+	struct result r;
+	char pidtext[16], expr[256], c;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(ready), 0);
+	ck_assert_int_eq(pipe(hold), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char ok = 'n';
+
+		close(ready[0]);
+		close(hold[1]);
+		if (prctl(67 /* PR_SET_MEMORY_MERGE */, 1, 0, 0, 0) == 0)
+			ok = 'y';
+		if (write(ready[1], &ok, 1) != 1)
+			_exit(1);
+		close(ready[1]);
+		if (ok != 'y')
+			_exit(0);
+		/* sh waits for its stdin (the test's pipe) to close. */
+		dup2(hold[0], 0);
+		execl("/bin/sh", "\x1b]0;owned\x07sh", "-c", "read x", "\x1b[2J\xff\xfe", "\x7f\xc2\x9b\\q",
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	if (c != 'y') {
+		/* No process-wide KSM here (before Linux 6.4, or no KSM): nothing to list. */
+		close(hold[1]);
+		waitpid(pid, NULL, 0);
+		return;
+	}
+	snprintf(pidtext, sizeof(pidtext), "%d", (int)pid);
+	/* Until the exec has happened: the command line is the new one. */
+	for (int i = 0; i < 500; i++) {
+		char path[64], buf[16] = "";
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+		f = fopen(path, "r");
+		if (f) {
+			size_t n = fread(buf, 1, 4, f);
+
+			fclose(f);
+			if (n == 4 && memcmp(buf, "\x1b]0;", 4) == 0)
+				break;
+		}
+		usleep(10000);
+	}
+
+	r = ksmctl("ps", pidtext);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+	assert_printable(r.out);
+	ck_assert_msg(strstr(r.out, " \\x1b]0;owned\\x07sh -c read x \\x1b[2J\\xff\\xfe \\x7f\\xc2\\x9b\\\\q\n"),
+		      "%s", r.out);
+	result_free(&r);
+
+	r = ksmctl("ps", "--json", pidtext);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+	snprintf(expr, sizeof(expr), "[(p['pid'], p['cmdline']) for p in d] == [(%d, '\\x1b]0;owned\\x07sh -c read "
+		 "x \\x1b[2J\\ufffd\\ufffd \\x7f\\x9b\\\\q')]", (int)pid);
+	assert_json(r.out, expr, "True");
+	result_free(&r);
+
+	close(hold[1]);
+	waitpid(pid, NULL, 0);
+}
+END_TEST
+
 /* Fields the kernel does not print are absent, not 0 or null. */
 START_TEST(ps_json_old_kernels)
 {
@@ -965,6 +1095,8 @@ static Suite *cli_proc_suite(void)
 	tcase_add_test(ps, ps_hostile_comm);
 	tcase_add_test(ps, ps_huge_values);
 	tcase_add_test(ps, ps_live_hostile_comm);
+	tcase_add_test(ps, ps_hostile_identity);
+	tcase_add_test(ps, ps_live_hostile_cmdline);
 	suite_add_tcase(s, ps);
 
 	tcase_add_checked_fixture(wait, NULL, teardown);
