@@ -95,12 +95,15 @@ int prctl(int option, ...)
 }
 
 /* watch waits in poll() until its interval, a key or a signal: the signal
- * comes at once (its handler is installed by then), else the wait is empty. */
+ * comes at once (its handler is installed by then, and SIGTERM is not
+ * blocked: see restore_signals()), else the wait is empty. */
 int poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
 	struct sigaction sa;
+	sigset_t now;
 
-	if (sigaction(SIGTERM, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN) {
+	if (sigaction(SIGTERM, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN &&
+	    sigprocmask(SIG_SETMASK, NULL, &now) == 0 && !sigismember(&now, SIGTERM)) {
 		raise(SIGTERM);
 		errno = EINTR;
 		return -1;
@@ -111,6 +114,20 @@ int poll(struct pollfd *fds, nfds_t nfds, int timeout)
 int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req, struct timespec *rem)
 {
 	return EINTR;
+}
+
+/* The signal state of one input does not carry over to the next: tune blocks
+ * signals for sigtimedwait(), and merge-now, watch and estimate install
+ * handlers. */
+static const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGWINCH };
+static struct sigaction sa0[sizeof(signals) / sizeof(signals[0])];
+static sigset_t mask0;
+
+static void restore_signals(void)
+{
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		sigaction(signals[i], &sa0[i], NULL);
+	sigprocmask(SIG_SETMASK, &mask0, NULL);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -126,6 +143,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fz_track("fuzz.conf");
 	if (!null)
 		abort();
+	sigprocmask(SIG_SETMASK, NULL, &mask0);
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		sigaction(signals[i], NULL, &sa0[i]);
 	/* libFuzzer keeps its own stream for its reports. */
 	stdout = null;
 	stderr = null;
@@ -147,6 +167,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	opterr = 1;
 	ksmctl_main(argc, args);
 	fflush(stdout);
+	restore_signals();
 	for (int i = 0; i < argc; i++)
 		free(args[i]);
 	unlink(record);
