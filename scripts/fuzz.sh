@@ -4,9 +4,12 @@
 # Build the libFuzzer targets of tests/fuzz with clang, AddressSanitizer and
 # UBSan, and run each for SECONDS (default 25) from its committed seed corpus:
 #   scripts/fuzz.sh [SECONDS [TARGET...]]
-# The long run, an hour per target (two targets at once on two cores):
+# The long run, up to an hour per target (two targets at once on two cores):
 #   scripts/fuzz.sh 3600 fuzz_ksm_stat fuzz_knob_files fuzz_knob_parse &
 #   scripts/fuzz.sh 3600 fuzz_profile fuzz_boost_record fuzz_partition fuzz_ksmctl
+# With FUZZ_RUNS=N each target stops after N executions instead (or at
+# SECONDS, whichever comes first): FUZZ_RUNS=10000000 scripts/fuzz.sh 3600
+# runs each to the goal of 10^7 executions.
 # New inputs go to a work corpus ($FUZZ_WORK, default build-fuzz/corpus), so
 # the committed seeds stay small; a crash is saved as build-fuzz/crash-*.
 # The targets act only on private copies of the fake sysroots (under
@@ -42,7 +45,8 @@ for t in $targets; do
 	# In a directory of its own: arguments that ksmctl takes as file names
 	# (--output, a profile) land there, not in the source tree.
 	scratch=$(mktemp -d "${TMPDIR:-/tmp}/libksm-fuzz.XXXXXX")
-	if (cd "$scratch" && "$builddir/tests/fuzz/$t" -max_total_time="$seconds" -timeout=10 \
+	# shellcheck disable=SC2086
+	if (cd "$scratch" && "$builddir/tests/fuzz/$t" -max_total_time="$seconds" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -timeout=10 \
 		-rss_limit_mb=1024 -close_fd_mask=1 -print_final_stats=1 \
 		-artifact_prefix="$builddir/" "$work/$t" "$top/tests/fuzz/corpus/$t") \
 		>"$log" 2>&1; then
