@@ -28,6 +28,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -715,4 +716,82 @@ void sleep_ms(long ms)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+static int64_t raw_int(const char *name)
+{
+	char buf[64];
+
+	return guard_raw_read(name, buf, sizeof(buf)) > 0 ? strtoll(buf, NULL, 10) : 0;
+}
+
+void guard_counts_read(struct guard_counts *c)
+{
+	c->shared = raw_int("pages_shared");
+	c->sharing = raw_int("pages_sharing");
+	c->zero = raw_int("ksm_zero_pages"); /* 0 where the file does not exist */
+}
+
+static bool counts_equal(const struct guard_counts *a, const struct guard_counts *b)
+{
+	return a->shared == b->shared && a->sharing == b->sharing && a->zero == b->zero;
+}
+
+void guard_settle(struct guard_counts *base)
+{
+	char pts[64] = "", sleep[64] = "";
+	struct guard_counts at_scan, c;
+	int64_t scans0, scans_seen, scanned_seen;
+	double t0 = now_s(), t_moved = t0;
+
+	guard_raw_read("pages_to_scan", pts, sizeof(pts));
+	guard_raw_read("sleep_millisecs", sleep, sizeof(sleep));
+	pts[strcspn(pts, "\n")] = sleep[strcspn(sleep, "\n")] = '\0';
+	ck_assert_int_eq(guard_raw_write("pages_to_scan", "10000"), 0);
+	ck_assert_int_eq(guard_raw_write("sleep_millisecs", "0"), 0);
+	guard_counts_read(&at_scan);
+	scans0 = scans_seen = raw_int("full_scans");
+	scanned_seen = raw_int("pages_scanned"); /* 0 where it does not exist (before 6.8) */
+	ck_assert_int_eq(guard_raw_write("run", "1"), 0);
+	for (;;) {
+		int64_t scans, scanned;
+
+		sleep_ms(2);
+		guard_counts_read(&c);
+		scans = raw_int("full_scans");
+		scanned = raw_int("pages_scanned");
+		if (scans != scans_seen) {
+			/* Two scans to merge (unstable tree, then stable): settled
+			 * once a later full scan changed nothing. */
+			if (scans >= scans0 + 3 && counts_equal(&c, &at_scan))
+				break;
+			at_scan = c;
+			scans_seen = scans;
+			t_moved = now_s();
+		} else if (scanned != scanned_seen) {
+			scanned_seen = scanned;
+			t_moved = now_s();
+		} else if (now_s() - t_moved > (scanned ? 0.3 : 1.0)) {
+			/* ksmd idle at full speed: nothing (any more) registered
+			 * anywhere, whatever is merged stays as it is. */
+			break;
+		}
+		if (now_s() - t0 > 30)
+			ck_abort_msg("merged pages of other processes: pages_shared %" PRId64
+				     " pages_sharing %" PRId64 " ksm_zero_pages %" PRId64
+				     " still changing after 30 s (%" PRId64 " full scans)",
+				     c.shared, c.sharing, c.zero, scans - scans0);
+	}
+	ck_assert_int_eq(guard_raw_write("run", "0"), 0);
+	if (pts[0])
+		guard_raw_write("pages_to_scan", pts);
+	if (sleep[0])
+		guard_raw_write("sleep_millisecs", sleep);
+	guard_counts_read(base);
+	if (base->shared || base->sharing || base->zero) {
+		printf("    merged pages of other processes: pages_shared %" PRId64 " pages_sharing %" PRId64
+		       " ksm_zero_pages %" PRId64 " (%.2f s to settle)\n",
+		       base->shared, base->sharing, base->zero, now_s() - t0);
+		fflush(stdout);
+	}
 }

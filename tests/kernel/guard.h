@@ -22,6 +22,7 @@
 #define LIBKSM_TESTS_GUARD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <check.h>
 
@@ -102,6 +103,24 @@ int guard_raw_write(const char *name, const char *text);
  */
 void guard_add(Suite *s, const char *name, const TTest *t);
 int guard_run(Suite *s);
+
+/*
+ * Merged pages of processes a test did not start. A test that compares the
+ * global counters with what its own pages make first calls guard_settle()
+ * (after run=2 and after setting the knobs that decide merging, such as
+ * use_zero_pages, but before registering its own memory): ksmd runs fast
+ * until a full scan changes none of pages_shared, pages_sharing and
+ * ksm_zero_pages, so that what other processes have registered is merged
+ * again, then ksmd stops (run=0; pages_to_scan and sleep_millisecs as they
+ * were). @base gets the counters then, which the test adds to its own
+ * expectation; all zero on a machine where nothing else merges. Fails the
+ * test if the counters do not settle within 30 s.
+ */
+struct guard_counts {
+	int64_t shared, sharing, zero;
+};
+void guard_counts_read(struct guard_counts *c);
+void guard_settle(struct guard_counts *base);
 
 /* A context on the real root (fails the test if it cannot be had). */
 struct ksm_ctx *new_ctx(void);
