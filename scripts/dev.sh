@@ -70,9 +70,11 @@ test)
 	# unit and cli suites built with sanitizers.
 	meson test -C "$builddir" --print-errorlogs
 	# The kernel suite again from other initial KSM states (run=2, the
-	# advisor on), every knob restored afterwards; skipped without root.
-	rm -f "$builddir"/meson-logs/testlog-run2.json "$builddir"/meson-logs/testlog-advisor.json
-	tests/kernel/initial-states.sh "$builddir" run2 advisor
+	# advisor on, merged pages of another process), every knob restored
+	# afterwards; skipped without root.
+	rm -f "$builddir"/meson-logs/testlog-run2.json "$builddir"/meson-logs/testlog-advisor.json \
+		"$builddir"/meson-logs/testlog-foreign.json
+	tests/kernel/initial-states.sh "$builddir" run2 advisor foreign
 	meson test -C "$builddir" --print-errorlogs --setup=valgrind --suite unit --no-suite script
 	# The library and ksmctl once more, built with AddressSanitizer and UBSan.
 	if [ ! -f "$builddir-sanitize/build.ninja" ]; then
@@ -93,7 +95,8 @@ test)
 	# shellcheck disable=SC2046,SC2086
 	summary "$builddir/meson-logs/testlog.json" "$builddir/meson-logs/testlog-valgrind.json" \
 		"$builddir-sanitize/meson-logs/testlog.json" \
-		$(ls "$builddir"/meson-logs/testlog-run2.json "$builddir"/meson-logs/testlog-advisor.json 2>/dev/null) \
+		$(ls "$builddir"/meson-logs/testlog-run2.json "$builddir"/meson-logs/testlog-advisor.json \
+			"$builddir"/meson-logs/testlog-foreign.json 2>/dev/null) \
 		$fuzzlog
 	;;
 *)

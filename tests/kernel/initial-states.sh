@@ -8,6 +8,12 @@
 #             pages_to_scan=1234 and sleep_millisecs=7
 #   advisor   advisor_mode=scan-time, run=1, with sleep_millisecs=50 and
 #             smart_scan=0
+#   foreign   merged pages of a process the tests did not start: a
+#             ksm-foreign process (BUILDDIR/tests/ksm-foreign, 4096 pages:
+#             duplicates, zero pages and unique pages) started here, its
+#             pages merged with the knobs as found (use_zero_pages too), then
+#             every knob put back as found; it stays alive while the suite
+#             runs and is killed afterwards
 #
 # Usage: tests/kernel/initial-states.sh BUILDDIR [STATE...]
 # Each run writes BUILDDIR/meson-logs/testlog-<state>.json. Needs root and
@@ -17,7 +23,7 @@ set -u
 
 builddir=${1:?usage: $0 BUILDDIR [STATE...]}
 shift
-states=${*:-run2 advisor}
+states=${*:-run2 advisor foreign}
 ksm=/sys/kernel/mm/ksm
 
 if [ "$(id -u)" -ne 0 ] || [ ! -w "$ksm/run" ] || [ ! -e "$ksm/advisor_mode" ]; then
@@ -72,9 +78,67 @@ restore() {
 	return 0
 }
 
+# The ksm-foreign process of the state "foreign", while it runs.
+foreign_pid=""
+foreign_out=""
+stop_foreign() {
+	if [ -n "$foreign_pid" ]; then
+		kill "$foreign_pid" 2>/dev/null
+		wait "$foreign_pid" 2>/dev/null
+		foreign_pid=""
+	fi
+	[ -z "$foreign_out" ] || rm -f "$foreign_out"
+	foreign_out=""
+}
+
+# Start ksm-foreign and let ksmd merge its pages (fast, then the knobs as
+# found). 0 once its duplicates (and zero pages) are merged.
+start_foreign() {
+	helper=$builddir/tests/ksm-foreign
+	if [ ! -x "$helper" ]; then
+		echo "initial states: $helper not built" >&2
+		return 1
+	fi
+	foreign_out=$(mktemp /tmp/libksm-foreign.XXXXXX) || return 1
+	"$helper" 4096 >"$foreign_out" &
+	foreign_pid=$!
+	i=0
+	until grep -q '^ready' "$foreign_out"; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 "$foreign_pid" 2>/dev/null; then
+			echo "initial states: ksm-foreign did not start" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	# ready PID DUPLICATES ZERO UNIQUE
+	read -r _ _ dup zero _ <"$foreign_out"
+	put advisor_mode none
+	put pages_to_scan 5000
+	put sleep_millisecs 0
+	put run 1
+	i=0
+	while :; do
+		merging=$(sed -n 's/^ksm_merging_pages //p' "/proc/$foreign_pid/ksm_stat" 2>/dev/null)
+		zp=$(sed -n 's/^ksm_zero_pages //p' "/proc/$foreign_pid/ksm_stat" 2>/dev/null)
+		[ -n "$merging" ] || merging=$(cat "/proc/$foreign_pid/ksm_merging_pages" 2>/dev/null)
+		# Zero pages count as merging pages, or as KSM zero pages with
+		# use_zero_pages=1.
+		[ "${merging:-0}" -ge "$dup" ] && [ $((${merging:-0} + ${zp:-0})) -ge $((dup + zero)) ] && break
+		i=$((i + 1))
+		if [ $i -gt 600 ]; then
+			echo "initial states: ksm-foreign's pages not merged after 60 s (merging ${merging:-?}, zero ${zp:-?}, expected $dup + $zero)" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	restore
+}
+
 finish() {
 	rc=$1
 	trap - EXIT INT TERM HUP
+	stop_foreign
 	restore || rc=1
 	rm -rf "$saved"
 	exit "$rc"
@@ -99,6 +163,9 @@ set_state() {
 		put advisor_mode scan-time
 		put run 1
 		;;
+	foreign)
+		start_foreign || return 1
+		;;
 	*)
 		echo "initial states: unknown state '$1'" >&2
 		return 1
@@ -114,12 +181,13 @@ for state in $states; do
 		rc=1
 	else
 		printf 'state:'
-		for k in run advisor_mode pages_to_scan sleep_millisecs use_zero_pages pages_sharing; do
+		for k in run advisor_mode pages_to_scan sleep_millisecs use_zero_pages pages_shared pages_sharing ksm_zero_pages; do
 			printf ' %s=%s' "$k" "$(knob $k)"
 		done
 		echo
 		meson test -C "$builddir" --print-errorlogs --suite kernel --logbase "testlog-$state" || rc=1
 	fi
+	stop_foreign
 	restore || rc=1
 done
 finish "$rc"
