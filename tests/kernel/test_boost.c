@@ -1335,8 +1335,91 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 /* 10. ksmctl merge-now killed with SIGKILL, from several initial states      */
 
-#define CRASH_STATES 4
+#define CRASH_STATES 5
 #define KILLS_PER_STATE 60
+#define OTHER_PAGES 2048
+
+/* A process of its own for state 4, which stands for the processes of others. */
+static pid_t other_pid;
+
+/* A field of /proc/<pid>/ksm_stat; -1 without it. */
+static int64_t ksm_stat_of(pid_t pid, const char *key)
+{
+	char path[64], line[128];
+	size_t klen = strlen(key);
+	int64_t v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/ksm_stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, key, klen) == 0 && line[klen] == ' ')
+			v = strtoll(line + klen + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/*
+ * Start a process with OTHER_PAGES mergeable pages (groups of 16 identical
+ * pages of random content and 1/8 zero pages) and merge them: merged pages
+ * that merge-now did not make and must leave as they are.
+ */
+static void other_start(void)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	size_t dup = OTHER_PAGES / 8 * 7, zero = OTHER_PAGES - dup;
+	int fds[2];
+	char c;
+	double t0;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	other_pid = fork();
+	ck_assert_int_ge(other_pid, 0);
+	if (other_pid == 0) {
+		unsigned char *p = mmap(NULL, OTHER_PAGES * (size_t)ps, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		int rnd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (p == MAP_FAILED || rnd < 0)
+			_exit(1);
+		(void)madvise(p, OTHER_PAGES * (size_t)ps, MADV_NOHUGEPAGE);
+		for (size_t i = 0; i < dup; i += 16) {
+			if (read(rnd, p + i * (size_t)ps, (size_t)ps) != ps)
+				_exit(1);
+			for (size_t j = 1; j < 16; j++)
+				memcpy(p + (i + j) * (size_t)ps, p + i * (size_t)ps, (size_t)ps);
+		}
+		memset(p + dup * (size_t)ps, 0, zero * (size_t)ps);
+		if (madvise(p, OTHER_PAGES * (size_t)ps, MADV_MERGEABLE) < 0 || write(fds[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(fds[1]);
+	ck_assert_int_eq(read(fds[0], &c, 1), 1);
+	close(fds[0]);
+	raw_write_ok("pages_to_scan", "5000");
+	raw_write_ok("sleep_millisecs", "0");
+	raw_write_ok("run", "1");
+	/* zero pages count as merging pages, or as KSM zero pages with use_zero_pages=1 */
+	for (t0 = now_s(); ksm_stat_of(other_pid, "ksm_merging_pages") + ksm_stat_of(other_pid, "ksm_zero_pages") <
+			   (int64_t)OTHER_PAGES;)
+		ck_assert_msg(now_s() - t0 < 30, "the other process's pages did not merge in 30 s: %" PRId64
+			      " merging, %" PRId64 " zero", ksm_stat_of(other_pid, "ksm_merging_pages"),
+			      ksm_stat_of(other_pid, "ksm_zero_pages"));
+}
+
+static void other_stop(void)
+{
+	if (other_pid > 0) {
+		kill(other_pid, SIGKILL);
+		waitpid(other_pid, NULL, 0);
+	}
+	other_pid = 0;
+}
 
 /* Put KSM in initial state @which (on top of the snapshot); its description. */
 static const char *crash_state(int which)
@@ -1356,12 +1439,26 @@ static const char *crash_state(int which)
 		raw_write_ok("advisor_mode", "scan-time");
 		raw_write_ok("run", "1");
 		return "advisor scan-time, run=1";
-	default:
+	case 3:
 		raw_write_ok("advisor_mode", "none");
 		raw_write_ok("run", "2");
 		raw_write_ok("use_zero_pages", "1");
 		raw_write_ok("smart_scan", "0");
 		return "run=2 use_zero_pages=1 smart_scan=0";
+	default: {
+		/* after state 3: use_zero_pages=1, smart_scan=0 */
+		char pts[32], sleep[32];
+
+		ck_assert_int_gt(guard_raw_read("pages_to_scan", pts, sizeof(pts)), 0);
+		ck_assert_int_gt(guard_raw_read("sleep_millisecs", sleep, sizeof(sleep)), 0);
+		pts[strcspn(pts, "\n")] = sleep[strcspn(sleep, "\n")] = '\0';
+		raw_write_ok("run", "0");
+		other_start();
+		raw_write_ok("run", "0");
+		raw_write_ok("pages_to_scan", pts);
+		raw_write_ok("sleep_millisecs", sleep);
+		return "run=0 with 2048 merged pages of another process";
+	}
 	}
 }
 
@@ -1436,6 +1533,7 @@ START_TEST(test_crash_merge_now)
 		       name, KILLS_PER_STATE, mid, by_recover, mid - by_recover, dead_before);
 		total += KILLS_PER_STATE;
 		total_mid += mid;
+		other_stop();
 		if (!disabled)
 			ck_assert_msg(mid > 0, "%s: no kill landed mid-boost in %d tries", name, KILLS_PER_STATE);
 	}
