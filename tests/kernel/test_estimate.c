@@ -142,16 +142,12 @@ static int64_t ours(const char *name)
 }
 
 /*
- * Merge at full speed until the counters are stable: everything of the
- * workers (@all: they call PR_SET_MEMORY_MERGE), else what is registered;
- * the pages of other processes first (guard_settle()), so that ours()
- * tells the workload's part.
+ * Full speed, ksmd stopped, and what other processes have registered merged
+ * first (guard_settle()), so that ours() tells the workload's part. Called
+ * before the workload registers anything.
  */
-static void settle(struct workload *w, int use_zero_pages, bool all)
+static void full_speed(int use_zero_pages)
 {
-	int64_t last = -1, last_scan = -1, scans0;
-	double t0;
-
 	set_knob("run", "2");
 	if (access(GUARD_KSM_DIR "/advisor_mode", F_OK) == 0)
 		set_knob("advisor_mode", "none");
@@ -163,8 +159,22 @@ static void settle(struct workload *w, int use_zero_pages, bool all)
 		set_knob("smart_scan", "0");
 	guard_settle(&others);
 	base_profit = access(GUARD_KSM_DIR "/general_profit", F_OK) == 0 ? knob("general_profit") : 0;
-	if (all)
+}
+
+/*
+ * Merge at full speed until the counters are stable: everything of the
+ * workers (@all: they call PR_SET_MEMORY_MERGE; full_speed() first), else
+ * what the test registered after calling full_speed() itself.
+ */
+static void settle(struct workload *w, int use_zero_pages, bool all)
+{
+	int64_t last = -1, last_scan = -1, scans0;
+	double t0;
+
+	if (all) {
+		full_speed(use_zero_pages);
 		workload_merge(w);
+	}
 	scans0 = knob("full_scans");
 	set_knob("run", "1");
 	t0 = now_s();
@@ -553,6 +563,7 @@ START_TEST(test_guided)
 	/* Guided, on fresh workers. */
 	workload_start(&w, args);
 	est = estimate(ctx, &w, 1, 0, 0, &r);
+	full_speed(0);
 	for (int i = 0; i < NPROC; i++) {
 		int n = ksm_estimate_ranges(est, w.pids[i], KSM_GUIDED_GAP_PAGES, ranges,
 					    KSM_GUIDED_MAX_RANGES);
