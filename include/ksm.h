@@ -908,10 +908,13 @@ int ksm_doctor(struct ksm_ctx *ctx, int (*fn)(const struct ksm_finding *finding,
  * restrictions, or CAP_SYS_PTRACE). A stopped (SIGSTOP) process stays
  * stopped. See SECURITY in libksm(3) for the risks that remain.
  *
- * Return: 0; -ESRCH if there is no such process; -EACCES without ptrace
- * access (or without CAP_SYS_NICE for process_ksm); -EBUSY if the process is
- * traced by another (left untouched), runs in strict seccomp mode, or has a
- * seccomp filter and KSM_FORCE is not given; -ENOMEM if unmerging needs more
+ * Return: 0; -ESRCH if there is no such process (also when it died during
+ * the call, e.g. killed by SIGSYS by a seccomp filter that KSM_FORCE
+ * overrode); -EPERM if it cannot be traced: another process traces it
+ * already, or there is no ptrace access to it (it is left untouched, as
+ * PTRACE_SEIZE leaves it); -EACCES without CAP_SYS_NICE for process_ksm, or
+ * when its seccomp filter refuses the call; -EBUSY if it runs in strict
+ * seccomp mode, or has a seccomp filter and KSM_FORCE is not given; -ENOMEM if unmerging needs more
  * than MemAvailable (or the kernel ran out); -EOPNOTSUPP where neither
  * backend exists (other architectures, kernels before 6.4): the message says
  * what to use instead; -ETIMEDOUT if the process did not stop within 5 s

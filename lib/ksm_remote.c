@@ -150,8 +150,8 @@ __attribute__((unused)) static int check_target(struct ksm_ctx *ctx, int pid, un
 	if (r < 0 && r != -ENOENT)
 		return r == -ESRCH ? ksm_fail(-ESRCH, "no process %d", pid) : r;
 	if (r == 0 && v != 0)
-		return ksm_fail(-EBUSY, "process %d is traced by process %" PRId64
-				" (a debugger or sandbox): left untouched", pid, v);
+		return ksm_fail(-EPERM, "process %d cannot be traced: process %" PRId64
+				" (a debugger or sandbox) traces it already; left untouched", pid, v);
 	r = status_field(ctx, pid, "Seccomp", &v);
 	if (r == 0 && v == 1)
 		return ksm_fail(-EBUSY, "process %d runs in strict seccomp mode: a prctl would kill "
@@ -351,12 +351,14 @@ static int seize_error(struct ksm_ctx *ctx, const struct inj *in, int err)
 
 	if (err == -ESRCH)
 		return ksm_fail(-ESRCH, "no process %d", in->pid);
+	/* PTRACE_SEIZE's own EPERM: the target cannot be traced by us. */
 	if (err == -EPERM && status_field(ctx, in->pid, "TracerPid", &tracer) == 0 && tracer)
-		return ksm_fail(-EBUSY, "process %d is traced by process %" PRId64
-				": left untouched", in->pid, tracer);
+		return ksm_fail(-EPERM, "process %d cannot be traced: process %" PRId64
+				" traces it already; left untouched", in->pid, tracer);
 	if (err == -EPERM || err == -EACCES)
-		return ksm_fail(-EACCES, "cannot attach to process %d with ptrace: it belongs to "
-				"another user or the caller lacks CAP_SYS_PTRACE (or an LSM forbids it)",
+		return ksm_fail(-EPERM, "process %d cannot be traced: no ptrace access to it (it "
+				"belongs to another user or is not dumpable and the caller lacks "
+				"CAP_SYS_PTRACE, or a security module forbids it); left untouched",
 				in->pid);
 	return ksm_fail(err, "cannot attach to process %d with ptrace: %s", in->pid,
 			strerror(-err));
@@ -552,6 +554,21 @@ static int inj_init(struct ksm_ctx *ctx, struct inj *in, int pid)
 	in->start = start_time(ctx, pid);
 	if (!in->start)
 		return ksm_fail(-ESRCH, "no process %d", pid);
+	{
+		/* Its maps are readable exactly where ptrace access is granted. */
+		char path[64];
+		int fd;
+
+		snprintf(path, sizeof(path), "proc/%d/maps", pid);
+		fd = openat(ctx->rootfd, path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 && (errno == EACCES || errno == EPERM))
+			return ksm_fail(-EPERM, "process %d cannot be traced: no ptrace access to it "
+					"(it belongs to another user or is not dumpable and the caller "
+					"lacks CAP_SYS_PTRACE, or a security module forbids it); left "
+					"untouched", pid);
+		if (fd >= 0)
+			close(fd);
+	}
 	in->insn = find_syscall_insn(ctx, pid, "[vdso]", false);
 	if (!in->insn)
 		in->insn = find_syscall_insn(ctx, pid, "/libc", true);
@@ -613,8 +630,9 @@ static long process_ksm_call(int pid, long nr, const char *what)
 	case -EPERM:
 		return ksm_fail(-EACCES, "%s(%d) was refused: it needs CAP_SYS_NICE", what, pid);
 	case -EACCES:
-		return ksm_fail(-EACCES, "%s(%d) was refused: the caller may not inspect that "
-				"process", what, pid);
+		/* The kernel's ptrace access check on the target failed. */
+		return ksm_fail(-EPERM, "%s(%d) was refused: no ptrace access to that process",
+				what, pid);
 	case -ESRCH:
 		return ksm_fail(-ESRCH, "no process %d", pid);
 	case -ENOMEM:

@@ -209,11 +209,12 @@ static const struct {
 } meanings[] = {
 	{ EINVAL, "invalid argument or value" },
 	{ ENOENT, "no such knob, file or partition, or KSM is not available" },
-	{ EPERM, "the knob is a counter: it cannot be written" },
+	{ EPERM, "not permitted: the knob is a counter (it cannot be written), or the process "
+		 "cannot be traced (traced by another, or no ptrace access)" },
 	{ EACCES, "permission denied: the caller lacks the permission or privilege" },
 	{ EROFS, "sysfs is mounted read-only" },
 	{ EBUSY, "a prerequisite does not hold (pages still merged, the advisor is on, a boost is "
-		 "running, or the process is traced or has a seccomp filter)" },
+		 "running, or the process has a seccomp filter)" },
 	{ EOPNOTSUPP, "the kernel lacks this interface" },
 	{ ESRCH, "no such process" },
 	{ EHOSTDOWN, "ksmd is not running (run is not 1)" },

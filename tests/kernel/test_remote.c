@@ -22,6 +22,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -735,16 +736,72 @@ START_TEST(test_traced)
 	close(ready[1]);
 	close(hold[0]);
 	ck_assert_int_eq(read(ready[0], &c, 1), 1);
-	/* Traced by another: -EBUSY, left untouched. */
-	ck_assert_int_eq(ksm_process_set_merge(ctx, t.pid, 1, 0), -EBUSY);
-	ck_assert_ptr_nonnull(strstr(ksm_strerror(-EBUSY), "traced"));
+	/* Traced by another: -EPERM (PTRACE_SEIZE's own answer), left untouched,
+	 * for both directions and for the query. */
+	ck_assert_int_eq(ksm_process_set_merge(ctx, t.pid, 1, 0), -EPERM);
+	ck_assert_ptr_nonnull(strstr(ksm_strerror(-EPERM), "traces it already"));
+	ck_assert_int_eq(ksm_process_set_merge(ctx, t.pid, 0, KSM_FORCE), -EPERM);
 	ck_assert_int_eq(raw_ksm_stat(t.pid, "ksm_merge_any"), 0);
+	ck_assert_int_eq(raw_mg(t.pid, t.sh->region), 0);
+	{
+		char path[64], line[128];
+		long tracer_seen = -1;
+		FILE *f;
+
+		/* Still traced by the same tracer: nothing detached it. */
+		snprintf(path, sizeof(path), "/proc/%d/status", t.pid);
+		f = fopen(path, "re");
+		ck_assert_ptr_nonnull(f);
+		while (fgets(line, sizeof(line), f))
+			if (strncmp(line, "TracerPid:", 10) == 0)
+				tracer_seen = atol(line + 10);
+		fclose(f);
+		ck_assert_int_eq(tracer_seen, tracer);
+	}
 	close(hold[1]);
 	close(ready[0]);
 	ck_assert_int_eq(waitpid(tracer, &st, 0), tracer);
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	/* Once the tracer is gone, it works. */
 	cycle_checked(&t, 0);
+	t.sh->stop = 1;
+	finish(&t);
+	teardown();
+}
+END_TEST
+
+/* A caller without ptrace access (another user, no CAP_SYS_PTRACE): -EPERM,
+ * the target untouched. */
+START_TEST(test_no_access)
+{
+	struct target t;
+	pid_t child;
+	int st;
+
+	setup();
+	start(&t, T_BUSY, -1);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		struct ksm_ctx *c;
+		int r;
+
+		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(10);
+		if (ksm_new(&c) < 0)
+			_exit(11);
+		r = ksm_process_set_merge(c, t.pid, 1, 0);
+		if (r != -EPERM)
+			_exit(12);
+		if (!strstr(ksm_strerror(r), "no ptrace access"))
+			_exit(13);
+		r = ksm_process_set_merge(c, t.pid, 0, KSM_FORCE);
+		_exit(r == -EPERM ? 0 : 14);
+	}
+	ck_assert_int_eq(waitpid(child, &st, 0), child);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "unprivileged caller: status 0x%x", st);
+	ck_assert_int_eq(raw_ksm_stat(t.pid, "ksm_merge_any"), 0);
+	ck_assert_int_eq(raw_mg(t.pid, t.sh->region), 0);
 	t.sh->stop = 1;
 	finish(&t);
 	teardown();
@@ -822,6 +879,7 @@ static Suite *remote_suite(void)
 	guard_add(s, "seccomp_errno", test_seccomp_errno);
 	guard_add(s, "seccomp_kill", test_seccomp_kill);
 	guard_add(s, "traced", test_traced);
+	guard_add(s, "no_access", test_no_access);
 	guard_add(s, "no_process", test_no_process);
 	guard_add(s, "cycles_busy", test_cycles_busy);
 	guard_add(s, "cycles_reading", test_cycles_reading);

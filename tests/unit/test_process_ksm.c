@@ -185,8 +185,10 @@ static void child_calls(void)
 	k.answer[0] = -EPERM;
 	CHECK_EQ(ksm_process_set_merge(ctx, self, 1, 0), -EACCES);
 	CHECK(strstr(ksm_strerror(-EACCES), "CAP_SYS_NICE"));
+	/* The kernel's ptrace access check on the target: "cannot be traced". */
 	k.answer[0] = -EACCES;
-	CHECK_EQ(ksm_process_set_merge(ctx, self, 1, 0), -EACCES);
+	CHECK_EQ(ksm_process_set_merge(ctx, self, 1, 0), -EPERM);
+	CHECK(strstr(ksm_strerror(-EPERM), "no ptrace access"));
 	k.answer[0] = -ESRCH;
 	CHECK_EQ(ksm_process_set_merge(ctx, self, 1, 0), -ESRCH);
 	k.answer[1] = -ENOMEM;
