@@ -964,14 +964,15 @@ int ksm_unit_cgroup(struct ksm_ctx *ctx, const char *unit, char *buf, size_t siz
  * ksm_policy_disable() - disable KSM on this node, and keep it disabled:
  * record "run = 2" in the default profile (ksm_profile_path(), applied by
  * ksm.service at boot), then stop ksmd and unmerge every page (run=2).
- * @flags: 0, or KSM_FORCE to unmerge even when MemAvailable is below the
- *         pages_sharing that unmerging copies back.
+ * @flags: 0, or KSM_FORCE to unmerge even when ksm_unmerge_estimate() says
+ *         memory cannot hold the pages that unmerging copies back.
  *
  * From then on ksm_start(), boosts, ksm_merge_now() and ksm_merge_range()
  * refuse with -ECANCELED, until ksm_policy_enable().
  *
  * Return: 0; -ENOMEM (nothing changed) if memory cannot hold the unmerged
- * pages; -ENOENT without KSM; the errors of writing the profile and of
+ * pages, and the other errors of ksm_unmerge_estimate() (nothing changed);
+ * -ENOENT without KSM; the errors of writing the profile and of
  * ksm_unmerge_all() (the record stays: KSM is disabled by policy).
  * Since: 0.2
  */

@@ -426,11 +426,14 @@ void ksm_tune_policy(const int64_t *settings, const struct ksm_tune_input *in,
 int ksm_tune_parse_file(const struct ksm_ctx *ctx, const char *path, int format, int64_t *settings,
 			unsigned int *line);
 
+/* ksm_stats.c: MemAvailable of <sysroot>/proc/meminfo in bytes into *@bytes:
+ * 0; -ENODATA without the line (before 3.14), -EBADMSG, or the read's -errno.
+ * The one reader of that line for every memory check of the library. */
+int ksm_mem_available(struct ksm_ctx *ctx, int64_t *bytes);
+
 /* ksm_remote.c: the syscalls a kernel may lack, one function each */
 int ksm_sys_pidfd_open(int pid);
 long ksm_sys_process_ksm(long nr, int pidfd);
-/* MemAvailable of <sysroot>/proc/meminfo in bytes, or -errno. */
-int64_t ksm_mem_available(struct ksm_ctx *ctx);
 
 /* libksm.c: the node-wide disable recorded in the default profile: the last
  * "run" line says 2; the marker comment before it says since when. */

@@ -119,7 +119,7 @@ KSM_EXPORT int ksm_policy_get(struct ksm_ctx *ctx, int64_t *since)
 
 KSM_EXPORT int ksm_policy_disable(struct ksm_ctx *ctx, unsigned int flags)
 {
-	struct ksm_stats st;
+	struct ksm_unmerge_cost cost;
 	char text[160], when[32];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -130,17 +130,13 @@ KSM_EXPORT int ksm_policy_disable(struct ksm_ctx *ctx, unsigned int flags)
 		return -EINVAL;
 	if (ctx->ksmfd < 0)
 		return ksm_fail_no_ksm(ctx);
-	/* Unmerging copies every shared page back: refuse what memory cannot hold. */
-	r = ksm_stats_read(ctx, &st, sizeof(st));
-	if (r < 0)
-		return r;
+	/* Unmerging copies every shared page back: refuse what memory cannot
+	 * hold, with the library's one check of an unmerge's cost. Nothing is
+	 * changed before it passes. */
 	if (!(flags & KSM_FORCE)) {
-		int64_t need = st.pages_sharing * ctx->page_size, avail = ksm_mem_available(ctx);
-
-		if (avail >= 0 && need > avail)
-			return ksm_fail(-ENOMEM, "unmerging needs %" PRId64 " MiB (pages_sharing), only "
-					"%" PRId64 " MiB are available: nothing changed (force to "
-					"try anyway)", need >> 20, avail >> 20);
+		r = ksm_unmerge_estimate(ctx, &cost, sizeof(cost));
+		if (r < 0)
+			return r;
 	}
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
 	snprintf(text, sizeof(text), KSM_POLICY_MARKER "%s ('ksmctl enable' undoes it)\nrun = 2\n",

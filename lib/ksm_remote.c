@@ -733,20 +733,6 @@ KSM_EXPORT int ksm_process_merge_state(struct ksm_ctx *ctx, int pid)
 	return n > 0 ? KSM_PROCESS_MADVISED : 0;
 }
 
-/* MemAvailable in bytes from <sysroot>/proc/meminfo, or -errno. */
-int64_t ksm_mem_available(struct ksm_ctx *ctx)
-{
-	char buf[4096], *p;
-	long long kb;
-
-	if (ksm_read_at(ctx->rootfd, "proc/meminfo", buf, sizeof(buf)) < 0)
-		return -ENOENT;
-	p = strstr(buf, "MemAvailable:");
-	if (!p || sscanf(p + 13, "%lld", &kb) != 1)
-		return -ENOENT;
-	return (int64_t)kb * 1024;
-}
-
 /* Unmerging @pid needs a page per merged page: refuse if they are not there. */
 static int check_unmerge_memory(struct ksm_ctx *ctx, int pid, unsigned int flags)
 {
@@ -759,8 +745,7 @@ static int check_unmerge_memory(struct ksm_ctx *ctx, int pid, unsigned int flags
 	    !(st.present & KSM_PROC_MERGING_PAGES))
 		return 0;
 	need = st.ksm_merging_pages * ctx->page_size;
-	avail = ksm_mem_available(ctx);
-	if (avail >= 0 && need > avail)
+	if (ksm_mem_available(ctx, &avail) == 0 && need > avail)
 		return ksm_fail(-ENOMEM, "unmerging process %d needs %" PRId64 " MiB, only %" PRId64
 				" MiB are available (force to try anyway)", pid, need >> 20,
 				avail >> 20);

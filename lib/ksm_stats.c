@@ -123,7 +123,7 @@ KSM_EXPORT int ksm_stats_value(const struct ksm_stats *st, enum ksm_knob knob, i
 
 /* MemAvailable of <sysroot>/proc/meminfo in bytes; -ENODATA if the kernel
  * has no such line (before 3.14), -EBADMSG, or the -errno of the read. */
-static int mem_available(struct ksm_ctx *ctx, int64_t *bytes)
+int ksm_mem_available(struct ksm_ctx *ctx, int64_t *bytes)
 {
 	static const char key[] = "MemAvailable:";
 	char buf[8192], *line;
@@ -173,7 +173,7 @@ KSM_EXPORT int ksm_unmerge_estimate(struct ksm_ctx *ctx, struct ksm_unmerge_cost
 	c.pages = st.saved_pages;
 	c.need_bytes = st.saved_bytes;
 	c.available_bytes = -1;
-	r = mem_available(ctx, &c.available_bytes);
+	r = ksm_mem_available(ctx, &c.available_bytes);
 	if (r == -ENOENT || r == -ENODATA)
 		r = 0; /* no /proc/meminfo or no MemAvailable: the cost cannot be compared */
 	if (r < 0) {
