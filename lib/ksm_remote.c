@@ -948,25 +948,49 @@ KSM_EXPORT int ksm_process_register(struct ksm_ctx *ctx, int pid, const struct k
 /* ------------------------------------------------------------------------ */
 /* The processes of a cgroup or a systemd unit                               */
 
-/* Add the pids of cgroup.procs below @dirfd and of every child cgroup. */
-static int collect_pids(int dirfd, int *pids, size_t max, size_t *n, int depth)
+/* Add the pids of the cgroup.procs below @dirfd, read to its end line by
+ * line (a busy cgroup lists thousands: no size limit). */
+static int read_procs(int dirfd, int *pids, size_t max, size_t *n)
 {
-	char buf[8192], *p, *save = NULL;
-	DIR *d;
-	int fd, r;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	FILE *f;
+	int fd = openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
-	r = ksm_read_at(dirfd, "cgroup.procs", buf, sizeof(buf));
-	if (r < 0)
-		return r;
-	for (p = strtok_r(buf, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "re");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while ((len = getline(&line, &cap, f)) > 0) {
 		int64_t v;
 
-		if (ksm_parse_int64(p, &v) == 0 && v > 0) {
+		if (line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		if (ksm_parse_int64(line, &v) == 0 && v > 0 && v <= INT32_MAX) {
 			if (*n < max)
 				pids[*n] = (int)v;
 			(*n)++;
 		}
 	}
+	len = ferror(f) ? -EIO : 0;
+	free(line);
+	fclose(f);
+	return (int)len;
+}
+
+/* Add the pids of cgroup.procs below @dirfd and of every child cgroup. */
+static int collect_pids(int dirfd, int *pids, size_t max, size_t *n, int depth)
+{
+	DIR *d;
+	int fd, r;
+
+	r = read_procs(dirfd, pids, max, n);
+	if (r < 0)
+		return r;
 	if (depth > 32)
 		return 0;
 	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -251,6 +251,44 @@ START_TEST(targets)
 }
 END_TEST
 
+/* A cgroup.procs far larger than 8 KiB is read to its end. */
+START_TEST(large_cgroup)
+{
+	enum { N = 3000 }; /* 11 bytes a line: about 32 KiB */
+	static int pids[N + 10];
+	struct ksm_ctx *ctx;
+	struct result r;
+	char *text = malloc(N * 11 + 1), *p = text, last[32];
+	size_t len = 0;
+
+	use_tree("6.18");
+	for (int i = 0; i < N; i++)
+		p += sprintf(p, "%d\n", 2000000001 + i);
+	len = (size_t)(p - text);
+	ck_assert_uint_gt(len, 4 * 8192);
+	put("sys/fs/cgroup/qemu.slice/101.scope/cgroup.procs", text);
+	free(text);
+	put("sys/fs/cgroup/qemu.slice/101.scope/vcpu0/cgroup.procs", "1999999999\n");
+
+	ck_assert_int_eq(ksm_new_at(&ctx, root), 0);
+	ck_assert_int_eq(ksm_cgroup_pids(ctx, "qemu.slice/101.scope", pids, N + 10), N + 1);
+	ck_assert_int_eq(pids[0], 2000000001);
+	ck_assert_int_eq(pids[N - 1], 2000000000 + N);
+	ck_assert_int_eq(pids[N], 1999999999);
+	/* The count goes on past the caller's buffer. */
+	ck_assert_int_eq(ksm_cgroup_pids(ctx, "qemu.slice/101.scope", pids, 5), N + 1);
+	ksm_unref(ctx);
+
+	/* ksmctl acts on every one of them, the last line of the file included. */
+	r = ksmctl(sysroot_opt, "disable", "--cgroup", "qemu.slice/101.scope");
+	ck_assert_int_eq(r.status, 1);
+	snprintf(last, sizeof(last), "no process %d", 2000000000 + N);
+	ck_assert_ptr_nonnull(strstr(r.err, last));
+	ck_assert_ptr_nonnull(strstr(r.err, "no process 1999999999"));
+	result_free(&r);
+}
+END_TEST
+
 static Suite *cli_policy_suite(void)
 {
 	Suite *s = suite_create("cli-policy");
@@ -260,6 +298,7 @@ static Suite *cli_policy_suite(void)
 	tcase_add_test(tc, disable_stays_disabled);
 	tcase_add_test(tc, disable_memory_check);
 	tcase_add_test(tc, targets);
+	tcase_add_test(tc, large_cgroup);
 	suite_add_tcase(s, tc);
 	return s;
 }
