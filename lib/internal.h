@@ -431,6 +431,11 @@ int ksm_tune_parse_file(const struct ksm_ctx *ctx, const char *path, int format,
  * The one reader of that line for every memory check of the library. */
 int ksm_mem_available(struct ksm_ctx *ctx, int64_t *bytes);
 
+/* ksm_remote.c: make process @pid execute syscall @nr with @args, by the
+ * ptrace injection of ksm_process_set_merge() (x86-64; -EOPNOTSUPP
+ * elsewhere). Its result, or -errno recorded. For the tests. */
+long ksm_inject_syscall(struct ksm_ctx *ctx, int pid, long nr, const long args[6]);
+
 /* ksm_remote.c: the syscalls a kernel may lack, one function each */
 int ksm_sys_pidfd_open(int pid);
 long ksm_sys_process_ksm(long nr, int pidfd);

@@ -140,6 +140,20 @@ static uint64_t start_time(struct ksm_ctx *ctx, int pid)
 	return v;
 }
 
+/* Field 4 of /proc/PID/stat, the parent, or 0. */
+static int parent_pid(struct ksm_ctx *ctx, int pid)
+{
+	char buf[1024], *p;
+	int ppid = 0;
+
+	if (read_proc_file(ctx, pid, "stat", buf, sizeof(buf)) < 0)
+		return 0;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %d", &ppid) != 1)
+		return 0;
+	return ppid;
+}
+
 /* Refuse targets the injection could harm or that another tracer holds. */
 __attribute__((unused)) static int check_target(struct ksm_ctx *ctx, int pid, unsigned int flags)
 {
@@ -169,15 +183,42 @@ __attribute__((unused)) static int check_target(struct ksm_ctx *ctx, int pid, un
 
 #if defined(__x86_64__)
 
-/* Wait for a state change of @tid: 0 with *@status, -ETIMEDOUT or -errno. */
-static int wait_tid(int tid, int *status)
+struct inj {
+	int pid, tid;
+	uintptr_t insn;  /* a syscall instruction (0f 05) in the target */
+	uint64_t start;  /* the target's start time, against pid reuse */
+	bool child;      /* the target is the caller's own child */
+};
+
+/*
+ * Wait for a state change of the stopped thread: 0 with *@status, -ETIMEDOUT
+ * or -errno. The death of a target that is the caller's own child is seen
+ * without reaping it: its exit status stays for the caller's waitpid().
+ */
+static int wait_tid(const struct inj *in, int *status)
 {
 	struct timespec start, now, nap = { 0, 20000 };
-	int spins = 0;
+	int spins = 0, tid = in->tid;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
-		pid_t w = waitpid(tid, status, __WALL | WNOHANG);
+		pid_t w;
+
+		if (in->child && tid == in->pid) {
+			siginfo_t si;
+
+			memset(&si, 0, sizeof(si));
+			/* A tracer is told of stops whatever it asks: only deaths count. */
+			if (waitid(P_PID, (id_t)tid, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) == 0 &&
+			    si.si_pid == tid && (si.si_code == CLD_EXITED || si.si_code == CLD_KILLED ||
+						 si.si_code == CLD_DUMPED)) {
+				*status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 :
+					  si.si_code == CLD_DUMPED ? (si.si_status & 0x7f) | 0x80 :
+								     si.si_status & 0x7f;
+				return 0;
+			}
+		}
+		w = waitpid(tid, status, __WALL | WNOHANG);
 
 		if (w == tid)
 			return 0;
@@ -203,11 +244,6 @@ static bool gone(int st)
 	return WIFEXITED(st) || WIFSIGNALED(st);
 }
 
-struct inj {
-	int pid, tid;
-	uintptr_t insn;  /* a syscall instruction (0f 05) in the target */
-	uint64_t start;  /* the target's start time, against pid reuse */
-};
 
 /* A "0f 05" in the mapping of /proc/PID/maps whose line ends in @what. */
 static uintptr_t find_syscall_insn(struct ksm_ctx *ctx, int pid, const char *what, bool exec_only)
@@ -384,7 +420,7 @@ static int stop_thread(struct ksm_ctx *ctx, struct inj *in)
 		return r == -ESRCH ? ksm_fail(-ESRCH, "process %d exited", in->pid) : r;
 	}
 	for (;;) {
-		r = wait_tid(in->tid, &st);
+		r = wait_tid(in, &st);
 		if (r == -ETIMEDOUT) {
 			/* Stuck in D state: leave it; the kernel drops the trap at detach. */
 			ptrace(PTRACE_DETACH, in->tid, 0, 0);
@@ -404,6 +440,18 @@ static int stop_thread(struct ksm_ctx *ctx, struct inj *in)
 }
 
 enum step_result { STEP_DONE, STEP_RETRY, STEP_FAILED };
+
+/* The target died while it executed the call: -ESRCH, recorded with why. */
+static int died(const struct inj *in, int st)
+{
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+		return ksm_fail(-ESRCH, "process %d was killed by SIGSYS during the injected call: "
+				"its seccomp filter kills for that call", in->pid);
+	if (WIFSIGNALED(st))
+		return ksm_fail(-ESRCH, "process %d was killed by signal %d during the injected "
+				"call", in->pid, WTERMSIG(st));
+	return ksm_fail(-ESRCH, "process %d exited during the injected call", in->pid);
+}
 
 /*
  * With the thread stopped: run one syscall in it and put its registers back.
@@ -450,7 +498,7 @@ static enum step_result run_syscall(struct inj *in, long nr, const long args[6],
 	}
 	for (;;) {
 		struct user_regs_struct now;
-		int sig, r = wait_tid(in->tid, &st);
+		int sig, r = wait_tid(in, &st);
 
 		if (r < 0) {
 			*ret = r;
@@ -458,7 +506,7 @@ static enum step_result run_syscall(struct inj *in, long nr, const long args[6],
 		}
 		if (gone(st)) {
 			pthread_sigmask(SIG_SETMASK, &old, NULL);
-			*ret = ksm_fail(-ESRCH, "process %d died during the injected call", in->pid);
+			*ret = died(in, st);
 			return STEP_FAILED;
 		}
 		if (ptrace(PTRACE_GETREGS, in->tid, 0, &now) < 0) {
@@ -470,8 +518,19 @@ static enum step_result run_syscall(struct inj *in, long nr, const long args[6],
 			/* The syscall ran. */
 			*ret = (long)now.rax;
 			res = STEP_DONE;
-			if ((st >> 16) == 0 && sig == SIGTRAP)
-				break; /* our single-step trap, consumed */
+			if ((st >> 16) == 0 && sig == SIGTRAP) {
+				siginfo_t si;
+
+				/* Our single-step trap is the kernel's (si_code > 0). A
+				 * SIGTRAP sent by someone (SI_USER, SI_TKILL: <= 0)
+				 * that was pending when the trap came took its place:
+				 * standard signals do not queue twice. It is the
+				 * target's: delivered at the detach. */
+				if (ptrace(PTRACE_GETSIGINFO, in->tid, 0, &si) == 0 &&
+				    si.si_code <= 0)
+					deferred = SIGTRAP;
+				break;
+			}
 			if ((st >> 16) == 0)
 				deferred = sig; /* a signal came before our trap: deliver it last */
 			/* Resume with the saved registers until our trap is consumed. */
@@ -479,7 +538,7 @@ static enum step_result run_syscall(struct inj *in, long nr, const long args[6],
 			    ptrace(PTRACE_CONT, in->tid, 0, 0) < 0)
 				goto restore;
 			for (;;) {
-				if (wait_tid(in->tid, &st) < 0 || gone(st))
+				if (wait_tid(in, &st) < 0 || gone(st))
 					goto restore;
 				if ((st >> 16) == 0 && WSTOPSIG(st) == SIGTRAP)
 					break;
@@ -554,6 +613,7 @@ static int inj_init(struct ksm_ctx *ctx, struct inj *in, int pid)
 	in->start = start_time(ctx, pid);
 	if (!in->start)
 		return ksm_fail(-ESRCH, "no process %d", pid);
+	in->child = parent_pid(ctx, pid) == getpid();
 	{
 		/* Its maps are readable exactly where ptrace access is granted. */
 		char path[64];
@@ -579,8 +639,29 @@ static int inj_init(struct ksm_ctx *ctx, struct inj *in, int pid)
 	return 0;
 }
 
+long ksm_inject_syscall(struct ksm_ctx *ctx, int pid, long nr, const long args[6])
+{
+	struct inj in;
+	int r;
+
+	ksm_fail_clear();
+	r = check_target(ctx, pid, KSM_FORCE);
+	if (r == 0)
+		r = inj_init(ctx, &in, pid);
+	return r < 0 ? r : inject(ctx, &in, nr, args);
+}
+
 #define HAVE_INJECTION 1
 #else
+long ksm_inject_syscall(struct ksm_ctx *ctx, int pid, long nr, const long args[6])
+{
+	(void)ctx;
+	(void)pid;
+	(void)nr;
+	(void)args;
+	return -EOPNOTSUPP;
+}
+
 #define HAVE_INJECTION 0
 #endif
 

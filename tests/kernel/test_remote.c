@@ -37,6 +37,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -147,6 +148,10 @@ static void install_seccomp(bool kill)
 	};
 	struct sock_fprog prog = { .len = sizeof(filter) / sizeof(filter[0]), .filter = filter };
 
+	struct rlimit no_core = { 0, 0 };
+
+	/* Killed by SIGSYS when forced: no core file for that. */
+	setrlimit(RLIMIT_CORE, &no_core);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
 		_exit(20);
@@ -708,6 +713,28 @@ START_TEST(test_seccomp_kill)
 }
 END_TEST
 
+/* Forced against a filter that kills for the prctl: the documented outcome
+ * is that the filter kills the target with SIGSYS, and the call says so with
+ * -ESRCH. The target, the test's own child, is not reaped by the library:
+ * its status stays for its parent. */
+START_TEST(test_seccomp_kill_forced)
+{
+	struct target t;
+	int r, st;
+
+	setup();
+	start(&t, T_SECCOMP_KILL, -1);
+	r = ksm_process_set_merge(ctx, t.pid, 1, KSM_FORCE);
+	ck_assert_msg(r == -ESRCH, "forced enable: %d %s", r, ksm_strerror(r));
+	ck_assert_ptr_nonnull(strstr(ksm_strerror(r), "killed by SIGSYS"));
+	ck_assert_ptr_nonnull(strstr(ksm_strerror(r), "seccomp"));
+	ck_assert_int_eq(waitpid(t.pid, &st, 0), t.pid);
+	ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "target: status 0x%x", st);
+	close(t.pipe_w);
+	teardown();
+}
+END_TEST
+
 START_TEST(test_traced)
 {
 	struct target t;
@@ -878,6 +905,7 @@ static Suite *remote_suite(void)
 	guard_add(s, "stopped", test_stopped);
 	guard_add(s, "seccomp_errno", test_seccomp_errno);
 	guard_add(s, "seccomp_kill", test_seccomp_kill);
+	guard_add(s, "seccomp_kill_forced", test_seccomp_kill_forced);
 	guard_add(s, "traced", test_traced);
 	guard_add(s, "no_access", test_no_access);
 	guard_add(s, "no_process", test_no_process);
