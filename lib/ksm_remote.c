@@ -126,7 +126,7 @@ static int status_field(struct ksm_ctx *ctx, int pid, const char *key, int64_t *
 }
 
 /* Field 22 of /proc/PID/stat (after the command in parentheses), or 0. */
-static uint64_t start_time(struct ksm_ctx *ctx, int pid)
+__attribute__((unused)) static uint64_t start_time(struct ksm_ctx *ctx, int pid)
 {
 	char buf[1024], *p;
 	unsigned long long v = 0;
@@ -141,7 +141,7 @@ static uint64_t start_time(struct ksm_ctx *ctx, int pid)
 }
 
 /* Field 4 of /proc/PID/stat, the parent, or 0. */
-static int parent_pid(struct ksm_ctx *ctx, int pid)
+__attribute__((unused)) static int parent_pid(struct ksm_ctx *ctx, int pid)
 {
 	char buf[1024], *p;
 	int ppid = 0;
@@ -181,7 +181,9 @@ __attribute__((unused)) static int check_target(struct ksm_ctx *ctx, int pid, un
 /* ------------------------------------------------------------------------ */
 /* ptrace syscall injection (x86-64)                                         */
 
-#if defined(__x86_64__)
+/* LIBKSM_NO_INJECTION builds the path of the other architectures on x86-64
+ * too, for the test of that path (tests/unit/test_remote_noarch.c). */
+#if defined(__x86_64__) && !defined(LIBKSM_NO_INJECTION)
 
 struct inj {
 	int pid, tid;
