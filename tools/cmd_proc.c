@@ -87,6 +87,24 @@ static const char *ps_flag(const struct ksm_proc *p, uint32_t bit, int64_t v)
 	return (p->stats.present & bit) ? (v ? "yes" : "no") : "-";
 }
 
+/*
+ * By which means the process merges, from the kernel's two flags:
+ * process-wide (ksm_merge_any, which registers every eligible area, so any
+ * area it registered itself cannot be told apart), areas it registered
+ * itself with madvise (ksm_mergeable without ksm_merge_any), or none; "-"
+ * where the kernel does not say.
+ */
+static const char *ps_merge_by(const struct ksm_proc *p)
+{
+	const struct ksm_proc_stats *s = &p->stats;
+
+	if ((s->present & KSM_PROC_MERGE_ANY) && s->ksm_merge_any)
+		return "merge-any";
+	if (!(s->present & KSM_PROC_MERGE_ANY) || !(s->present & KSM_PROC_MERGEABLE))
+		return "-";
+	return s->ksm_mergeable ? "madvise" : "none";
+}
+
 /* Columns left for the command line: the terminal's width, or no limit. */
 static int terminal_width(void)
 {
@@ -162,8 +180,9 @@ static void ps_print(const struct proc_table *t, long page_size)
 {
 	int width = terminal_width();
 
-	printf("%7s %-15s %10s %10s %10s %10s %-9s %-9s %-24s %-14s %s\n", "PID", "COMMAND", "MERGING",
-	       "ZERO", "RMAP", "PROFIT", "MERGE_ANY", "MERGEABLE", "UNIT", "GUEST", "CMDLINE");
+	printf("%7s %-15s %10s %10s %10s %10s %-9s %-9s %-9s %-24s %-14s %s\n", "PID", "COMMAND",
+	       "MERGING", "ZERO", "RMAP", "PROFIT", "MERGE_ANY", "MERGEABLE", "MERGE_BY", "UNIT",
+	       "GUEST", "CMDLINE");
 	for (size_t i = 0; i < t->n; i++) {
 		const struct ksm_proc *p = &t->v[i].proc;
 		const struct ksm_proc_stats *s = &p->stats;
@@ -186,10 +205,10 @@ static void ps_print(const struct proc_table *t, long page_size)
 		ps_guest(id, guest, sizeof(guest));
 		/* Names and command lines are anyone's: escaped (ksmctl(8), "Names"). */
 		cmd = text_escape(cmd, cmd_e, sizeof(cmd_e));
-		n = printf("%7d %-15s %10s %10s %10s %10s %-9s %-9s %-24s %-14s ", p->pid,
+		n = printf("%7d %-15s %10s %10s %10s %10s %-9s %-9s %-9s %-24s %-14s ", p->pid,
 			   text_escape(p->comm, comm_e, sizeof(comm_e)), merging, zero, rmap, profit,
 			   ps_flag(p, KSM_PROC_MERGE_ANY, s->ksm_merge_any),
-			   ps_flag(p, KSM_PROC_MERGEABLE, s->ksm_mergeable),
+			   ps_flag(p, KSM_PROC_MERGEABLE, s->ksm_mergeable), ps_merge_by(p),
 			   text_escape(unit, unit_e, sizeof(unit_e)),
 			   text_escape(guest, guest_e, sizeof(guest_e)));
 		/* The command line fills the rest of the terminal's line. */

@@ -37,7 +37,7 @@ static int64_t now_ms(void)
 }
 
 #define HEADER "    PID COMMAND            MERGING       ZERO       RMAP     PROFIT MERGE_ANY MERGEABLE " \
-	"UNIT                     GUEST          CMDLINE\n"
+	"MERGE_BY  UNIT                     GUEST          CMDLINE\n"
 
 /* The KSM columns of a line of 'ps' (up to MERGEABLE), without trailing blanks, in place. */
 static char *head(char *line)
@@ -95,6 +95,35 @@ static const char *line_of(const char *out, int pid, char *buf, size_t size)
 /* ------------------------------------------------------------------------ */
 /* ps                                                                        */
 
+/* A process opted out (neither flag) but still holding scanned pages: none. */
+START_TEST(ps_merge_by_none)
+{
+	char path[4400], line[256];
+	struct result r;
+	FILE *f;
+
+	use_tree("6.18");
+	snprintf(path, sizeof(path), "%s/proc/2002/ksm_stat", root);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("ksm_rmap_items 7\nksm_zero_pages 0\nksm_merging_pages 0\nksm_process_profit -448\n"
+	      "ksm_merge_any: no\nksm_mergeable: no\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	r = ksmctl(sysroot_opt, "ps", "2002");
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+	ck_assert_ptr_nonnull(strstr(line_of(r.out, 2002, line, sizeof(line)),
+				     " no        no        none      "));
+	result_free(&r);
+	/* --json: the kernel's two fields, from which the means follows. */
+	r = ksmctl(sysroot_opt, "ps", "--json", "2002", "2004");
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "\"ksm_merge_any\": false, \"ksm_mergeable\": false"));
+	ck_assert_ptr_nonnull(strstr(r.out, "\"ksm_merge_any\": false, \"ksm_mergeable\": true"));
+	result_free(&r);
+	teardown();
+}
+END_TEST
+
 START_TEST(ps_human)
 {
 	char line[256];
@@ -117,6 +146,11 @@ START_TEST(ps_human)
 				     "          0        0 B no        yes"));
 	ck_assert_ptr_nonnull(strstr(line_of(r.out, 2003, line, sizeof(line)),
 				     "      20000   -1.2 MiB yes       yes"));
+	/* By which means each merges: ksm_merge_any, else ksm_mergeable. */
+	ck_assert_ptr_nonnull(strstr(line_of(r.out, 2001, line, sizeof(line)),
+				     " yes       yes       merge-any "));
+	ck_assert_ptr_nonnull(strstr(line_of(r.out, 2004, line, sizeof(line)),
+				     " no        yes       madvise   "));
 	if (sysconf(_SC_PAGESIZE) == 4096) {
 		/* Pages times 4 KiB: 3000 pages, 100 zero pages. */
 		ck_assert_str_eq(head((char *)line_of(r.out, 2001, line, sizeof(line))),
@@ -184,7 +218,7 @@ START_TEST(ps_old_kernels)
 	ck_assert_ptr_nonnull(strstr(line_of(r.out, 1234, line, sizeof(line)),
 				     " qemu-kvm "));
 	ck_assert_ptr_nonnull(strstr(line, "          -          - "));
-	ck_assert_ptr_nonnull(strstr(line, " -         -"));
+	ck_assert_ptr_nonnull(strstr(line, " -         -         -         "));
 	if (sysconf(_SC_PAGESIZE) == 4096 && sizeof(long) == 8)
 		/* No rmap items known: the estimate is the saved 2048 pages. */
 		ck_assert_str_eq(head(line), "   1234 qemu-kvm           8.0 MiB          -          -    8.0 MiB -         -");
@@ -1086,6 +1120,7 @@ static Suite *cli_proc_suite(void)
 
 	tcase_add_checked_fixture(ps, NULL, teardown);
 	tcase_add_test(ps, ps_human);
+	tcase_add_test(ps, ps_merge_by_none);
 	tcase_add_test(ps, ps_sort);
 	tcase_add_test(ps, ps_old_kernels);
 	tcase_add_test(ps, ps_json);
