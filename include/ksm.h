@@ -894,8 +894,9 @@ int ksm_doctor(struct ksm_ctx *ctx, int (*fn)(const struct ksm_finding *finding,
  *          merging off where it is on (which also unregisters every range),
  *          else MADV_UNMERGEABLE on each range it registered itself (the "mg"
  *          ranges of its smaps, as QEMU registers guest memory).
- * @flags: 0 or KSM_FORCE: act on a process with a seccomp filter, and
- *         unmerge even when MemAvailable is below what unmerging needs.
+ * @flags: 0 or KSM_FORCE: act on a process with a seccomp filter or with
+ *         SIGTRAP ignored or blocked in every thread, and unmerge even when
+ *         MemAvailable is below what unmerging needs.
  *
  * Mainline Linux has no call for this. The backends, probed in this order:
  * the process_ksm_enable/disable syscalls of pf-kernel and CachyOS, their
@@ -914,7 +915,8 @@ int ksm_doctor(struct ksm_ctx *ctx, int (*fn)(const struct ksm_finding *finding,
  * already, or there is no ptrace access to it (it is left untouched, as
  * PTRACE_SEIZE leaves it); -EACCES without CAP_SYS_NICE for process_ksm, or
  * when its seccomp filter refuses the call; -EBUSY if it runs in strict
- * seccomp mode, or has a seccomp filter and KSM_FORCE is not given; -ENOMEM if unmerging needs more
+ * seccomp mode, or, without KSM_FORCE, has a seccomp filter, ignores SIGTRAP
+ * or blocks it in every thread (the single-step would change that for good); -ENOMEM if unmerging needs more
  * than MemAvailable (or the kernel ran out); -EOPNOTSUPP where neither
  * backend exists (other architectures, kernels before 6.4): the message says
  * what to use instead; -ETIMEDOUT if the process did not stop within 5 s

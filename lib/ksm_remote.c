@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -185,11 +186,122 @@ __attribute__((unused)) static int check_target(struct ksm_ctx *ctx, int pid, un
  * too, for the test of that path (tests/unit/test_remote_noarch.c). */
 #if defined(__x86_64__) && !defined(LIBKSM_NO_INJECTION)
 
+/*
+ * The critical window (from writing the target's registers to restoring
+ * them) runs in the functions marked KSM_WINDOW, kept together in one
+ * section, and in a few libc functions. A page fault there, under memory
+ * pressure, would stretch the time in which the target depends on this
+ * process; so these pages and the part of the stack in use are locked in
+ * memory for the injection, and unlocked afterwards (lock_window()).
+ */
+#define KSM_WINDOW __attribute__((section("ksm_inject_window"), noinline))
+extern const char __start_ksm_inject_window[] __attribute__((weak, visibility("hidden")));
+extern const char __stop_ksm_inject_window[] __attribute__((weak, visibility("hidden")));
+
+/* Stack below the current frame that the window may use, locked with it. */
+#define WINDOW_STACK 16384
+#define WINDOW_RANGES 16
+
+struct window {
+	uintptr_t lo[WINDOW_RANGES], hi[WINDOW_RANGES];
+	int n;
+};
+
+/* VmLck of this process in kB, or -1. */
+static long locked_kb(void)
+{
+	char buf[4096], *p;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "VmLck:");
+	return p ? strtol(p + 6, NULL, 10) : -1;
+}
+
+/* Touch the stack @size bytes below this frame, so that mlock() finds it
+ * mapped; the lowest address touched. */
+static __attribute__((noinline)) uintptr_t touch_stack(size_t size)
+{
+	volatile char area[WINDOW_STACK];
+
+	for (size_t i = 0; i < size && i < sizeof(area); i += 512)
+		area[i] = 0;
+	return (uintptr_t)&area[0];
+}
+
+static void lock_range(struct ksm_ctx *ctx, struct window *w, uintptr_t lo, uintptr_t hi)
+{
+	uintptr_t ps = (uintptr_t)ctx->page_size;
+
+	lo &= ~(ps - 1);
+	hi = (hi + ps - 1) & ~(ps - 1);
+	if (w->n == WINDOW_RANGES || lo >= hi)
+		return;
+	for (int i = 0; i < w->n; i++)
+		if (lo >= w->lo[i] && hi <= w->hi[i])
+			return; /* already locked */
+	if (mlock((void *)lo, hi - lo) < 0) {
+		/* The last page may lie beyond the end of the mapping. */
+		if (hi - lo > ps && mlock((void *)lo, ps) == 0)
+			hi = lo + ps;
+		else
+			return;
+	}
+	w->lo[w->n] = lo;
+	w->hi[w->n] = hi;
+	w->n++;
+}
+
+/*
+ * Lock the window's code (its section, and the first two pages of each libc
+ * function it calls), and the stack from this frame down to WINDOW_STACK
+ * below it. Not mlockall(): that would change the caller for good. Skipped
+ * when the caller has locked memory of its own (VmLck > 0), because
+ * munlock() afterwards could undo its locks; best effort otherwise (a low
+ * RLIMIT_MEMLOCK without CAP_IPC_LOCK locks less or nothing).
+ */
+static void lock_window(struct ksm_ctx *ctx, struct window *w)
+{
+	const void *fns[] = { (const void *)ptrace, (const void *)waitpid, (const void *)waitid,
+			      (const void *)pthread_sigmask, (const void *)clock_gettime,
+			      (const void *)nanosleep, (const void *)sched_yield,
+			      (const void *)memset, (const void *)__errno_location };
+	uintptr_t sp;
+
+	w->n = 0;
+	if (locked_kb() != 0)
+		return;
+	if (__start_ksm_inject_window && __stop_ksm_inject_window)
+		lock_range(ctx, w, (uintptr_t)__start_ksm_inject_window,
+			   (uintptr_t)__stop_ksm_inject_window);
+	sp = touch_stack(WINDOW_STACK);
+	lock_range(ctx, w, sp, (uintptr_t)__builtin_frame_address(0) + 1);
+	for (size_t i = 0; i < KSM_ARRAY_SIZE(fns); i++)
+		lock_range(ctx, w, (uintptr_t)fns[i], (uintptr_t)fns[i] + 2 * ctx->page_size);
+	ksm_dbg(ctx, "%d ranges of the injection's window locked in memory", w->n);
+}
+
+static void unlock_window(struct window *w)
+{
+	for (int i = 0; i < w->n; i++)
+		munlock((void *)w->lo[i], w->hi[i] - w->lo[i]);
+	w->n = 0;
+}
+
 struct inj {
 	int pid, tid;
 	uintptr_t insn;  /* a syscall instruction (0f 05) in the target */
 	uint64_t start;  /* the target's start time, against pid reuse */
 	bool child;      /* the target is the caller's own child */
+	bool force;      /* KSM_FORCE: skip the refusals that say "force" */
+	bool trap_blocked, trap_ignored; /* SIGTRAP in the chosen thread */
 };
 
 /*
@@ -197,7 +309,7 @@ struct inj {
  * or -errno. The death of a target that is the caller's own child is seen
  * without reaping it: its exit status stays for the caller's waitpid().
  */
-static int wait_tid(const struct inj *in, int *status)
+KSM_WINDOW static int wait_tid(const struct inj *in, int *status)
 {
 	struct timespec start, now, nap = { 0, 20000 };
 	int spins = 0, tid = in->tid;
@@ -241,7 +353,7 @@ static int wait_tid(const struct inj *in, int *status)
 }
 
 /* Is @st a death of the tracee? */
-static bool gone(int st)
+KSM_WINDOW static bool gone(int st)
 {
 	return WIFEXITED(st) || WIFSIGNALED(st);
 }
@@ -332,8 +444,20 @@ static bool eintr_syscall(long nr)
  * in user space, then one in a syscall the kernel restarts transparently,
  * then others, then those whose syscall returns EINTR, last D state.
  */
-static int pick_thread(struct ksm_ctx *ctx, int pid)
+/* Is SIGTRAP set in the hex mask of line "@key:" of @status? */
+static bool trap_in_mask(const char *status, const char *key)
 {
+	const char *p = strstr(status, key);
+	unsigned long long mask;
+
+	if (!p || sscanf(p + strlen(key), " %llx", &mask) != 1)
+		return false;
+	return mask & (1ull << (SIGTRAP - 1));
+}
+
+static int pick_thread(struct ksm_ctx *ctx, struct inj *in)
+{
+	int pid = in->pid;
 	char path[64];
 	int best = -1, best_rank = 99;
 	DIR *d;
@@ -351,7 +475,8 @@ static int pick_thread(struct ksm_ctx *ctx, int pid)
 	for (struct dirent *e; (e = readdir(d));) {
 		char buf[512], *p;
 		int tid = atoi(e->d_name), rank;
-		char state;
+		char state, status[4096];
+		bool blocked, ignored;
 		long nr;
 
 		if (tid <= 0)
@@ -373,9 +498,22 @@ static int pick_thread(struct ksm_ctx *ctx, int pid)
 			rank = 3;
 		else
 			rank = state == 'R' ? 0 : 1;
+		/* The single-step's trap is forced on the thread: where SIGTRAP
+		 * is blocked the kernel unblocks it for good. Last choice. */
+		snprintf(path, sizeof(path), "%d/status", tid);
+		if (ksm_read_at(fd, path, status, sizeof(status)) >= 0) {
+			blocked = trap_in_mask(status, "SigBlk:");
+			ignored = trap_in_mask(status, "SigIgn:");
+		} else {
+			blocked = ignored = false;
+		}
+		if (blocked)
+			rank += 10;
 		if (rank < best_rank) {
 			best_rank = rank;
 			best = tid;
+			in->trap_blocked = blocked;
+			in->trap_ignored = ignored;
 		}
 	}
 	closedir(d);
@@ -444,7 +582,7 @@ static int stop_thread(struct ksm_ctx *ctx, struct inj *in)
 enum step_result { STEP_DONE, STEP_RETRY, STEP_FAILED };
 
 /* The target died while it executed the call: -ESRCH, recorded with why. */
-static int died(const struct inj *in, int st)
+KSM_WINDOW static int died(const struct inj *in, int st)
 {
 	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
 		return ksm_fail(-ESRCH, "process %d was killed by SIGSYS during the injected call: "
@@ -462,7 +600,8 @@ static int died(const struct inj *in, int st)
  * All signals of the caller are blocked from the first write of the
  * registers to their restore, the window in which the target depends on us.
  */
-static enum step_result run_syscall(struct inj *in, long nr, const long args[6], long *ret)
+KSM_WINDOW static enum step_result run_syscall(struct inj *in, long nr, const long args[6],
+						  long *ret)
 {
 	struct user_regs_struct saved, regs;
 	sigset_t all, old;
@@ -584,17 +723,28 @@ restore:
 	return res;
 }
 
-/* Run syscall @nr with @args in process @pid; its result or -errno. */
-static long inject(struct ksm_ctx *ctx, struct inj *in, long nr, const long args[6])
+static long inject_locked(struct ksm_ctx *ctx, struct inj *in, long nr, const long args[6])
 {
 	for (int attempt = 0; attempt < INJECT_ATTEMPTS; attempt++) {
 		enum step_result s;
 		long ret = 0;
 		int r;
 
-		in->tid = pick_thread(ctx, in->pid);
+		in->tid = pick_thread(ctx, in);
 		if (in->tid < 0)
 			return ksm_fail(-ESRCH, "no process %d", in->pid);
+		if (in->trap_ignored && !in->force)
+			return ksm_fail(-EBUSY, "process %d ignores SIGTRAP: the single-step of the "
+					"injection would reset SIGTRAP to its default action (which "
+					"kills) for good; force to accept that, or %s", in->pid,
+					alternatives);
+		if (in->trap_blocked && !in->force)
+			return ksm_fail(-EBUSY, "process %d blocks SIGTRAP in every thread: the "
+					"single-step of the injection would unblock it in one for good; "
+					"force to accept that, or %s", in->pid, alternatives);
+		if (in->trap_blocked || in->trap_ignored)
+			ksm_warn(ctx, "process %d: SIGTRAP %s by the forced injection", in->pid,
+				 in->trap_ignored ? "no longer ignored" : "unblocked in one thread");
 		r = stop_thread(ctx, in);
 		if (r < 0)
 			return r;
@@ -606,6 +756,18 @@ static long inject(struct ksm_ctx *ctx, struct inj *in, long nr, const long args
 	}
 	return ksm_fail(-EINTR, "process %d kept being interrupted by signals: %d attempts failed",
 			in->pid, INJECT_ATTEMPTS);
+}
+
+/* Run syscall @nr with @args in process @pid; its result or -errno. */
+static long inject(struct ksm_ctx *ctx, struct inj *in, long nr, const long args[6])
+{
+	struct window w;
+	long r;
+
+	lock_window(ctx, &w);
+	r = inject_locked(ctx, in, nr, args);
+	unlock_window(&w);
+	return r;
 }
 
 static int inj_init(struct ksm_ctx *ctx, struct inj *in, int pid)
@@ -650,6 +812,7 @@ long ksm_inject_syscall(struct ksm_ctx *ctx, int pid, long nr, const long args[6
 	r = check_target(ctx, pid, KSM_FORCE);
 	if (r == 0)
 		r = inj_init(ctx, &in, pid);
+	in.force = true;
 	return r < 0 ? r : inject(ctx, &in, nr, args);
 }
 
@@ -896,6 +1059,7 @@ KSM_EXPORT int ksm_process_set_merge(struct ksm_ctx *ctx, int pid, int enable, u
 			r = inj_init(ctx, &in, pid);
 		if (r < 0)
 			return r;
+		in.force = flags & KSM_FORCE;
 		if (enable) {
 			const long args[6] = { PR_SET_MEMORY_MERGE, 1 };
 			long k = inject(ctx, &in, SYS_prctl, args);

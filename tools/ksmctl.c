@@ -168,7 +168,8 @@ static const struct command commands[] = {
 	  "                      /sys/fs/cgroup (e.g. qemu.slice/100.scope)\n"
 	  "  -u, --unit NAME     every process of a running systemd unit\n"
 	  "  -f, --force         act on processes with a seccomp filter (one that kills\n"
-	  "                      for prctl would kill them), and unmerge even when\n"
+	  "                      for prctl would kill them) or with SIGTRAP ignored or\n"
+	  "                      blocked (it is then reset), and unmerge even when\n"
 	  "                      MemAvailable looks too small\n"
 	  "\nOn mainline kernels the change is made by stopping one thread of the\n"
 	  "process for about 0.1 ms with ptrace (x86-64 only): see SECURITY in ksmctl(8).\n" },
