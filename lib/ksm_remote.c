@@ -69,6 +69,9 @@
 #define STOP_TIMEOUT_MS 5000
 /* Attempts when foreign signals or restarts get in the way. */
 #define INJECT_ATTEMPTS 200
+/* Looks, 1 ms apart, at a process whose threads all block SIGTRAP before it
+ * is refused: a signal handler's mask blocks it only while the handler runs. */
+#define TRAP_BLOCKED_TRIES 100
 
 static const char *const alternatives =
 	"restart it with 'ksmctl exec', QEMU -machine mem-merge=on|off, or systemd MemoryKSM=";
@@ -725,6 +728,8 @@ restore:
 
 static long inject_locked(struct ksm_ctx *ctx, struct inj *in, long nr, const long args[6])
 {
+	int blocked_seen = 0;
+
 	for (int attempt = 0; attempt < INJECT_ATTEMPTS; attempt++) {
 		enum step_result s;
 		long ret = 0;
@@ -738,6 +743,15 @@ static long inject_locked(struct ksm_ctx *ctx, struct inj *in, long nr, const lo
 					"injection would reset SIGTRAP to its default action (which "
 					"kills) for good; force to accept that, or %s", in->pid,
 					alternatives);
+		if (in->trap_blocked && !in->force && ++blocked_seen < TRAP_BLOCKED_TRIES) {
+			/* Maybe only for now, in a signal handler whose mask the
+			 * sigreturn restores: look again a little later. */
+			struct timespec ms = { 0, 1000000 };
+
+			nanosleep(&ms, NULL);
+			attempt--;
+			continue;
+		}
 		if (in->trap_blocked && !in->force)
 			return ksm_fail(-EBUSY, "process %d blocks SIGTRAP in every thread: the "
 					"single-step of the injection would unblock it in one for good; "

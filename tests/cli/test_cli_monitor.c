@@ -182,7 +182,7 @@ START_TEST(ps_identity)
 	r = ksmctl(sysroot_opt, "ps");
 	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	/* Not a terminal: the whole command line. */
-	assert_has(r.out, " yes       104.scope                db,eu/104      "
+	assert_has(r.out, " yes       madvise   104.scope                db,eu/104      "
 			  "/usr/bin/qemu-system-aarch64 -id 104 -name db,,eu,debug-threads=on -m 2048\n");
 	assert_has(r.out, " webapp.service           -              java -Xmx2g -jar /opt/webapp/app.jar\n");
 	assert_has(r.out, " vm-web         /usr/bin/qemu-system-x86_64 -name guest=vm-web");
