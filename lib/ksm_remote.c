@@ -1123,6 +1123,7 @@ KSM_EXPORT int ksm_process_set_merge(struct ksm_ctx *ctx, int pid, int enable, u
 #endif
 }
 
+#if HAVE_INJECTION
 /* The errors of an injected madvise(MADV_MERGEABLE). */
 static int register_error(int pid, long r)
 {
@@ -1137,6 +1138,7 @@ static int register_error(int pid, long r)
 		return ksm_fail(-EINTR, "the madvise() in process %d was interrupted", pid);
 	return (int)r;
 }
+#endif
 
 KSM_EXPORT int ksm_process_register(struct ksm_ctx *ctx, int pid, const struct ksm_range *ranges,
 				    size_t n, unsigned int flags)
@@ -1182,6 +1184,7 @@ KSM_EXPORT int ksm_process_register(struct ksm_ctx *ctx, int pid, const struct k
 			r = inj_init(ctx, &in, pid);
 		if (r < 0)
 			return r;
+		in.force = flags & KSM_FORCE;
 		for (size_t i = 0; i < n; i++) {
 			const long args[6] = { (long)ranges[i].start, (long)ranges[i].length,
 					       MADV_MERGEABLE };
