@@ -272,6 +272,9 @@ int ksm_proc_read_at(int procfd, const char *pid, struct ksm_proc_stats *st);
  * KSM directory or a Selective KSM partition directory), @size as for
  * ksm_stats_read() */
 int ksm_stats_read_at(struct ksm_ctx *ctx, int dirfd, struct ksm_stats *st, size_t size);
+/* Only the knobs in @mask of the KSM directory, with the derived figures (the
+ * tuner reads what its policy uses); fields not read are 0 and not present. */
+int ksm_stats_read_some(struct ksm_ctx *ctx, uint64_t mask, struct ksm_stats *st);
 
 /* ksm_boost.c: does a live process hold a boost? 1, 0 or -errno (read only) */
 int ksm_boost_running(struct ksm_ctx *ctx);

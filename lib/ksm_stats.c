@@ -66,7 +66,8 @@ static void copy_out(struct ksm_stats *s, struct ksm_stats *st, size_t size)
  * through the context's cached descriptors) or a directory holding the same
  * attribute group, such as a Selective KSM partition.
  */
-int ksm_stats_read_at(struct ksm_ctx *ctx, int dirfd, struct ksm_stats *st, size_t size)
+static int stats_read(struct ksm_ctx *ctx, int dirfd, uint64_t mask, struct ksm_stats *st,
+		      size_t size)
 {
 	struct ksm_stats s;
 	char buf[KSM_VALUE_MAX];
@@ -80,6 +81,9 @@ int ksm_stats_read_at(struct ksm_ctx *ctx, int dirfd, struct ksm_stats *st, size
 	memset(&s, 0, sizeof(s));
 	for (int i = 0; i < KSM_KNOB_NR; i++) {
 		const char *name = ksm_table_get(i)->name;
+
+		if (!(mask & BIT(i)))
+			continue;
 
 		if (dirfd == ctx->ksmfd)
 			r = ksm_read_knob(ctx, i, buf, sizeof(buf));
@@ -97,6 +101,16 @@ int ksm_stats_read_at(struct ksm_ctx *ctx, int dirfd, struct ksm_stats *st, size
 	derive(&s, ctx->page_size);
 	copy_out(&s, st, size);
 	return 0;
+}
+
+int ksm_stats_read_at(struct ksm_ctx *ctx, int dirfd, struct ksm_stats *st, size_t size)
+{
+	return stats_read(ctx, dirfd, ~UINT64_C(0), st, size);
+}
+
+int ksm_stats_read_some(struct ksm_ctx *ctx, uint64_t mask, struct ksm_stats *st)
+{
+	return stats_read(ctx, ctx ? ctx->ksmfd : -1, mask, st, sizeof(*st));
 }
 
 KSM_EXPORT int ksm_stats_read(struct ksm_ctx *ctx, struct ksm_stats *st, size_t size)
