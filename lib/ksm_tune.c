@@ -589,6 +589,17 @@ struct ksm_tune {
 	 */
 	struct pid_info pids[PIDS_SLOTS];
 	int npids;
+	/*
+	 * With the proc connector, a decision between two walks reads only the
+	 * processes known to be registered: new ones are found by the looks of
+	 * ksm_tune_poll(), and one that exited shows when its files are gone.
+	 * The next walk is due when the first process read in the last one is
+	 * due for a re-read (walk_due, monotonic s; 0: now). lost: events were
+	 * lost or a process left the watch unlooked at since the last walk.
+	 */
+	int64_t walk_due;
+	bool lost;
+	bool walked;                  /* a walk was made while listening */
 	char dents[8192] __attribute__((aligned(8))); /* getdents64() records */
 };
 
@@ -792,6 +803,7 @@ static struct pid_info *pid_entry(struct ksm_tune *t, int pid, bool add)
 	if (add && t->npids >= PIDS_SLOTS / 2) { /* full of the dead: start again */
 		memset(t->pids, 0, sizeof(t->pids));
 		t->npids = 0;
+		t->walk_due = 0;
 	}
 	for (i = pid_slot(pid); t->pids[i].pid && t->pids[i].pid != pid; i = (i + 1) & (PIDS_SLOTS - 1))
 		;
@@ -813,18 +825,86 @@ static void pid_forget(struct ksm_tune *t, int pid)
 		e->ino = 0;
 }
 
+static int watch_look(struct ksm_tune *t, int64_t now_ms);
+
+/*
+ * Between walks: the processes known to be registered, each checked to be
+ * the same process (the inode number of /proc/<pid>) and read again after
+ * an exec. Those that are gone are marked so; their slot stays (the table
+ * is never pruned, only restarted).
+ */
+static void committed_known(struct ksm_tune *t, struct ksm_tune_input *in, int64_t now)
+{
+	for (int i = 0; i < PIDS_SLOTS; i++) {
+		struct pid_info *e = &t->pids[i];
+		char name[16];
+		struct stat sb;
+		int r;
+
+		if (!e->pid || e->state != PID_YES)
+			continue;
+		snprintf(name, sizeof(name), "%d", e->pid);
+		if (fstatat(t->procfd, name, &sb, 0) < 0) {
+			e->ino = 0;
+			e->state = PID_NO;
+			continue;
+		}
+		if (e->ino != (uint32_t)sb.st_ino) { /* exec'd, or a new process with the pid */
+			r = registered(t->procfd, name, &t->known);
+			e->ino = (uint32_t)sb.st_ino;
+			e->checked = (int32_t)now;
+			e->state = r == -ENODATA ? PID_NOMM : r > 0 ? PID_YES : PID_NO;
+			if (r < 0 && r != -ENODATA)
+				e->ino = 0;
+			if (r <= 0)
+				continue;
+		}
+		in->procs++;
+		in->committed_kb += process_kb(t->procfd, name, (int)t->set[KSM_TUNE_S_METRIC],
+					       t->ctx->page_size);
+	}
+}
+
+/* "<pid>" was found registered apart from a walk: decisions count it from now on. */
+static void pid_registered(struct ksm_tune *t, const char *pid, int64_t now)
+{
+	struct pid_info *e = pid_entry(t, atoi(pid), true);
+	struct stat sb;
+
+	e->ino = fstatat(t->procfd, pid, &sb, 0) == 0 ? (uint32_t)sb.st_ino : 0;
+	e->state = PID_YES;
+	e->checked = (int32_t)now;
+}
+
 /* Sum the memory of the processes with memory registered for merging. */
 static void committed(struct ksm_tune *t, struct ksm_tune_input *in)
 {
-	int64_t now = now_ns() / 1000000000;
+	int64_t now = now_ns() / 1000000000, due = INT64_MAX;
+	bool early;
 	long n;
 
 	in->committed_kb = 0;
 	in->procs = 0;
-	if (t->procfd < 0 || lseek(t->procfd, 0, SEEK_SET) < 0) {
+	if (t->procfd < 0) {
 		in->procs = -1;
 		return;
 	}
+	if (t->cn_fd >= 0) {
+		/* What the connector reported since the last poll, and the looks due. */
+		if (watch_look(t, now_ns() / 1000000) > 0)
+			t->new_process = true;
+		if (t->walked && t->known && !t->lost && t->walk_due && now < t->walk_due) {
+			committed_known(t, in, now);
+			return;
+		}
+	}
+	if (lseek(t->procfd, 0, SEEK_SET) < 0) {
+		in->procs = -1;
+		return;
+	}
+	/* A process first seen unregistered in this walk may have started
+	 * before the tuner listened, or while events were lost. */
+	early = !(t->cn_fd >= 0 && t->walked && !t->lost);
 	while ((n = syscall(SYS_getdents64, t->procfd, t->dents, sizeof(t->dents))) > 0) {
 		for (long off = 0; off < n;) {
 			struct linux_dirent64 *d = (struct linux_dirent64 *)(t->dents + off);
@@ -851,17 +931,25 @@ static void committed(struct ksm_tune *t, struct ksm_tune_input *in)
 				 * later, then every PID_RECHECK_S: it may be about to
 				 * register, and started before the tuner listened or
 				 * while events were lost. */
-				e->checked = (int32_t)(first && r == 0 ? now - PID_RECHECK_S + 30 : now);
+				e->checked = (int32_t)(first && early && r == 0 ? now - PID_RECHECK_S + 30
+									 : now);
 				e->state = r == -ENODATA ? PID_NOMM : r > 0 ? PID_YES : PID_NO;
 				if (r < 0 && r != -ENODATA)
 					e->ino = 0; /* gone, or unreadable: read again */
 			}
+			if (e->state != PID_NOMM && e->checked + PID_RECHECK_S < due)
+				due = e->checked + PID_RECHECK_S;
 			if (r <= 0)
 				continue;
 			in->procs++;
 			in->committed_kb += process_kb(t->procfd, d->d_name,
 						       (int)t->set[KSM_TUNE_S_METRIC], t->ctx->page_size);
 		}
+	}
+	if (n == 0) {
+		t->walk_due = due == INT64_MAX ? now + PID_RECHECK_S : due;
+		t->walked = t->cn_fd >= 0;
+		t->lost = false;
 	}
 	/* Without the registration fields a process shows only once ksmd scanned it:
 	 * "none found" then means "unknown", not "none". */
@@ -897,7 +985,7 @@ static bool policy_disabled(struct ksm_tune *t)
 static int ksm_tune_read_input(struct ksm_tune *t, struct ksm_tune_input *in, struct ksm_stats *st)
 {
 	char buf[8192];
-	uint64_t ns;
+	uint64_t ns, mask;
 	int64_t now;
 	int r;
 
@@ -919,7 +1007,15 @@ static int ksm_tune_read_input(struct ksm_tune *t, struct ksm_tune_input *in, st
 		in->psi_some = psi_field(buf, "some ");
 		in->psi_full = psi_field(buf, "full ");
 	}
-	r = ksm_stats_read(t->ctx, st, sizeof(*st));
+	/* Only what the policy reads, and the knobs it may write (a knob
+	 * it sets is compared with its value to know what changes). */
+	mask = BIT(KSM_KNOB_RUN) | BIT(KSM_KNOB_PAGES_TO_SCAN) | BIT(KSM_KNOB_SLEEP_MILLISECS) |
+	       BIT(KSM_KNOB_ADVISOR_MODE) | BIT(KSM_KNOB_FULL_SCANS) | BIT(KSM_KNOB_PAGES_SHARING) |
+	       BIT(KSM_KNOB_KSM_ZERO_PAGES);
+	if (t->set[KSM_TUNE_S_ADVISOR])
+		mask |= BIT(KSM_KNOB_ADVISOR_MAX_CPU) | BIT(KSM_KNOB_ADVISOR_MIN_PAGES_TO_SCAN) |
+			BIT(KSM_KNOB_ADVISOR_MAX_PAGES_TO_SCAN);
+	r = ksm_stats_read_some(t->ctx, mask, st);
 	if (r < 0)
 		return r;
 	in->run = st->run;
@@ -1102,6 +1198,7 @@ static void watch_add(struct ksm_tune *t, int pid, int64_t now)
 	for (i = 0; i < t->nwatch && t->watch[i].pid != pid; i++)
 		;
 	if (i == WATCH_MAX) { /* full: forget the oldest, which had the most looks */
+		t->lost = true; /* it may register later: the next decision walks */
 		i = 0;
 		for (int j = 1; j < t->nwatch; j++)
 			if (t->watch[j].since < t->watch[i].since)
@@ -1145,6 +1242,7 @@ static bool cn_read(struct ksm_tune *t, int64_t now)
 				ksm_dbg(t->ctx, "tune: proc connector overrun; every process is read again");
 				memset(t->pids, 0, sizeof(t->pids));
 				t->npids = 0;
+				t->lost = true;
 				continue;
 			}
 			break;
@@ -1211,19 +1309,16 @@ KSM_EXPORT int ksm_tune_next(struct ksm_tune *t, int *fd)
 	return (int)(due > INT32_MAX ? INT32_MAX : due);
 }
 
-KSM_EXPORT int ksm_tune_poll(struct ksm_tune *t)
+/*
+ * Take the connector's events (else /proc/loadavg's last pid) and look at
+ * the processes under watch that are due. Returns 1 if one registered.
+ */
+static int watch_look(struct ksm_tune *t, int64_t now)
 {
 	char buf[128], pid[24], *p;
-	int64_t now;
 	long cur, from;
 	int found = 0;
 
-	ksm_fail_clear();
-	if (!t)
-		return -EINVAL;
-	cn_start(t);
-	now = now_ns() / 1000000;
-	t->last_poll = now;
 	if (!cn_read(t, now) && t->procfd >= 0 &&
 	    ksm_read_at(t->procfd, "loadavg", buf, sizeof(buf)) >= 0) {
 		p = strrchr(strip(buf), ' ');
@@ -1262,11 +1357,24 @@ KSM_EXPORT int ksm_tune_poll(struct ksm_tune *t)
 		}
 		if (r > 0) {
 			found = 1;
-			pid_forget(t, t->watch[i].pid); /* the next walk reads it */
+			pid_registered(t, pid, now / 1000);
 		}
 		t->watch[i] = t->watch[--t->nwatch]; /* the order does not matter */
 	}
-	if (found) {
+	return found;
+}
+
+KSM_EXPORT int ksm_tune_poll(struct ksm_tune *t)
+{
+	int64_t now;
+
+	ksm_fail_clear();
+	if (!t)
+		return -EINVAL;
+	cn_start(t);
+	now = now_ns() / 1000000;
+	t->last_poll = now;
+	if (watch_look(t, now) > 0) {
 		t->new_process = true;
 		return KSM_TUNE_POLL_NEW_PROCESS;
 	}
