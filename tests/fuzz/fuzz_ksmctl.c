@@ -96,14 +96,22 @@ int prctl(int option, ...)
 
 /* watch waits in poll() until its interval, a key or a signal: the signal
  * comes at once (its handler is installed by then, and SIGTERM is not
- * blocked: see restore_signals()), else the wait is empty. */
+ * blocked: see restore_signals()). tune blocks SIGTERM and reads it from a
+ * signalfd among @fds: it is made pending, and the descriptors are polled
+ * without waiting, so that the signalfd reports it. Else the wait is empty. */
 int poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
+	static const struct timespec zero;
 	struct sigaction sa;
 	sigset_t now;
 
-	if (sigaction(SIGTERM, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN &&
-	    sigprocmask(SIG_SETMASK, NULL, &now) == 0 && !sigismember(&now, SIGTERM)) {
+	if (sigprocmask(SIG_SETMASK, NULL, &now) < 0)
+		return 0;
+	if (sigismember(&now, SIGTERM)) {
+		raise(SIGTERM);
+		return ppoll(fds, nfds, &zero, NULL);
+	}
+	if (sigaction(SIGTERM, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN) {
 		raise(SIGTERM);
 		errno = EINTR;
 		return -1;
