@@ -1725,6 +1725,7 @@ struct ksm_tune;
 /* Results of ksm_tune_poll(): why a decision is due now. */
 #define KSM_TUNE_POLL_NEW_PROCESS 1 /* a new process registered memory for merging */
 #define KSM_TUNE_POLL_SCANNED     2 /* a full scan completed while ksmd scans */
+#define KSM_TUNE_POLL_CATCHUP_END 3 /* the full-speed scan for a new process ran out of time */
 
 /*
  * One decision of ksm_tune_decide(). Knob fields hold the value decided,
@@ -1847,13 +1848,14 @@ int ksm_tune_decide(struct ksm_tune *tune, unsigned int flags, struct ksm_tune_d
  * memory registered for merging. Processes that live less than a quarter
  * of a second are never looked at; processes that register later are
  * seen by a later decision. The next ksm_tune_decide() knows that a new
- * process registered (the native policy then scans at npages_max). While
- * the last decision has ksmd scanning, it also reads full_scans and asks
- * for a decision after each full scan, so that scanning that no longer
- * pays stops at once.
+ * process registered (the native policy then scans at full speed until
+ * the new memory was scanned, for at most `catchup` seconds). While the
+ * last decision has ksmd scanning, it also reads full_scans and asks for
+ * a decision after each full scan, so that scanning that no longer pays
+ * stops at once, and when the full-speed scan's time is up.
  *
- * Return: KSM_TUNE_POLL_NEW_PROCESS, KSM_TUNE_POLL_SCANNED, or 0 when no
- * decision is due; -EINVAL.
+ * Return: KSM_TUNE_POLL_NEW_PROCESS, KSM_TUNE_POLL_SCANNED,
+ * KSM_TUNE_POLL_CATCHUP_END, or 0 when no decision is due; -EINVAL.
  * Since: 0.2
  */
 int ksm_tune_poll(struct ksm_tune *tune);
@@ -1868,8 +1870,9 @@ int ksm_tune_poll(struct ksm_tune *tune);
  * A daemon waits until *@fd is readable or the time returned has passed,
  * then calls ksm_tune_poll(). Without the connector that time is at most
  * 500 ms (the poll of /proc/loadavg); with it, a process under watch or
- * ksmd scanning (full_scans is read once a second) set the time, and with
- * neither the daemon sleeps until an event.
+ * ksmd scanning (full_scans is read once a second, four times a second
+ * while ksmd scans at full speed for a new process) set the time, and
+ * with neither the daemon sleeps until an event.
  *
  * Return: milliseconds until ksm_tune_poll() is due (0: now), or -1 for
  * "only when *@fd is readable"; -EINVAL.

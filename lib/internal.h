@@ -358,6 +358,10 @@ double ksm_estimate_fit_rate(uint64_t pages, uint64_t limit);
 size_t ksm_coalesce_pages(const uint64_t *addrs, size_t n, uint64_t page_size, uint64_t gap,
 			  struct ksm_range *out, size_t max);
 
+/* ksm_boost.c, ksm_tune.c: ksmd at full speed is sleep_millisecs = 0
+ * with batches of this many pages (pages_to_scan). */
+#define KSM_FAST_PAGES_TO_SCAN 20000
+
 /* ksm_ksmd.c, ksm_tune.c: the tuner. The policy is a pure function so that
  * it can be tested branch by branch. */
 enum {
@@ -377,6 +381,7 @@ enum {
 	KSM_TUNE_S_RESTORE,
 	KSM_TUNE_S_REACT,
 	KSM_TUNE_S_RECHECK,     /* seconds a converged ksmd stays stopped, 0: until a change */
+	KSM_TUNE_S_CATCHUP,     /* seconds of full speed after a new process, 0: none */
 	KSM_TUNE_S_DEBUG,
 	KSM_TUNE_S_NR
 };
@@ -414,6 +419,11 @@ struct ksm_tune_state {
 	bool conv_pressure;     /* MemAvailable below the threshold or PSI high */
 	int64_t conv_at;        /* now_s */
 	int64_t conv_procs, conv_committed_kb;
+	/* Catching up: ksmd at full speed until the new process's memory has
+	 * been scanned once (full_scans reaches catchup_scans) or until
+	 * catchup_until (now_s), whichever comes first. */
+	bool catchup;
+	int64_t catchup_scans, catchup_until;
 };
 
 struct ksm_tune_out {

@@ -58,20 +58,19 @@
  * The boost, as policy: which knobs it wants at which values. ksm_apply()
  * (the transaction planner) decides the order of the writes, and the knob
  * table says which knobs depend on which. pages_to_scan is raised to
- * FAST_PAGES_TO_SCAN, never lowered.
+ * KSM_FAST_PAGES_TO_SCAN, never lowered.
  */
-#define FAST_PAGES_TO_SCAN 20000
 #define BIT(k) (UINT64_C(1) << (k))
 
 static const struct {
 	int knob;
 	int64_t value;
 } boost_values[] = {
-	{ KSM_KNOB_RUN, KSM_RUN_MERGE },                /* ksmd running */
-	{ KSM_KNOB_PAGES_TO_SCAN, FAST_PAGES_TO_SCAN }, /* large batches */
-	{ KSM_KNOB_SLEEP_MILLISECS, 0 },                /* no sleep between them */
-	{ KSM_KNOB_SMART_SCAN, 0 },                     /* no skipping of unchanged pages */
-	{ KSM_KNOB_ADVISOR_MODE, KSM_ADVISOR_NONE },    /* pages_to_scan as set here */
+	{ KSM_KNOB_RUN, KSM_RUN_MERGE },                    /* ksmd running */
+	{ KSM_KNOB_PAGES_TO_SCAN, KSM_FAST_PAGES_TO_SCAN }, /* large batches */
+	{ KSM_KNOB_SLEEP_MILLISECS, 0 },                    /* no sleep between them */
+	{ KSM_KNOB_SMART_SCAN, 0 },                         /* no skipping of unchanged pages */
+	{ KSM_KNOB_ADVISOR_MODE, KSM_ADVISOR_NONE },        /* pages_to_scan as set here */
 };
 
 struct holder {

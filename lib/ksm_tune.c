@@ -57,6 +57,7 @@ static const struct tune_setting {
 	[KSM_TUNE_S_RESTORE] = { "restore", NULL, T_BOOL, 1, 0, 1 },
 	[KSM_TUNE_S_REACT] = { "react", NULL, T_BOOL, 1, 0, 1 },
 	[KSM_TUNE_S_RECHECK] = { "recheck", NULL, T_NUM, 600, 0, 86400 * 365 },
+	[KSM_TUNE_S_CATCHUP] = { "catchup", NULL, T_NUM, 30, 0, 86400 },
 	[KSM_TUNE_S_DEBUG] = { "debug", "DEBUG", T_BOOL, 0, 0, 1 },
 };
 
@@ -382,12 +383,35 @@ static bool small_gain(const struct ksm_tune_input *in, const struct ksm_tune_st
 	return (in->saved_pages - st->saved_pages) * 256 <= st->saved_pages;
 }
 
+/*
+ * A new process registered memory: the kernel puts it behind ksmd's
+ * cursor, so at any steady speed its first page is reached only after the
+ * rest of a full scan of everything registered, seconds to minutes. Scan
+ * at full speed (a CPU) until full_scans has grown by two (by then its
+ * memory was scanned once: its pages that equal merged ones are merged),
+ * for at most `catchup` seconds. It costs no more pages than the steady
+ * speed scans anyway; only sooner. Not where the advisor sets
+ * pages_to_scan (its own choice) or with catchup = 0. Returns whether it
+ * started.
+ */
+static bool catchup_start(const int64_t *s, const struct ksm_tune_input *in,
+			  struct ksm_tune_state *st)
+{
+	if (s[KSM_TUNE_S_CATCHUP] <= 0 ||
+	    (in->has_advisor && (s[KSM_TUNE_S_ADVISOR] || in->advisor_mode == KSM_ADVISOR_SCAN_TIME)))
+		return false;
+	st->catchup = true;
+	st->catchup_scans = in->full_scans + 2;
+	st->catchup_until = in->now_s + s[KSM_TUNE_S_CATCHUP];
+	return true;
+}
+
 void ksm_tune_policy(const int64_t *s, const struct ksm_tune_input *in, struct ksm_tune_state *st,
 		     struct ksm_tune_out *out)
 {
 	int64_t total = in->mem_total_kb, thres, sleep, avail;
 	char a[32], b[32], c[32];
-	bool psi_high, boost, advisor;
+	bool psi_high, boost, advisor, caught_up = st->catchup;
 
 	memset(out, 0, sizeof(*out));
 	if (total <= 0) {
@@ -464,7 +488,11 @@ void ksm_tune_policy(const int64_t *s, const struct ksm_tune_input *in, struct k
 		st->converged = false;
 		st->change_scans = in->full_scans;
 		st->npages = s[KSM_TUNE_S_MAX];
-		APPEND(out, "converged before, but %s: scan at npages_max", why);
+		if (in->new_process && catchup_start(s, in, st))
+			APPEND(out, "converged before, but %s: scan at full speed until it is scanned "
+				    "(at most %llds)", why, (long long)s[KSM_TUNE_S_CATCHUP]);
+		else
+			APPEND(out, "converged before, but %s: scan at npages_max", why);
 	} else {
 		if (avail < thres)
 			APPEND(out, "available %s below threshold %s: boost", c, b);
@@ -476,11 +504,31 @@ void ksm_tune_policy(const int64_t *s, const struct ksm_tune_input *in, struct k
 		st->npages = clamp(st->npages + (boost ? s[KSM_TUNE_S_BOOST] : s[KSM_TUNE_S_DECAY]),
 				   s[KSM_TUNE_S_MIN], s[KSM_TUNE_S_MAX]);
 
+		if (st->catchup && !in->new_process &&
+		    (in->full_scans >= st->catchup_scans || in->now_s >= st->catchup_until)) {
+			st->catchup = false;
+			if (in->full_scans >= st->catchup_scans) {
+				APPEND(out, "; the new memory was scanned: full speed ends");
+			} else {
+				/* Out of time before ksmd reached all of the new
+				 * memory: on at npages_max, within max_cpu again. */
+				st->npages = s[KSM_TUNE_S_MAX];
+				APPEND(out, "; the full-speed scan ran out of time (catchup): scan at "
+					    "npages_max");
+			}
+		}
 		if (in->new_process) {
 			/* Its memory merges on its second scan: get there soon. */
 			st->npages = s[KSM_TUNE_S_MAX];
 			st->change_scans = in->full_scans;
-			APPEND(out, "; a new process registered memory: scan at npages_max");
+			if (catchup_start(s, in, st))
+				APPEND(out, "; a new process registered memory: scan at full speed until "
+					    "it is scanned (at most %llds)", (long long)s[KSM_TUNE_S_CATCHUP]);
+			else
+				APPEND(out, "; a new process registered memory: scan at npages_max");
+		} else if (st->catchup) {
+			APPEND(out, "; catching up with a new process at full speed (%llds left)",
+			       (long long)(st->catchup_until - in->now_s));
 		} else if (st->seen && in->full_scans > st->full_scans && !small_gain(in, st)) {
 			/* Merging pays: finish it soon, the cost per page is the same. */
 			st->npages = s[KSM_TUNE_S_MAX];
@@ -506,7 +554,9 @@ void ksm_tune_policy(const int64_t *s, const struct ksm_tune_input *in, struct k
 			goto done;
 		}
 	}
-	if (s[KSM_TUNE_S_MAX_CPU] > 0 && in->ksmd_cpu > (double)s[KSM_TUNE_S_MAX_CPU]) {
+	if (caught_up) {
+		/* ksmd's CPU since the last decision was the full-speed scan's. */
+	} else if (s[KSM_TUNE_S_MAX_CPU] > 0 && in->ksmd_cpu > (double)s[KSM_TUNE_S_MAX_CPU]) {
 		st->npages = clamp((int64_t)((double)st->npages * (double)s[KSM_TUNE_S_MAX_CPU] / in->ksmd_cpu),
 				   s[KSM_TUNE_S_MIN], s[KSM_TUNE_S_MAX]);
 		APPEND(out, "; ksmd used %.1f%% CPU, above max_cpu %lld%%: fewer pages", in->ksmd_cpu,
@@ -524,11 +574,13 @@ void ksm_tune_policy(const int64_t *s, const struct ksm_tune_input *in, struct k
 	} else if (in->has_advisor && in->advisor_mode == KSM_ADVISOR_SCAN_TIME) {
 		APPEND(out, "; pages_to_scan left to the kernel advisor (advisor_mode=scan-time)");
 	} else {
-		want(out, KSM_KNOB_PAGES_TO_SCAN, st->npages);
+		want(out, KSM_KNOB_PAGES_TO_SCAN, st->catchup ? KSM_FAST_PAGES_TO_SCAN : st->npages);
 	}
-	want(out, KSM_KNOB_SLEEP_MILLISECS, sleep);
+	want(out, KSM_KNOB_SLEEP_MILLISECS, st->catchup ? 0 : sleep);
 	want(out, KSM_KNOB_RUN, KSM_RUN_MERGE);
 done:
+	if (st->catchup && !(out->set & BIT(KSM_KNOB_RUN) && out->want[KSM_KNOB_RUN] == KSM_RUN_MERGE))
+		st->catchup = false;
 	st->seen = true;
 	st->full_scans = in->full_scans;
 	st->saved_pages = in->saved_pages;
@@ -1286,9 +1338,18 @@ KSM_EXPORT int ksm_tune_next(struct ksm_tune *t, int *fd)
 		if (due < 0 || d < due)
 			due = d < 0 ? 0 : d;
 	}
-	/* Scanning: full_scans is looked at once a second (ksm_tune_poll()). */
-	if (t->scanning && t->set[KSM_TUNE_S_POLICY] == KSM_TUNE_POLICY_NATIVE && (due < 0 || due > 1000))
-		due = 1000;
+	/* Scanning: full_scans is looked at once a second (ksm_tune_poll()),
+	 * four times a second at full speed, which ends at catchup_until. */
+	if (t->scanning && t->set[KSM_TUNE_S_POLICY] == KSM_TUNE_POLICY_NATIVE) {
+		int64_t every = t->state.catchup ? 250 : 1000;
+
+		if (t->state.catchup && t->state.catchup_until * 1000 - now < every)
+			every = t->state.catchup_until * 1000 - now;
+		if (every < 0)
+			every = 0;
+		if (due < 0 || due > every)
+			due = every;
+	}
 	/*
 	 * At most four polls a second: the looks that fall due in a quarter of
 	 * a second are taken together, and after a poll that read events the
@@ -1389,6 +1450,8 @@ KSM_EXPORT int ksm_tune_poll(struct ksm_tune *t)
 			t->decided_full_scans = scans; /* once, also if no decision follows */
 			return KSM_TUNE_POLL_SCANNED;
 		}
+		if (t->state.catchup && now >= t->state.catchup_until * 1000)
+			return KSM_TUNE_POLL_CATCHUP_END;
 	}
 	return 0;
 }

@@ -335,6 +335,8 @@ int cmd_tune(struct ksm_ctx *ctx, int argc, char **argv)
 				why = "a new process registered memory for merging";
 			else if (r == KSM_TUNE_POLL_SCANNED)
 				why = "a full scan completed";
+			else if (r == KSM_TUNE_POLL_CATCHUP_END)
+				why = "the full-speed scan for a new process ran out of time";
 		}
 		if (!why)
 			continue;

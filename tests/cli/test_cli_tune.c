@@ -108,8 +108,10 @@ START_TEST(as_a_service)
 	pressure_tree();
 	snprintf(sock, sizeof(sock), "%s/notify", root);
 	snprintf(conf, sizeof(conf), "%s/tune.conf", root);
-	/* Only events decide: the interval is an hour. */
-	tu_write(root, "tune.conf", "[tune]\ninterval = 3600\n");
+	/* Only events decide: the interval is an hour. ksmd scans at full
+	 * speed for a new process for a second at most (full_scans does not
+	 * move here). */
+	tu_write(root, "tune.conf", "[tune]\ninterval = 3600\ncatchup = 1\n");
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_lt(strlen(sock), sizeof(addr.sun_path));
@@ -139,16 +141,25 @@ START_TEST(as_a_service)
 	ck_assert_ptr_nonnull(expect(fd, "WATCHDOG=1", 1000));
 
 	/* A new process that registered memory: a decision within a second,
-	 * which scans at npages_max. */
+	 * which scans at full speed until the catchup time is up, then at
+	 * npages_max. */
 	ck_assert_int_eq(mkdir(strcat(strcpy((char[4200]){ 0 }, root), "/proc/3001"), 0755), 0);
 	tu_write(root, "proc/3001/ksm_stat", "ksm_rmap_items 0\nksm_merge_any: no\nksm_mergeable: yes\n");
 	tu_write(root, "proc/3001/statm", "1000 1000 0 0 0 0 0\n");
 	tu_write(root, "proc/loadavg", "0.00 0.00 0.00 1/101 3001\n");
-	took = wait_knob("pages_to_scan", "1250", 3000);
+	took = wait_knob("pages_to_scan", "20000", 3000);
 	ck_assert_msg(took >= 0 && took <= 1000, "reacted after %lld ms", (long long)took);
+	assert_knob("sleep_millisecs", "0");
 	msg = expect(fd, "STATUS=", 1000);
 	ck_assert_ptr_nonnull(msg);
-	ck_assert_msg(strstr(msg, "a new process registered memory: scan at npages_max"), "%s", msg);
+	ck_assert_msg(strstr(msg, "a new process registered memory: scan at full speed until it is "
+				  "scanned (at most 1s)"), "%s", msg);
+	msg = expect(fd, "STATUS=", 2500);
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_msg(strstr(msg, "the full-speed scan ran out of time (catchup): scan at npages_max"),
+		      "%s", msg);
+	assert_knob("pages_to_scan", "1250");
+	assert_knob("sleep_millisecs", "10");
 
 	/* A new process that did not register: no decision. */
 	ck_assert_int_eq(mkdir(strcat(strcpy((char[4200]){ 0 }, root), "/proc/3002"), 0755), 0);
@@ -160,6 +171,9 @@ START_TEST(as_a_service)
 	msg = expect(fd, "STATUS=", 4500);
 	ck_assert_ptr_nonnull(msg);
 	ck_assert_msg(strstr(msg, "a new process registered memory"), "%s", msg);
+	msg = expect(fd, "STATUS=", 2500);
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_msg(strstr(msg, "ran out of time"), "%s", msg);
 
 	/* SIGUSR1: re-tune now, as ksmtuned (a boost from npages_max stays there) */
 	tu_write(root, "sys/kernel/mm/ksm/pages_to_scan", "7\n");

@@ -324,6 +324,7 @@ START_TEST(native_convergence)
 	struct ksm_tune_out out;
 
 	setup_settings(KSM_TUNE_POLICY_NATIVE);
+	S[KSM_TUNE_S_CATCHUP] = 0; /* new processes scan at npages_max: native_catchup has the rest */
 	st.npages = 50;
 	for (size_t i = 0; i < sizeof(conv_rows) / sizeof(conv_rows[0]); i++) {
 		const struct conv_row *r = &conv_rows[i];
@@ -368,10 +369,15 @@ START_TEST(native_convergence)
 }
 END_TEST
 
-/* A process registered memory: scan at npages_max, even if the last scan paid nothing. */
+/*
+ * A process registered memory: scan at full speed until it was scanned
+ * (catchup), or at npages_max with catchup = 0 or where the advisor sets
+ * pages_to_scan, even if the last scan paid nothing.
+ */
 START_TEST(native_new_process)
 {
-	struct ksm_tune_state st = { .npages = 100, .seen = true, .full_scans = 1, .saved_pages = 10 };
+	const struct ksm_tune_state st0 = { .npages = 100, .seen = true, .full_scans = 1, .saved_pages = 10 };
+	struct ksm_tune_state st = st0;
 	struct ksm_tune_out out;
 	struct ksm_tune_input in = input(16 * GiB_KB, 12 * GiB_KB, 12 * GiB_KB, 14 * GiB_KB);
 
@@ -381,9 +387,33 @@ START_TEST(native_new_process)
 	in.new_process = true;
 	ksm_tune_policy(S, &in, &st, &out);
 	ck_assert_int_eq(out.want[KSM_KNOB_RUN], 1);
+	ck_assert_int_eq(out.want[KSM_KNOB_PAGES_TO_SCAN], 20000);
+	ck_assert_int_eq(out.want[KSM_KNOB_SLEEP_MILLISECS], 0);
+	ck_assert(st.catchup);
+	ck_assert(strstr(out.reason, "a new process registered memory: scan at full speed"));
+	/* catchup = 0 */
+	S[KSM_TUNE_S_CATCHUP] = 0;
+	st = st0;
+	ksm_tune_policy(S, &in, &st, &out);
 	ck_assert_int_eq(out.want[KSM_KNOB_PAGES_TO_SCAN], 1250);
 	ck_assert_int_eq(out.want[KSM_KNOB_SLEEP_MILLISECS], 10);
-	ck_assert(strstr(out.reason, "a new process registered memory"));
+	ck_assert(!st.catchup);
+	ck_assert(strstr(out.reason, "a new process registered memory: scan at npages_max"));
+	/* the advisor sets pages_to_scan (chosen here, or by the administrator): no full speed */
+	S[KSM_TUNE_S_CATCHUP] = 30;
+	for (int adv = 0; adv < 2; adv++) {
+		st = st0;
+		in.has_advisor = true;
+		S[KSM_TUNE_S_ADVISOR] = !adv;
+		in.advisor_mode = adv ? KSM_ADVISOR_SCAN_TIME : KSM_ADVISOR_NONE;
+		ksm_tune_policy(S, &in, &st, &out);
+		ck_assert(!st.catchup);
+		ck_assert(!(out.set & BIT(KSM_KNOB_PAGES_TO_SCAN)));
+		ck_assert_int_eq(out.want[KSM_KNOB_SLEEP_MILLISECS], 10);
+	}
+	S[KSM_TUNE_S_ADVISOR] = 0;
+	in.has_advisor = false;
+	in.advisor_mode = KSM_ADVISOR_NONE;
 	/* no pressure at all: still stop */
 	in = input(16 * GiB_KB, 12 * GiB_KB, 12 * GiB_KB, GiB_KB);
 	in.new_process = true;
@@ -396,6 +426,78 @@ START_TEST(native_new_process)
 	in.new_process = true;
 	ksm_tune_policy(S, &in, &st, &out);
 	ck_assert_int_eq(out.want[KSM_KNOB_PAGES_TO_SCAN], 300);
+}
+END_TEST
+
+/*
+ * The full-speed scan after a new process, decision by decision: it lasts
+ * until full_scans grew by two (the new memory was scanned once) or for
+ * catchup seconds (30), max_cpu does not cut it, nor the decision after it
+ * (whose ksmd CPU is the full-speed scan's); then the usual rules.
+ */
+static const struct catchup_row {
+	int64_t full_scans, saved_pages, now_s, avail_gib;
+	bool new_process;
+	double ksmd_cpu;
+	int64_t run, npages, sleep; /* -1: not written */
+	bool catchup;
+	const char *reason;
+} catchup_rows[] = {
+	{ 5, 1000, 0, 12, false, -1, 1, 64, 10, false, "decay" },
+	/* a new process: full speed until full_scans reaches 8 or now_s 40 */
+	{ 6, 1000, 10, 12, true, 5, 1, 20000, 0, true, "scan at full speed until it is scanned (at most 30s)" },
+	/* one full scan: the new process may still be ahead of the cursor */
+	{ 7, 2000, 11, 12, false, 100, 1, 20000, 0, true, "catching up with a new process at full speed (29s left)" },
+	/* two: it was scanned; the scan merged more; its 100% CPU is not held against it */
+	{ 8, 3000, 12, 12, false, 100, 1, 1250, 10, false, "the new memory was scanned: full speed ends; the last full scan merged more" },
+	{ 9, 3001, 13, 12, false, 3, 0, -1, -1, false, "converged" },
+	/* converged, then a new process: full speed again */
+	{ 9, 3001, 20, 12, true, 0, 1, 20000, 0, true, "converged before, but a new process registered memory: scan at full speed" },
+	/* a second one meanwhile: the time and the scans count from it */
+	{ 10, 3001, 25, 12, true, 100, 1, 20000, 0, true, "scan at full speed" },
+	{ 11, 3001, 54, 12, false, 100, 1, 20000, 0, true, "(1s left)" },
+	/* the time is up before full_scans reached 12: npages_max, not converged */
+	{ 11, 3001, 55, 12, false, 100, 1, 1250, 10, false, "ran out of time (catchup): scan at npages_max" },
+	/* max_cpu applies again: 1200 (decay) * 20 / 50 */
+	{ 11, 3001, 60, 12, false, 50, 1, 480, 10, false, "above max_cpu" },
+	/* a new process while there is no pressure: stop, no full speed */
+	{ 12, 3001, 70, 13, true, 0, 0, -1, -1, false, "no memory pressure" },
+	{ 12, 3001, 71, 12, false, 0, 1, 430, 10, false, "decay" },
+};
+
+START_TEST(native_catchup)
+{
+	struct ksm_tune_state st = { 0 };
+	struct ksm_tune_out out;
+
+	setup_settings(KSM_TUNE_POLICY_NATIVE);
+	for (size_t i = 0; i < sizeof(catchup_rows) / sizeof(catchup_rows[0]); i++) {
+		const struct catchup_row *r = &catchup_rows[i];
+		/* 16 GiB, 14 registered: pressure with 12 available, none with 13 and 1 registered */
+		struct ksm_tune_input in = input(16 * GiB_KB, 12 * GiB_KB, r->avail_gib * GiB_KB,
+						 (r->avail_gib > 12 ? 1 : 14) * GiB_KB);
+
+		in.full_scans = r->full_scans;
+		in.saved_pages = r->saved_pages;
+		in.now_s = r->now_s;
+		in.procs = 4;
+		in.new_process = r->new_process;
+		in.ksmd_cpu = r->ksmd_cpu;
+		in.run = 1;
+		ksm_tune_policy(S, &in, &st, &out);
+		ck_assert_msg(out.want[KSM_KNOB_RUN] == r->run && (out.set & BIT(KSM_KNOB_RUN)),
+			      "row %zu: run %lld: %s", i, (long long)out.want[KSM_KNOB_RUN], out.reason);
+		ck_assert_msg(r->npages < 0 ? !(out.set & BIT(KSM_KNOB_PAGES_TO_SCAN))
+					    : out.want[KSM_KNOB_PAGES_TO_SCAN] == r->npages,
+			      "row %zu: npages %lld: %s", i, (long long)out.want[KSM_KNOB_PAGES_TO_SCAN],
+			      out.reason);
+		ck_assert_msg(r->sleep < 0 ? !(out.set & BIT(KSM_KNOB_SLEEP_MILLISECS))
+					   : out.want[KSM_KNOB_SLEEP_MILLISECS] == r->sleep,
+			      "row %zu: sleep %lld: %s", i, (long long)out.want[KSM_KNOB_SLEEP_MILLISECS],
+			      out.reason);
+		ck_assert_msg(st.catchup == r->catchup, "row %zu: %s", i, out.reason);
+		ck_assert_msg(strstr(out.reason, r->reason), "row %zu: %s", i, out.reason);
+	}
 }
 END_TEST
 
@@ -938,6 +1040,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, native_committed_decays);
 	tcase_add_test(tc, native_convergence);
 	tcase_add_test(tc, native_new_process);
+	tcase_add_test(tc, native_catchup);
 	tcase_add_test(tc, native_cpu_budget);
 	tcase_add_test(tc, native_advisor);
 	suite_add_tcase(s, tc);
