@@ -817,16 +817,28 @@ static int inj_init(struct ksm_ctx *ctx, struct inj *in, int pid)
 	return 0;
 }
 
+/*
+ * Prepare an injection into @pid: refuse the targets check_target() refuses,
+ * then inj_init(); with KSM_FORCE in @flags, the refusals that say "force"
+ * are skipped, here and during the injection.
+ */
+static int inj_open(struct ksm_ctx *ctx, struct inj *in, int pid, unsigned int flags)
+{
+	int r = check_target(ctx, pid, flags);
+
+	if (r == 0)
+		r = inj_init(ctx, in, pid);
+	in->force = flags & KSM_FORCE;
+	return r;
+}
+
 long ksm_inject_syscall(struct ksm_ctx *ctx, int pid, long nr, const long args[6])
 {
 	struct inj in;
 	int r;
 
 	ksm_fail_clear();
-	r = check_target(ctx, pid, KSM_FORCE);
-	if (r == 0)
-		r = inj_init(ctx, &in, pid);
-	in.force = true;
+	r = inj_open(ctx, &in, pid, KSM_FORCE);
 	return r < 0 ? r : inject(ctx, &in, nr, args);
 }
 
@@ -971,9 +983,7 @@ KSM_EXPORT int ksm_process_merge_state(struct ksm_ctx *ctx, int pid)
 		struct inj in;
 		const long args[6] = { PR_GET_MEMORY_MERGE };
 
-		any = check_target(ctx, pid, 0);
-		if (any == 0)
-			any = inj_init(ctx, &in, pid);
+		any = inj_open(ctx, &in, pid, 0);
 		if (any == 0)
 			any = (int)inject(ctx, &in, SYS_prctl, args);
 		if (any == -EINVAL)
@@ -1068,12 +1078,9 @@ KSM_EXPORT int ksm_process_set_merge(struct ksm_ctx *ctx, int pid, int enable, u
 	{
 		struct inj in;
 
-		r = check_target(ctx, pid, flags);
-		if (r == 0)
-			r = inj_init(ctx, &in, pid);
+		r = inj_open(ctx, &in, pid, flags);
 		if (r < 0)
 			return r;
-		in.force = flags & KSM_FORCE;
 		if (enable) {
 			const long args[6] = { PR_SET_MEMORY_MERGE, 1 };
 			long k = inject(ctx, &in, SYS_prctl, args);
@@ -1179,12 +1186,9 @@ KSM_EXPORT int ksm_process_register(struct ksm_ctx *ctx, int pid, const struct k
 	{
 		struct inj in;
 
-		r = check_target(ctx, pid, flags);
-		if (r == 0)
-			r = inj_init(ctx, &in, pid);
+		r = inj_open(ctx, &in, pid, flags);
 		if (r < 0)
 			return r;
-		in.force = flags & KSM_FORCE;
 		for (size_t i = 0; i < n; i++) {
 			const long args[6] = { (long)ranges[i].start, (long)ranges[i].length,
 					       MADV_MERGEABLE };
