@@ -242,10 +242,7 @@ static bool parse_size(const char *s, unsigned long long *v)
 int cmd_estimate(struct ksm_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "cgroup", required_argument, NULL, 'c' },
-		{ "unit", required_argument, NULL, 'u' },
-		{ "all", no_argument, NULL, 'a' },
+		TARGET_OPTIONS,
 		{ "sample", required_argument, NULL, 's' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "verify", required_argument, NULL, 'v' },
@@ -258,10 +255,11 @@ int cmd_estimate(struct ksm_ctx *ctx, int argc, char **argv)
 	struct ksm_estimate *est = NULL;
 	struct progress prog = { .tty = isatty(STDERR_FILENO) };
 	struct sigaction sa = { .sa_handler = on_signal };
-	bool json = false, idle = true, all = false;
+	struct estimate_targets targets = { 0 };
+	bool json = false, idle = true;
 	double rate = 1, verify = 0;
 	unsigned long long seed = 0, limit = KSM_ESTIMATE_MEMORY_LIMIT;
-	int c, r, ntargets = 0;
+	int c, r, status;
 
 	r = ksm_estimate_new(ctx, &est);
 	if (r < 0)
@@ -269,88 +267,62 @@ int cmd_estimate(struct ksm_ctx *ctx, int argc, char **argv)
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":p:c:u:as:S:v:jNM:h", opts, NULL)) != -1) {
 		char *end;
-		long pid;
 
+		status = target_option(est, &targets, c, optarg);
+		if (status > 0)
+			goto out;
+		if (status == 0)
+			continue;
 		switch (c) {
-		case 'p':
-			errno = 0;
-			pid = strtol(optarg, &end, 10);
-			if (errno || *end || pid < 1 || pid > INT32_MAX) {
-				ksm_estimate_unref(est);
-				return usage_error("invalid process ID '%s'", optarg);
-			}
-			r = ksm_estimate_add_pid(est, (int)pid);
-			break;
-		case 'c':
-			r = ksm_estimate_add_cgroup(est, optarg);
-			break;
-		case 'u':
-			r = ksm_estimate_add_unit(est, optarg);
-			break;
-		case 'a':
-			all = true;
-			r = ksm_estimate_add_all(est);
-			break;
 		case 's':
 			if (!parse_double(optarg, &rate) || !(rate > 0 && rate <= 1)) {
-				ksm_estimate_unref(est);
-				return usage_error("invalid sampling rate '%s' (0 < RATE <= 1, or a "
-						   "percentage)", optarg);
+				status = usage_error("invalid sampling rate '%s' (0 < RATE <= 1, or a "
+						     "percentage)", optarg);
+				goto out;
 			}
-			continue;
+			break;
 		case 'S':
 			errno = 0;
 			seed = strtoull(optarg, &end, 0);
 			if (errno || *end) {
-				ksm_estimate_unref(est);
-				return usage_error("invalid seed '%s'", optarg);
+				status = usage_error("invalid seed '%s'", optarg);
+				goto out;
 			}
-			continue;
+			break;
 		case 'v':
 			if (!parse_double(optarg, &verify) || verify < 0 || verify > 86400) {
-				ksm_estimate_unref(est);
-				return usage_error("invalid verify delay '%s' (seconds)", optarg);
+				status = usage_error("invalid verify delay '%s' (seconds)", optarg);
+				goto out;
 			}
-			continue;
+			break;
 		case 'j':
 			json = true;
-			continue;
+			break;
 		case 'M':
 			if (!parse_size(optarg, &limit)) {
-				ksm_estimate_unref(est);
-				return usage_error("invalid memory limit '%s' (bytes, with K, M or G; 0: "
-						   "none)", optarg);
+				status = usage_error("invalid memory limit '%s' (bytes, with K, M or G; 0: "
+						     "none)", optarg);
+				goto out;
 			}
-			continue;
+			break;
 		case 'N':
 			idle = false;
-			continue;
+			break;
 		case 'h':
-			ksm_estimate_unref(est);
-			return cmd_help(NULL, 2, (char *[]){ "help", "estimate", NULL });
+			status = cmd_help(NULL, 2, (char *[]){ "help", "estimate", NULL });
+			goto out;
 		default:
-			ksm_estimate_unref(est);
-			return option_error("estimate", c, argv);
+			status = option_error("estimate", c, argv);
+			goto out;
 		}
-		if (r < 0) {
-			r = fail(r);
-			ksm_estimate_unref(est);
-			return r;
-		}
-		ntargets++;
 	}
 	if (optind < argc) {
-		ksm_estimate_unref(est);
-		return usage_error("'estimate' takes no arguments (use --pid, --cgroup, --unit or --all)");
+		status = usage_error("'estimate' takes no arguments (use --pid, --cgroup, --unit or --all)");
+		goto out;
 	}
-	if (ntargets == 0) {
-		ksm_estimate_unref(est);
-		return usage_error("'estimate' needs a target: --pid, --cgroup, --unit or --all");
-	}
-	if (all && ntargets > 1) {
-		ksm_estimate_unref(est);
-		return usage_error("--all cannot be combined with other targets");
-	}
+	status = targets_check(&targets, "estimate");
+	if (status)
+		goto out;
 	r = ksm_estimate_set_sample(est, rate, seed);
 	if (r == 0)
 		r = ksm_estimate_set_verify(est, (unsigned int)(verify * 1000 + 0.5));
@@ -359,9 +331,8 @@ int cmd_estimate(struct ksm_ctx *ctx, int argc, char **argv)
 	if (r == 0)
 		r = ksm_estimate_set_progress(est, on_progress, &prog);
 	if (r < 0) {
-		r = fail(r);
-		ksm_estimate_unref(est);
-		return r;
+		status = fail(r);
+		goto out;
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -369,11 +340,12 @@ int cmd_estimate(struct ksm_ctx *ctx, int argc, char **argv)
 	if (prog.tty && prog.last > 0)
 		fprintf(stderr, "\r%60s\r", "");
 	if (r < 0) {
-		r = fail(r);
-		ksm_estimate_unref(est);
-		return r;
+		status = fail(r);
+		goto out;
 	}
 	print_estimate(ctx, est, json);
+	status = EXIT_SUCCESS;
+out:
 	ksm_estimate_unref(est);
-	return EXIT_SUCCESS;
+	return status;
 }

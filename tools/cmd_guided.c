@@ -42,10 +42,7 @@ int cmd_merge_guided(struct ksm_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "guided", no_argument, NULL, 'g' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "cgroup", required_argument, NULL, 'c' },
-		{ "unit", required_argument, NULL, 'u' },
-		{ "all", no_argument, NULL, 'a' },
+		TARGET_OPTIONS,
 		{ "gap", required_argument, NULL, 'G' },
 		{ "verify", required_argument, NULL, 'v' },
 		{ "scans", required_argument, NULL, 'n' },
@@ -60,10 +57,11 @@ int cmd_merge_guided(struct ksm_ctx *ctx, int argc, char **argv)
 	struct ksm_estimate *est = NULL;
 	struct ksm_estimate_result res;
 	struct ksm_range *ranges = NULL;
+	struct estimate_targets targets = { 0 };
 	unsigned long gap = KSM_GUIDED_GAP_PAGES, scans = 2;
-	int timeout_ms = -1, c, r, ntargets = 0, npids, *pids = NULL, status = EXIT_SUCCESS;
+	int timeout_ms = -1, c, r, npids, *pids = NULL, status = EXIT_SUCCESS;
 	unsigned int flags = 0;
-	bool dry_run = false, all = false;
+	bool dry_run = false;
 	double secs, verify = 0;
 	uint64_t reg_pages = 0, nranges = 0;
 	long ps = ksm_get_page_size(ctx);
@@ -74,96 +72,67 @@ int cmd_merge_guided(struct ksm_ctx *ctx, int argc, char **argv)
 		return fail(r);
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":gp:c:u:aG:v:n:t:dfh", opts, NULL)) != -1) {
-		long pid;
-
-		r = 0;
+		status = target_option(est, &targets, c, optarg);
+		if (status > 0)
+			goto out;
+		if (status == 0)
+			continue;
+		status = EXIT_SUCCESS;
 		switch (c) {
 		case 'g':
-			continue;
-		case 'p':
-			errno = 0;
-			pid = strtol(optarg, &end, 10);
-			if (errno || *end || pid < 1 || pid > INT32_MAX) {
-				ksm_estimate_unref(est);
-				return usage_error("invalid process ID '%s'", optarg);
-			}
-			r = ksm_estimate_add_pid(est, (int)pid);
-			ntargets++;
-			break;
-		case 'c':
-			r = ksm_estimate_add_cgroup(est, optarg);
-			ntargets++;
-			break;
-		case 'u':
-			r = ksm_estimate_add_unit(est, optarg);
-			ntargets++;
-			break;
-		case 'a':
-			all = true;
-			r = ksm_estimate_add_all(est);
-			ntargets++;
 			break;
 		case 'G':
 			errno = 0;
 			gap = strtoul(optarg, &end, 10);
 			if (errno || *end || end == optarg || optarg[0] == '-' || gap > UINT32_MAX) {
-				ksm_estimate_unref(est);
-				return usage_error("--gap takes a number of pages, not '%s'", optarg);
+				status = usage_error("--gap takes a number of pages, not '%s'", optarg);
+				goto out;
 			}
-			continue;
+			break;
 		case 'v':
 			if (!parse_secs(optarg, 86400, &verify)) {
-				ksm_estimate_unref(est);
-				return usage_error("invalid verify delay '%s' (seconds)", optarg);
+				status = usage_error("invalid verify delay '%s' (seconds)", optarg);
+				goto out;
 			}
-			continue;
+			break;
 		case 'n':
 			errno = 0;
 			scans = strtoul(optarg, &end, 10);
 			if (errno || *end || end == optarg || optarg[0] == '-' || scans == 0 ||
 			    scans > UINT32_MAX) {
-				ksm_estimate_unref(est);
-				return usage_error("--scans takes a number of full scans, not '%s'", optarg);
+				status = usage_error("--scans takes a number of full scans, not '%s'",
+						     optarg);
+				goto out;
 			}
-			continue;
+			break;
 		case 't':
 			if (!parse_secs(optarg, INT32_MAX / 1000, &secs)) {
-				ksm_estimate_unref(est);
-				return usage_error("--timeout takes seconds, not '%s'", optarg);
+				status = usage_error("--timeout takes seconds, not '%s'", optarg);
+				goto out;
 			}
 			timeout_ms = (int)(secs * 1000.0 + 0.5);
-			continue;
+			break;
 		case 'd':
 			dry_run = true;
-			continue;
+			break;
 		case 'f':
 			flags |= KSM_FORCE;
-			continue;
+			break;
 		case 'h':
-			ksm_estimate_unref(est);
-			return cmd_help(NULL, 2, (char *[]){ "help", "merge-now", NULL });
+			status = cmd_help(NULL, 2, (char *[]){ "help", "merge-now", NULL });
+			goto out;
 		default:
-			ksm_estimate_unref(est);
-			return option_error("merge-now", c, argv);
-		}
-		if (r < 0) {
-			r = fail(r);
-			ksm_estimate_unref(est);
-			return r;
+			status = option_error("merge-now", c, argv);
+			goto out;
 		}
 	}
 	if (optind < argc) {
-		ksm_estimate_unref(est);
-		return usage_error("'merge-now' takes no arguments besides its options");
+		status = usage_error("'merge-now' takes no arguments besides its options");
+		goto out;
 	}
-	if (ntargets == 0) {
-		ksm_estimate_unref(est);
-		return usage_error("'merge-now --guided' needs a target: --pid, --cgroup, --unit or --all");
-	}
-	if (all && ntargets > 1) {
-		ksm_estimate_unref(est);
-		return usage_error("--all cannot be combined with other targets");
-	}
+	status = targets_check(&targets, "merge-now --guided");
+	if (status)
+		goto out;
 
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)

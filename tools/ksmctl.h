@@ -191,6 +191,24 @@ int cmd_merge_guided(struct ksm_ctx *ctx, int argc, char **argv);
 
 /* cmd_estimate.c */
 int cmd_estimate(struct ksm_ctx *ctx, int argc, char **argv);
+
+/* targets.c: the targets of an estimate, --pid (repeatable), --cgroup,
+ * --unit or --all, as options 'p', 'c', 'u' and 'a' of a command's table. */
+#define TARGET_OPTIONS                                   \
+	{ "pid", required_argument, NULL, 'p' },         \
+	{ "cgroup", required_argument, NULL, 'c' },      \
+	{ "unit", required_argument, NULL, 'u' },        \
+	{ "all", no_argument, NULL, 'a' }
+struct estimate_targets {
+	int count;
+	bool all;
+};
+/* Add to @est the target of option @c with @arg: 0 when added, -1 when @c is
+ * not a target option, else an exit status (the error reported). */
+int target_option(struct ksm_estimate *est, struct estimate_targets *t, int c, const char *arg);
+/* After the options: an exit status when there is no target (@cmd names the
+ * command in the message) or --all comes with another, else 0. */
+int targets_check(const struct estimate_targets *t, const char *cmd);
 /* cmd_merge.c */
 int cmd_enable(struct ksm_ctx *ctx, int argc, char **argv);
 int cmd_disable(struct ksm_ctx *ctx, int argc, char **argv);
