@@ -147,7 +147,8 @@ void ksm_set_log_priority(struct ksm_ctx *ctx, int priority);
  *
  * A signal handler that only sets a flag may run between two of those steps,
  * where no system call is there to be interrupted: the flag is what makes
- * ksm_merge_now(), ksm_merge_range() and ksm_wait_scans() return -EINTR
+ * ksm_merge_now(), ksm_merge_range(), ksm_merge_guided() (between processes
+ * too) and ksm_wait_scans() return -EINTR
  * promptly whenever the signal arrives. Ending a boost (restoring the knobs)
  * is never interrupted.
  * Since: 0.2
@@ -1686,6 +1687,109 @@ int ksm_estimate_ranges(const struct ksm_estimate *est, int pid, unsigned int ga
  */
 int ksm_process_register(struct ksm_ctx *ctx, int pid, const struct ksm_range *ranges, size_t n,
 			 unsigned int flags);
+
+/* Flags of ksm_merge_guided(), besides KSM_FORCE (which it passes to
+ * ksm_process_register()). */
+#define KSM_GUIDED_DRY_RUN (1u << 1) /* find the ranges; register nothing, merge nothing */
+#define KSM_GUIDED_IDLE    (1u << 2) /* run the estimate with KSM_ESTIMATE_IDLE */
+
+/* Bits of ksm_guided_result.present: the steps that were completed. */
+#define KSM_GUIDED_ESTIMATED  (1u << 0) /* the estimate ran (or had run) */
+#define KSM_GUIDED_REGISTERED (1u << 1) /* every process was dealt with (with
+					   KSM_GUIDED_DRY_RUN: its ranges found) */
+#define KSM_GUIDED_MERGED     (1u << 2) /* merged now: the counters after it are valid */
+
+/*
+ * One process of ksm_merge_guided(), reported to its callback once its
+ * ranges are registered (or found, in a dry run), or failed to be. The
+ * library owns it; it is valid during the callback, and fields are only
+ * ever appended.
+ */
+struct ksm_guided_process {
+	int pid;
+	int error;                      /* 0; -ESRCH: the process exited before its
+					   ranges were registered; another -errno:
+					   registering failed, ksm_strerror() says why
+					   during the callback */
+	const struct ksm_range *ranges; /* the ranges that hold the pages that would
+					   merge, in address order (ksm_estimate_ranges()) */
+	size_t nranges;
+	int registered;                 /* of those, ranges registered: 0 in a dry run
+					   or on error */
+	int64_t pages;                  /* pages in .ranges */
+};
+
+/*
+ * What ksm_merge_guided() did. Pages are of ksm_get_page_size() bytes. The
+ * struct needs no initialisation; fields are only ever appended.
+ */
+struct ksm_guided_result {
+	uint64_t present;           /* KSM_GUIDED_* bits: the steps completed */
+	int64_t processes;          /* processes the estimate read */
+	int64_t registered_processes; /* processes with ranges registered (in a dry
+				       run: with ranges to register) */
+	int64_t exited_processes;   /* exited before their ranges were registered */
+	int64_t failed_processes;   /* registering failed (reported to the callback) */
+	int64_t ranges;             /* ranges registered (in a dry run: to register) */
+	int64_t pages;              /* pages in those ranges */
+	int64_t candidate_pages;    /* pages the estimate read: .pages is a share of these */
+	int64_t pages_sharing;      /* the kernel's counters after merging (KSM_GUIDED_MERGED) */
+	int64_t ksm_zero_pages;
+	int64_t estimate_ns;        /* wall time of each step (monotonic clock): the */
+	int64_t register_ns;        /* estimate (with its verify delay; 0 if it had run), */
+	int64_t merge_ns;           /* finding and registering the ranges, merging */
+	/* Fields added in later versions go here. */
+};
+
+/**
+ * ksm_merge_guided() - merge only what an estimate found would merge:
+ * estimate, register in each process the ranges that hold those pages,
+ * merge now.
+ * @est: the targets, added with ksm_estimate_add_pid() and the other
+ *       ksm_estimate_add_*() calls, and the estimate's settings (its verify
+ *       pass, its progress function). Not sampled: guided ranges need every
+ *       content. Run here unless it has run, with no memory limit; it keeps
+ *       its results for ksm_estimate_result() afterwards.
+ * @gap_pages: as for ksm_estimate_ranges() (KSM_GUIDED_GAP_PAGES is the
+ *             default of ksmctl).
+ * @scans, @timeout_ms: as for ksm_merge_now().
+ * @flags: 0 or more of KSM_FORCE, KSM_GUIDED_DRY_RUN, KSM_GUIDED_IDLE.
+ * @fn: if not NULL, called for each process with ranges (ksm_estimate_pids()
+ *      order), after its ranges were registered or failed to be, before
+ *      merging; a non-zero return stops the call before the next process,
+ *      and nothing is merged: a negative one is returned as the result, a
+ *      positive one makes it return 0 without KSM_GUIDED_REGISTERED. What
+ *      was registered stays registered.
+ * @res: filled, also when the call fails; needs no initialisation.
+ * @size: sizeof(*res) as the caller knows it, with the rules of
+ *        ksm_stats_read().
+ *
+ * The steps are the calls a caller could make itself: ksm_estimate_run(),
+ * then for each process the estimate read ksm_estimate_ranges() and
+ * ksm_process_register() (processes where nothing would merge are left
+ * alone), then ksm_merge_now() and ksm_stats_read(), with their refusals
+ * and guarantees. A process that exits before its ranges are registered is
+ * counted in .exited_processes and does not stop the others. When
+ * registering fails in a process, the others are still registered, and
+ * nothing is merged. Nothing is merged either when no page was registered,
+ * nor with KSM_GUIDED_DRY_RUN, which only finds the ranges. The flag of
+ * ksm_set_interrupt() is checked before each process and during the merge;
+ * the estimate stops when its progress function says so.
+ *
+ * Return: 0; -EINVAL for bad arguments, unknown flags, a sampled estimate or
+ * one whose run failed, or a @size that cannot hold .present; the errors of
+ * ksm_estimate_run() (-ESRCH if a process added by pid does not exist,
+ * -EACCES if it may not be read, -EINTR if its progress function stopped
+ * it, ...); when registering failed in some process, the error of the first
+ * one (its message says which, and how many failed); -EINTR if the flag of
+ * ksm_set_interrupt() was raised before the last process was dealt with;
+ * the errors of ksm_merge_now() and ksm_stats_read().
+ * Since: 0.2
+ */
+int ksm_merge_guided(struct ksm_estimate *est, unsigned int gap_pages, unsigned int scans,
+		     int timeout_ms, unsigned int flags,
+		     int (*fn)(const struct ksm_guided_process *proc, void *data), void *data,
+		     struct ksm_guided_result *res, size_t size);
 
 /* ------------------------------------------------------------------------ */
 /* ksmd and the tuner                                                        */

@@ -26,6 +26,8 @@
  *   ksm_remote.c   another process's merging: process_ksm syscalls, ptrace
  *                  injection
  *   ksm_policy.c   the node-wide disable recorded in the profile
+ *   ksm_guided.c   guided merging: estimate, register the ranges that
+ *                  would merge, merge now
  */
 #ifndef LIBKSM_INTERNAL_H
 #define LIBKSM_INTERNAL_H
@@ -349,6 +351,14 @@ void ksm_ksmd_cost_model(int64_t pages, int64_t merged, int64_t pages_to_scan, i
 /* The sampling rate at which @pages candidate pages fit in @limit bytes of
  * tables (KSM_ESTIMATE_BYTES_PER_PAGE each): 1 if they fit in full. */
 double ksm_estimate_fit_rate(uint64_t pages, uint64_t limit);
+
+/* The context of @est. */
+struct ksm_ctx *ksm_estimate_ctx(const struct ksm_estimate *est);
+/* Make @est ready for ksm_estimate_ranges(): unless it has run, run it with
+ * @flags and no memory limit (every content is needed). 1 if it ran now, 0
+ * if it had run; -EINVAL if it is sampled or its run failed; the errors of
+ * ksm_estimate_run(). */
+int ksm_estimate_run_full(struct ksm_estimate *est, unsigned int flags);
 
 /*
  * Join the page addresses @addrs (@n of them, ascending) into ranges: two

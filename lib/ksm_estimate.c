@@ -1218,6 +1218,30 @@ KSM_EXPORT int ksm_estimate_pids(const struct ksm_estimate *est, int *pids, size
 	return est->nprocs > INT_MAX ? INT_MAX : (int)est->nprocs;
 }
 
+static int fail_sampled(void)
+{
+	return ksm_fail(-EINVAL, "guided ranges need a full estimate: a sampled one leaves "
+				 "contents out");
+}
+
+struct ksm_ctx *ksm_estimate_ctx(const struct ksm_estimate *est)
+{
+	return est->ctx;
+}
+
+int ksm_estimate_run_full(struct ksm_estimate *est, unsigned int flags)
+{
+	int r;
+
+	if (est->rate < 1.0)
+		return fail_sampled();
+	if (est->accounted)
+		return 0;
+	est->memory_limit = 0;
+	r = ksm_estimate_run(est, flags);
+	return r < 0 ? r : 1;
+}
+
 KSM_EXPORT int ksm_estimate_ranges(const struct ksm_estimate *est, int pid, unsigned int gap_pages,
 				   struct ksm_range *ranges, size_t max)
 {
@@ -1232,8 +1256,7 @@ KSM_EXPORT int ksm_estimate_ranges(const struct ksm_estimate *est, int pid, unsi
 	if (!est->accounted)
 		return ksm_fail(-EINVAL, "the estimate has not run");
 	if (est->rate < 1.0)
-		return ksm_fail(-EINVAL, "guided ranges need a full estimate: a sampled one leaves "
-					 "contents out");
+		return fail_sampled();
 	for (size_t p = 0; p < est->nprocs; p++)
 		if (est->procs[p].pid == pid)
 			proc = (int)p;

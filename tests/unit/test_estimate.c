@@ -727,6 +727,165 @@ START_TEST(test_fake_memory_limit_fits)
 }
 END_TEST
 
+/* What the callback of ksm_merge_guided() was told. */
+struct seen {
+	int calls, stop_at, stop_with;
+	int pid[4], error[4], registered[4];
+	size_t nranges[4];
+	int64_t pages[4];
+	struct ksm_range first[4];
+};
+
+static int on_process(const struct ksm_guided_process *p, void *data)
+{
+	struct seen *s = data;
+
+	ck_assert_int_lt(s->calls, 4);
+	s->pid[s->calls] = p->pid;
+	s->error[s->calls] = p->error;
+	s->registered[s->calls] = p->registered;
+	s->nranges[s->calls] = p->nranges;
+	s->pages[s->calls] = p->pages;
+	s->first[s->calls] = p->ranges[0];
+	return ++s->calls == s->stop_at ? s->stop_with : 0;
+}
+
+/* A dry run: the estimate's ranges reported per process, nothing registered
+ * (a registration would fail here: the fake processes have no stat file),
+ * nothing merged. */
+START_TEST(test_fake_guided_dry_run)
+{
+	struct ksm_guided_result g;
+	struct seen s = { 0 };
+	int i100;
+
+	ck_assert_int_eq(ksm_estimate_add_pid(est, 100), 0);
+	ck_assert_int_eq(ksm_estimate_add_pid(est, 200), 1);
+	ck_assert_int_eq(ksm_merge_guided(est, 0, 2, -1, KSM_GUIDED_DRY_RUN, on_process, &s, &g,
+					  sizeof(g)), 0);
+	ck_assert_uint_eq(g.present, KSM_GUIDED_ESTIMATED | KSM_GUIDED_REGISTERED);
+	ck_assert_int_eq(s.calls, 2);
+	i100 = s.pid[0] == 100 ? 0 : 1;
+	ck_assert_int_eq(s.pid[i100], 100);
+	ck_assert_int_eq(s.pid[1 - i100], 200);
+	/* As ksm_estimate_ranges() gives them (test_fake_ranges). */
+	ck_assert_uint_eq(s.nranges[i100], 2);
+	ck_assert_uint_eq(s.first[i100].start, BASE);
+	ck_assert_uint_eq(s.first[i100].length, 3 * PS);
+	ck_assert_int_eq(s.pages[i100], 5);
+	ck_assert_uint_eq(s.nranges[1 - i100], 1);
+	ck_assert_uint_eq(s.first[1 - i100].length, 2 * PS);
+	ck_assert_int_eq(s.pages[1 - i100], 2);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(s.error[i], 0);
+		ck_assert_int_eq(s.registered[i], 0);
+	}
+	ck_assert_int_eq(g.processes, 2);
+	ck_assert_int_eq(g.candidate_pages, 10);
+	ck_assert_int_eq(g.registered_processes, 2);
+	ck_assert_int_eq(g.exited_processes, 0);
+	ck_assert_int_eq(g.failed_processes, 0);
+	ck_assert_int_eq(g.ranges, 3);
+	ck_assert_int_eq(g.pages, 7);
+	ck_assert_int_gt(g.estimate_ns, 0);
+	ck_assert_int_eq(g.merge_ns, 0);
+	ck_assert_int_eq(g.pages_sharing, 0);
+	/* The estimate keeps its results. */
+	ck_assert_int_eq(result(-1).pages_sharing, 4);
+}
+END_TEST
+
+/* An estimate that has run is used as it is; the gap joins as it does for
+ * ksm_estimate_ranges(); a positive return of the callback stops the call
+ * before merging, a negative one is returned. */
+START_TEST(test_fake_guided_ran)
+{
+	struct ksm_guided_result g;
+	struct seen s = { .stop_at = 1, .stop_with = 1 };
+
+	ck_assert_int_eq(ksm_estimate_add_pid(est, 100), 0);
+	ck_assert_int_eq(ksm_estimate_add_pid(est, 200), 1);
+	ck_assert_int_eq(ksm_estimate_run(est, 0), 0);
+	ck_assert_int_eq(ksm_merge_guided(est, 1, 2, -1, KSM_GUIDED_DRY_RUN, on_process, &s, &g,
+					  sizeof(g)), 0);
+	ck_assert_uint_eq(g.present, KSM_GUIDED_ESTIMATED);
+	ck_assert_int_eq(s.calls, 1);
+	ck_assert_int_eq(g.estimate_ns, 0);
+	s = (struct seen){ .stop_at = 2, .stop_with = -1234 };
+	ck_assert_int_eq(ksm_merge_guided(est, 1, 2, -1, KSM_GUIDED_DRY_RUN, on_process, &s, &g,
+					  sizeof(g)), -1234);
+	ck_assert_uint_eq(g.present, KSM_GUIDED_ESTIMATED);
+	ck_assert_int_eq(s.calls, 2);
+	ck_assert_uint_eq(s.nranges[s.pid[0] == 100 ? 0 : 1], 1); /* gap 1 joins pid 100's two */
+	ck_assert_int_eq(g.ranges, 2);
+	ck_assert_int_eq(g.pages, 8);
+}
+END_TEST
+
+/* Not a dry run, on processes that are gone when their ranges are to be
+ * registered (the fake /proc has no stat files: nothing is injected):
+ * counted as exited, each reported with -ESRCH, nothing to merge. */
+START_TEST(test_fake_guided_exited)
+{
+	struct ksm_guided_result g;
+	struct seen s = { 0 };
+
+	ck_assert_int_eq(ksm_estimate_add_all(est), 0);
+	ck_assert_int_eq(ksm_merge_guided(est, 0, 2, -1, 0, on_process, &s, &g, sizeof(g)), 0);
+	ck_assert_uint_eq(g.present, KSM_GUIDED_ESTIMATED | KSM_GUIDED_REGISTERED);
+	ck_assert_int_eq(s.calls, 2);
+	ck_assert_int_eq(s.error[0], -ESRCH);
+	ck_assert_int_eq(s.error[1], -ESRCH);
+	ck_assert_int_eq(g.exited_processes, 2);
+	ck_assert_int_eq(g.registered_processes, 0);
+	ck_assert_int_eq(g.pages, 0);
+	ck_assert_int_eq(g.merge_ns, 0);
+}
+END_TEST
+
+START_TEST(test_fake_guided_errors)
+{
+	struct ksm_guided_result g;
+	struct ksm_estimate *e2;
+	uint64_t small[3] = { 0, ~UINT64_C(0), ~UINT64_C(0) };
+
+	/* Bad arguments. */
+	ck_assert_int_eq(ksm_merge_guided(NULL, 0, 2, -1, 0, NULL, NULL, &g, sizeof(g)), -EINVAL);
+	ck_assert_int_eq(ksm_merge_guided(est, 0, 2, -1, 0, NULL, NULL, NULL, sizeof(g)), -EINVAL);
+	ck_assert_int_eq(ksm_merge_guided(est, 0, 2, -1, 0, NULL, NULL, &g, 4), -EINVAL);
+	memset(&g, 0xff, sizeof(g));
+	ck_assert_int_eq(ksm_merge_guided(est, 0, 2, -1, 0x80, NULL, NULL, &g, sizeof(g)), -EINVAL);
+	ck_assert_uint_eq(g.present, 0);
+	ck_assert_int_eq(g.pages, 0);
+	/* No target. */
+	ck_assert_int_eq(ksm_merge_guided(est, 0, 2, -1, 0, NULL, NULL, &g, sizeof(g)), -EINVAL);
+	ck_assert_uint_eq(g.present, 0);
+
+	/* A process that does not exist: the estimate's -ESRCH, nothing done;
+	 * an older caller's smaller struct gets exactly its size. */
+	ck_assert_int_eq(ksm_estimate_add_pid(est, 4242), 0);
+	ck_assert_int_eq(ksm_merge_guided(est, 0, 2, -1, KSM_GUIDED_DRY_RUN, NULL, NULL,
+					  (struct ksm_guided_result *)small, 2 * sizeof(uint64_t)),
+			 -ESRCH);
+	ck_assert_uint_eq(small[0], 0);
+	ck_assert_uint_eq(small[1], 0);
+	ck_assert_uint_eq(small[2], ~UINT64_C(0));
+	/* An estimate whose run failed cannot be used. */
+	ck_assert_int_eq(ksm_merge_guided(est, 0, 2, -1, 0, NULL, NULL, &g, sizeof(g)), -EINVAL);
+
+	/* Sampled: the ranges would leave contents out; refused before reading. */
+	ck_assert_int_eq(ksm_estimate_new(ctx, &e2), 0);
+	ck_assert_int_eq(ksm_estimate_add_pid(e2, 100), 0);
+	ck_assert_int_eq(ksm_estimate_set_sample(e2, 0.5, 1), 0);
+	ck_assert_int_eq(ksm_merge_guided(e2, 0, 2, -1, KSM_GUIDED_DRY_RUN, NULL, NULL, &g,
+					  sizeof(g)), -EINVAL);
+	ck_assert_uint_eq(g.present, 0);
+	ck_assert_int_eq(ksm_estimate_result(e2, -1, &(struct ksm_estimate_result){ 0 },
+					     sizeof(struct ksm_estimate_result)), -EINVAL);
+	ck_assert_ptr_null(ksm_estimate_unref(e2));
+}
+END_TEST
+
 START_TEST(test_register_args)
 {
 	struct ksm_range r = { .start = UINT64_MAX - 4095, .length = 8192 };
@@ -797,6 +956,10 @@ int main(void)
 	tcase_add_test(tc, test_fake_ranges);
 	tcase_add_test(tc, test_fake_memory_limit);
 	tcase_add_test(tc, test_fake_memory_limit_fits);
+	tcase_add_test(tc, test_fake_guided_dry_run);
+	tcase_add_test(tc, test_fake_guided_ran);
+	tcase_add_test(tc, test_fake_guided_exited);
+	tcase_add_test(tc, test_fake_guided_errors);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
