@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * merge-now --guided: estimate the targets, register only the ranges that
- * hold pages that would merge, then merge now.
+ * merge-now --guided: ksm_merge_guided() on the targets, and what it did:
+ * the estimate, the ranges of each process, what was registered and merged.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -38,6 +38,60 @@ static bool parse_secs(const char *s, double max, double *v)
 	return !errno && end != s && !*end && *v >= 0 && *v <= max;
 }
 
+struct report {
+	struct ksm_ctx *ctx;
+	struct ksm_estimate *est;
+	struct ksm_estimate_result est_res;
+	bool estimate_printed, dry_run;
+	int status;
+};
+
+static void print_estimate(struct report *rep)
+{
+	const struct ksm_estimate_result *res = &rep->est_res;
+	char b[32];
+
+	if (rep->estimate_printed || ksm_estimate_result(rep->est, -1, &rep->est_res,
+							 sizeof(rep->est_res)) < 0)
+		return;
+	rep->estimate_printed = true;
+	format_bytes(res->freed_bytes, b, sizeof(b));
+	printf("estimate: %" PRId64 " processes, %" PRId64 " pages read, pages_sharing %" PRId64
+	       " predicted, %s freed%s\n", res->processes, res->candidate_pages, res->pages_sharing,
+	       (res->present & KSM_ESTIMATE_FRAMES) ? b : "unknown",
+	       (res->present & KSM_ESTIMATE_VERIFIED) ? " (verified)" : "");
+}
+
+static int on_process(const struct ksm_guided_process *p, void *data)
+{
+	struct report *rep = data;
+	char comm[16] = "?", b[32];
+
+	if (p->error == -ESRCH) {
+		print_estimate(rep);
+		fprintf(stderr, "%s: notice: process %d exited\n", progname, p->pid);
+		return 0;
+	}
+	if (p->error < 0) {
+		rep->status = fail(p->error); /* before any other call replaces the message */
+		print_estimate(rep);
+		return 0;
+	}
+	print_estimate(rep);
+	ksm_proc_comm(rep->ctx, p->pid, comm, sizeof(comm));
+	if (rep->dry_run) {
+		printf("%d %s: %zu ranges, %" PRId64 " pages\n", p->pid,
+		       text_escape(comm, b, sizeof(b)), p->nranges, p->pages);
+		for (size_t k = 0; k < p->nranges; k++)
+			printf("  %" PRIx64 "-%" PRIx64 "\n", p->ranges[k].start,
+			       p->ranges[k].start + p->ranges[k].length);
+	} else {
+		printf("%d %s: registered %d of %zu ranges, %" PRId64 " pages\n", p->pid,
+		       text_escape(comm, b, sizeof(b)), p->registered, p->nranges, p->pages);
+	}
+	return 0;
+}
+
 int cmd_merge_guided(struct ksm_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -55,21 +109,20 @@ int cmd_merge_guided(struct ksm_ctx *ctx, int argc, char **argv)
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct ksm_estimate *est = NULL;
-	struct ksm_estimate_result res;
-	struct ksm_range *ranges = NULL;
+	struct ksm_guided_result res;
 	struct estimate_targets targets = { 0 };
+	struct report rep = { .ctx = ctx };
 	unsigned long gap = KSM_GUIDED_GAP_PAGES, scans = 2;
-	int timeout_ms = -1, c, r, npids, *pids = NULL, status = EXIT_SUCCESS;
-	unsigned int flags = 0;
+	int timeout_ms = -1, c, r, status = EXIT_SUCCESS;
+	unsigned int flags = KSM_GUIDED_IDLE;
 	bool dry_run = false;
 	double secs, verify = 0;
-	uint64_t reg_pages = 0, nranges = 0;
-	long ps = ksm_get_page_size(ctx);
-	char *end, b1[32], b2[32];
+	char *end;
 
 	r = ksm_estimate_new(ctx, &est);
 	if (r < 0)
 		return fail(r);
+	rep.est = est;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":gp:c:u:aG:v:n:t:dfh", opts, NULL)) != -1) {
 		status = target_option(est, &targets, c, optarg);
@@ -114,6 +167,7 @@ int cmd_merge_guided(struct ksm_ctx *ctx, int argc, char **argv)
 			break;
 		case 'd':
 			dry_run = true;
+			flags |= KSM_GUIDED_DRY_RUN;
 			break;
 		case 'f':
 			flags |= KSM_FORCE;
@@ -133,111 +187,52 @@ int cmd_merge_guided(struct ksm_ctx *ctx, int argc, char **argv)
 	status = targets_check(&targets, "merge-now --guided");
 	if (status)
 		goto out;
-
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
 	r = ksm_estimate_set_verify(est, (unsigned int)(verify * 1000 + 0.5));
 	if (r == 0)
-		r = ksm_estimate_set_memory_limit(est, 0); /* guided needs every content */
-	if (r == 0)
 		r = ksm_estimate_set_progress(est, on_progress, NULL);
-	if (r == 0)
-		r = ksm_estimate_run(est, KSM_ESTIMATE_IDLE);
-	if (r == 0)
-		r = ksm_estimate_result(est, -1, &res, sizeof(res));
-	if (r == 0)
-		r = npids = ksm_estimate_pids(est, NULL, 0);
-	if (r >= 0 && npids > 0 && !(pids = calloc((size_t)npids, sizeof(*pids))))
-		r = -ENOMEM;
-	if (r >= 0 && npids > 0)
-		r = ksm_estimate_pids(est, pids, (size_t)npids);
-	if (r < 0) {
-		status = caught ? 128 + caught : fail(r);
-		goto out;
-	}
-	format_bytes(res.freed_bytes, b1, sizeof(b1));
-	printf("estimate: %" PRId64 " processes, %" PRId64 " pages read, pages_sharing %" PRId64
-	       " predicted, %s freed%s\n", res.processes, res.candidate_pages, res.pages_sharing,
-	       (res.present & KSM_ESTIMATE_FRAMES) ? b1 : "unknown",
-	       (res.present & KSM_ESTIMATE_VERIFIED) ? " (verified)" : "");
-	ranges = calloc(KSM_GUIDED_MAX_RANGES, sizeof(*ranges));
-	if (!ranges) {
-		status = fail(-ENOMEM);
-		goto out;
-	}
-	for (int i = 0; i < npids && !caught; i++) {
-		char comm[16] = "?";
-		uint64_t pages = 0;
-		int n = ksm_estimate_ranges(est, pids[i], (unsigned int)gap, ranges,
-					    KSM_GUIDED_MAX_RANGES);
-
-		if (n < 0) {
-			status = fail(n);
-			continue;
-		}
-		if (n == 0)
-			continue;
-		for (int k = 0; k < n; k++)
-			pages += ranges[k].length / (uint64_t)ps;
-		ksm_proc_comm(ctx, pids[i], comm, sizeof(comm));
-		if (dry_run) {
-			printf("%d %s: %d ranges, %" PRIu64 " pages\n", pids[i], text_escape(comm, b2,
-			       sizeof(b2)), n, pages);
-			for (int k = 0; k < n; k++)
-				printf("  %" PRIx64 "-%" PRIx64 "\n", ranges[k].start,
-				       ranges[k].start + ranges[k].length);
-			nranges += (uint64_t)n;
-			reg_pages += pages;
-			continue;
-		}
-		r = ksm_process_register(ctx, pids[i], ranges, (size_t)n, flags);
-		if (r == -ESRCH) {
-			fprintf(stderr, "%s: notice: process %d exited\n", progname, pids[i]);
-			continue;
-		}
-		if (r < 0) {
-			status = fail(r);
-			continue;
-		}
-		printf("%d %s: registered %d of %d ranges, %" PRIu64 " pages\n", pids[i],
-		       text_escape(comm, b2, sizeof(b2)), r, n, pages);
-		nranges += (uint64_t)r;
-		reg_pages += pages;
-	}
-	if (caught) {
-		error("interrupted; what was registered stays registered");
-		status = 128 + caught;
-		goto out;
-	}
-	printf("%s %" PRIu64 " of %" PRId64 " pages read (%.1f%%) in %" PRIu64 " ranges\n",
-	       dry_run ? "would register" : "registered", reg_pages, res.candidate_pages,
-	       res.candidate_pages ? 100.0 * (double)reg_pages / (double)res.candidate_pages : 0.0,
-	       nranges);
-	if (dry_run || status != EXIT_SUCCESS || reg_pages == 0)
-		goto out;
-	ksm_set_interrupt(ctx, &caught);
-	r = ksm_merge_now(ctx, (unsigned int)scans, timeout_ms);
-	ksm_set_interrupt(ctx, NULL);
-	if (caught) {
-		error("interrupted; the knobs are restored");
-		status = 128 + caught;
-		goto out;
-	}
 	if (r < 0) {
 		status = fail(r);
 		goto out;
 	}
-	{
-		struct ksm_stats st;
-
-		if (ksm_stats_read(ctx, &st, sizeof(st)) == 0)
-			printf("merged: pages_sharing %" PRId64 " (predicted %" PRId64 ")\n",
-			       st.pages_sharing, res.pages_sharing);
+	rep.dry_run = dry_run;
+	ksm_set_interrupt(ctx, &caught);
+	r = ksm_merge_guided(est, (unsigned int)gap, (unsigned int)scans, timeout_ms, flags,
+			     on_process, &rep, &res, sizeof(res));
+	ksm_set_interrupt(ctx, NULL);
+	status = rep.status;
+	if (!(res.present & KSM_GUIDED_ESTIMATED)) {
+		status = caught ? 128 + caught : fail(r);
+		goto out;
+	}
+	print_estimate(&rep);
+	if (!(res.present & KSM_GUIDED_REGISTERED)) {
+		if (caught) {
+			error("interrupted; what was registered stays registered");
+			status = 128 + caught;
+		} else {
+			status = fail(r);
+		}
+		goto out;
+	}
+	printf("%s %" PRId64 " of %" PRId64 " pages read (%.1f%%) in %" PRId64 " ranges\n",
+	       dry_run ? "would register" : "registered", res.pages, res.candidate_pages,
+	       res.candidate_pages ? 100.0 * (double)res.pages / (double)res.candidate_pages : 0.0,
+	       res.ranges);
+	if (res.failed_processes)
+		goto out; /* each failure was reported; nothing was merged */
+	if (r < 0 && caught) {
+		error("interrupted; the knobs are restored");
+		status = 128 + caught;
+	} else if (r < 0) {
+		status = fail(r);
+	} else if (res.present & KSM_GUIDED_MERGED) {
+		printf("merged: pages_sharing %" PRId64 " (predicted %" PRId64 ")\n",
+		       res.pages_sharing, rep.est_res.pages_sharing);
 	}
 out:
-	free(ranges);
-	free(pids);
 	ksm_estimate_unref(est);
 	return status;
 }
