@@ -142,6 +142,9 @@ const char *ksm_escape(const char *s, size_t len, char *buf, size_t size);
 const char *ksm_fail_message(int err);
 /* Record and return -ENOENT, "KSM is not available" with the path concerned. */
 int ksm_fail_no_ksm(const struct ksm_ctx *ctx);
+/* Record and return -EINVAL for a caller's struct @type ("ksm_stats") of
+ * @size bytes, too small to hold its .present. */
+int ksm_fail_struct_size(const char *type, size_t size);
 /* "<sysroot>/sys/kernel/mm/ksm/<name>" in @buf, for messages. */
 const char *ksm_knob_path(const struct ksm_ctx *ctx, const char *name, char *buf, size_t size);
 

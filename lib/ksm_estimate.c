@@ -1176,8 +1176,7 @@ KSM_EXPORT int ksm_estimate_result(const struct ksm_estimate *est, int target,
 	if (!est || !res)
 		return -EINVAL;
 	if (size < sizeof(res->present))
-		return ksm_fail(-EINVAL, "a struct ksm_estimate_result of %zu bytes cannot hold "
-					 ".present (pass sizeof(struct ksm_estimate_result))", size);
+		return ksm_fail_struct_size("ksm_estimate_result", size);
 	if (!est->accounted)
 		return ksm_fail(-EINVAL, "the estimate has not run");
 	if (target < -1 || target >= est->ntargets)

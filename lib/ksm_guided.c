@@ -164,8 +164,7 @@ KSM_EXPORT int ksm_merge_guided(struct ksm_estimate *est, unsigned int gap_pages
 	if (!est || !res)
 		return -EINVAL;
 	if (size < sizeof(res->present))
-		return ksm_fail(-EINVAL, "a struct ksm_guided_result of %zu bytes cannot hold "
-					 ".present (pass sizeof(struct ksm_guided_result))", size);
+		return ksm_fail_struct_size("ksm_guided_result", size);
 	if (flags & ~GUIDED_FLAGS)
 		r = ksm_fail(-EINVAL, "unknown flags 0x%x", flags & ~GUIDED_FLAGS);
 	else

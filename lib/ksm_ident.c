@@ -158,8 +158,7 @@ KSM_EXPORT int ksm_proc_ident_read(struct ksm_ctx *ctx, int pid, struct ksm_proc
 	if (pid < 0)
 		return ksm_fail(-EINVAL, "invalid process ID %d", pid);
 	if (size < sizeof(id->present))
-		return ksm_fail(-EINVAL, "a struct ksm_proc_ident of %zu bytes cannot hold .present "
-					 "(pass sizeof(struct ksm_proc_ident))", size);
+		return ksm_fail_struct_size("ksm_proc_ident", size);
 	if (pid == 0)
 		snprintf(name, sizeof(name), "self");
 	else

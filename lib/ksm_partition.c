@@ -763,8 +763,7 @@ KSM_EXPORT int ksm_partition_stats_read(struct ksm_partition *part, struct ksm_s
 	if (!part || !st)
 		return -EINVAL;
 	if (size < sizeof(st->present))
-		return ksm_fail(-EINVAL, "a struct ksm_stats of %zu bytes cannot hold .present (pass "
-					 "sizeof(struct ksm_stats))", size);
+		return ksm_fail_struct_size("ksm_stats", size);
 	if (part->backend != KSM_PARTITION_SYSFS)
 		return ksm_fail(-EOPNOTSUPP, "cannot read partition '%s': partitions of the Selective "
 					     "KSM syscalls have no directory and so no statistics",

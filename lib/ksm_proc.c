@@ -291,8 +291,7 @@ KSM_EXPORT int ksm_proc_stats_read(struct ksm_ctx *ctx, int pid, struct ksm_proc
 	if (pid < 0)
 		return ksm_fail(-EINVAL, "invalid process ID %d", pid);
 	if (size < sizeof(st->present))
-		return ksm_fail(-EINVAL, "a struct ksm_proc_stats of %zu bytes cannot hold .present "
-					 "(pass sizeof(struct ksm_proc_stats))", size);
+		return ksm_fail_struct_size("ksm_proc_stats", size);
 	procfd = open_proc(ctx);
 	if (procfd < 0)
 		return procfd;

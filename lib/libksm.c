@@ -385,6 +385,12 @@ int ksm_fail_no_ksm(const struct ksm_ctx *ctx)
 			strcmp(root, "/") == 0 ? ", or /sys is not mounted" : ", or not a system root");
 }
 
+int ksm_fail_struct_size(const char *type, size_t size)
+{
+	return ksm_fail(-EINVAL, "a struct %s of %zu bytes cannot hold .present (pass "
+				 "sizeof(struct %s))", type, size, type);
+}
+
 /* "<sysroot>/sys/kernel/mm/ksm/<name>" without a doubled slash, for messages. */
 const char *ksm_knob_path(const struct ksm_ctx *ctx, const char *name, char *buf, size_t size)
 {
