@@ -142,6 +142,12 @@ const char *ksm_escape(const char *s, size_t len, char *buf, size_t size);
 const char *ksm_fail_message(int err);
 /* Record and return -ENOENT, "KSM is not available" with the path concerned. */
 int ksm_fail_no_ksm(const struct ksm_ctx *ctx);
+/*
+ * Hand a struct the library filled (@len bytes at @src) to a caller whose
+ * struct is @size bytes: exactly @size bytes are written, those beyond @len
+ * set to 0 (the rule of ksm_stats_read()).
+ */
+void ksm_copy_out(void *dst, size_t size, const void *src, size_t len);
 /* Record and return -EINVAL for a caller's struct @type ("ksm_stats") of
  * @size bytes, too small to hold its .present. */
 int ksm_fail_struct_size(const char *type, size_t size);

@@ -1182,12 +1182,7 @@ KSM_EXPORT int ksm_estimate_result(const struct ksm_estimate *est, int target,
 	if (target < -1 || target >= est->ntargets)
 		return ksm_fail(-EINVAL, "the estimate has no target %d", target);
 	src = target < 0 ? &est->whole : &est->targets[target].res;
-	if (size <= sizeof(*src)) {
-		memcpy(res, src, size);
-	} else {
-		memcpy(res, src, sizeof(*src));
-		memset((char *)res + sizeof(*src), 0, size - sizeof(*src));
-	}
+	ksm_copy_out(res, size, src, sizeof(*src));
 	return 0;
 }
 

@@ -169,8 +169,6 @@ KSM_EXPORT int ksm_merge_guided(struct ksm_estimate *est, unsigned int gap_pages
 		r = ksm_fail(-EINVAL, "unknown flags 0x%x", flags & ~GUIDED_FLAGS);
 	else
 		r = guided(est, gap_pages, scans, timeout_ms, flags, fn, data, &g);
-	memcpy(res, &g, size < sizeof(g) ? size : sizeof(g));
-	if (size > sizeof(g))
-		memset((char *)res + sizeof(g), 0, size - sizeof(g));
+	ksm_copy_out(res, size, &g, sizeof(g));
 	return r;
 }

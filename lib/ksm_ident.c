@@ -223,11 +223,6 @@ KSM_EXPORT int ksm_proc_ident_read(struct ksm_ctx *ctx, int pid, struct ksm_proc
 		s.present &= ~(uint64_t)KSM_IDENT_GUEST;
 	if (offsetof(struct ksm_proc_ident, vmid) + sizeof(s.vmid) > size)
 		s.present &= ~(uint64_t)KSM_IDENT_VMID;
-	if (size <= sizeof(s)) {
-		memcpy(id, &s, size);
-	} else {
-		memcpy(id, &s, sizeof(s));
-		memset((char *)id + sizeof(s), 0, size - sizeof(s));
-	}
+	ksm_copy_out(id, size, &s, sizeof(s));
 	return 0;
 }

@@ -191,12 +191,7 @@ static void copy_out(struct ksm_proc_stats *s, struct ksm_proc_stats *st, size_t
 	for (size_t i = 0; i < KSM_ARRAY_SIZE(proc_fields); i++)
 		if (proc_fields[i].offset + sizeof(int64_t) > size)
 			s->present &= ~(uint64_t)proc_fields[i].bit;
-	if (size <= sizeof(*s)) {
-		memcpy(st, s, size);
-	} else {
-		memcpy(st, s, sizeof(*s));
-		memset((char *)st + sizeof(*s), 0, size - sizeof(*s));
-	}
+	ksm_copy_out(st, size, s, sizeof(*s));
 }
 
 /* Length of the system root without trailing slashes: paths print as "%.*s/proc/...". */
@@ -604,9 +599,7 @@ KSM_EXPORT int ksm_proc_foreach_counted(struct ksm_ctx *ctx,
 	memset(&c, 0, sizeof(c));
 	c.listed = (int64_t)listed;
 	c.denied = (int64_t)denied;
-	memcpy(counts, &c, size < sizeof(c) ? size : sizeof(c));
-	if (size > sizeof(c))
-		memset((char *)counts + sizeof(c), 0, size - sizeof(c));
+	ksm_copy_out(counts, size, &c, sizeof(c));
 	return r;
 }
 

@@ -53,12 +53,7 @@ static void copy_out(struct ksm_stats *s, struct ksm_stats *st, size_t size)
 	for (int i = 0; i < KSM_KNOB_NR; i++)
 		if (defs[i].offset + sizeof(int64_t) > size)
 			s->present &= ~BIT(i);
-	if (size <= sizeof(*s)) {
-		memcpy(st, s, size);
-	} else {
-		memcpy(st, s, sizeof(*s));
-		memset((char *)st + sizeof(*s), 0, size - sizeof(*s));
-	}
+	ksm_copy_out(st, size, s, sizeof(*s));
 }
 
 /*
@@ -208,8 +203,6 @@ KSM_EXPORT int ksm_unmerge_estimate(struct ksm_ctx *ctx, struct ksm_unmerge_cost
 				      "%.1f MiB of memory available: the system could run out of "
 				      "memory; free memory first, or force it",
 			     (long long)c.pages, mib(c.need_bytes), mib(c.available_bytes));
-	memcpy(cost, &c, size < sizeof(c) ? size : sizeof(c));
-	if (size > sizeof(c))
-		memset((char *)cost + sizeof(c), 0, size - sizeof(c));
+	ksm_copy_out(cost, size, &c, sizeof(c));
 	return r;
 }

@@ -385,6 +385,13 @@ int ksm_fail_no_ksm(const struct ksm_ctx *ctx)
 			strcmp(root, "/") == 0 ? ", or /sys is not mounted" : ", or not a system root");
 }
 
+void ksm_copy_out(void *dst, size_t size, const void *src, size_t len)
+{
+	memcpy(dst, src, size < len ? size : len);
+	if (size > len)
+		memset((char *)dst + len, 0, size - len);
+}
+
 int ksm_fail_struct_size(const char *type, size_t size)
 {
 	return ksm_fail(-EINVAL, "a struct %s of %zu bytes cannot hold .present (pass "
