@@ -718,6 +718,24 @@ void sleep_ms(long ms)
 		;
 }
 
+char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return '?';
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* the command name may hold ')' and spaces: the state follows the last ')' */
+	p = strrchr(buf, ')');
+	return p ? p[2] : '?';
+}
+
 static int64_t raw_int(const char *name)
 {
 	char buf[64];

@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <check.h>
 
@@ -128,5 +129,7 @@ struct ksm_ctx *new_ctx(void);
 double now_s(void);
 /* Sleep @ms milliseconds, through signals. */
 void sleep_ms(long ms);
+/* The state letter of /proc/PID/stat ('R', 'S', 'T', ...), '?' if unreadable. */
+char proc_state(pid_t pid);
 
 #endif

@@ -352,24 +352,6 @@ static int raw_mg(pid_t pid, uintptr_t addr)
 	return r;
 }
 
-/* The thread state letter of /proc/PID/stat. */
-static char raw_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return '?';
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p ? p[2] : '?';
-}
-
 /* The syscall number the main thread is blocked in, -1 running, -2 unknown. */
 static long raw_syscall(pid_t pid)
 {
@@ -665,12 +647,12 @@ START_TEST(test_stopped)
 	setup();
 	start(&t, T_BUSY, -1);
 	ck_assert_int_eq(kill(t.pid, SIGSTOP), 0);
-	while (raw_state(t.pid) != 'T')
+	while (proc_state(t.pid) != 'T')
 		sleep_ms(5);
 	cycle_checked(&t, 0);
 	/* Still stopped after every injection. */
 	sleep_ms(100);
-	ck_assert_int_eq(raw_state(t.pid), 'T');
+	ck_assert_int_eq(proc_state(t.pid), 'T');
 	ck_assert_int_eq(kill(t.pid, SIGCONT), 0);
 	t.sh->stop = 1;
 	finish(&t);

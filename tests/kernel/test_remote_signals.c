@@ -90,23 +90,6 @@ static void target_main(void)
 	_exit(ok ? 0 : 1);
 }
 
-static char state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return '?';
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p ? p[2] : '?';
-}
-
 /* Wait at most 2 s for *@v to reach @want; its value. */
 static long wait_count(volatile long *v, long want)
 {
@@ -157,9 +140,9 @@ START_TEST(test_signal_after_call)
 
 		ck_assert_int_eq(ksm_inject_syscall(ctx, pid, SYS_tgkill, stop), 0);
 		t0 = now_s();
-		while (state(pid) != 'T' && now_s() - t0 < 2)
+		while (proc_state(pid) != 'T' && now_s() - t0 < 2)
 			sleep_ms(1);
-		ck_assert_int_eq(state(pid), 'T');
+		ck_assert_int_eq(proc_state(pid), 'T');
 		ck_assert_int_eq(kill(pid, SIGCONT), 0);
 	}
 
