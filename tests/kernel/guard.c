@@ -37,6 +37,7 @@
 #include <time.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -688,6 +689,44 @@ int guard_run(Suite *s)
 		failed++;
 	}
 	return failed || runner_failures ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+int guard_main(const char *(*missing)(void), Suite *(*suite)(void), int (*run)(Suite *s))
+{
+	const char *absent;
+	char why[256];
+
+	if (guard_usable(why, sizeof(why)) < 0) {
+		printf("SKIP: %s\n", why);
+		return 77;
+	}
+	absent = missing ? missing() : NULL;
+	if (absent) {
+		printf("SKIP: %s\n", absent);
+		return 77;
+	}
+	return (run ? run : guard_run)(suite());
+}
+
+const char *guard_missing_ksm_stat_prctl(void)
+{
+	if (access("/proc/self/ksm_stat", R_OK) != 0 || prctl(68 /* PR_GET_MEMORY_MERGE */, 0, 0, 0, 0) < 0)
+		return "no /proc/self/ksm_stat or PR_GET_MEMORY_MERGE (kernel before 6.4)";
+	return NULL;
+}
+
+const char *guard_missing_ksm_stat(void)
+{
+	return access("/proc/self/ksm_stat", R_OK) != 0 ? "no /proc/self/ksm_stat" : NULL;
+}
+
+const char *guard_missing_injection(void)
+{
+#if defined(__x86_64__)
+	return NULL;
+#else
+	return "the injection backend is x86-64 only";
+#endif
 }
 
 /* ------------------------------------------------------------------------ */

@@ -106,6 +106,23 @@ void guard_add(Suite *s, const char *name, const TTest *t);
 int guard_run(Suite *s);
 
 /*
+ * The main() of every kernel test program. Skips (prints "SKIP: <why>" and
+ * returns 77) where the suite cannot run: guard_usable() says no, or
+ * @missing (may be NULL) returns why a kernel feature the suite needs is
+ * absent (NULL if present). Otherwise builds the suite with @suite, runs it
+ * with @run (NULL: guard_run()), which frees it, and returns its exit status.
+ */
+int guard_main(const char *(*missing)(void), Suite *(*suite)(void), int (*run)(Suite *s));
+
+/* Feature checks for guard_main(): why the feature is absent, or NULL. */
+/* /proc/self/ksm_stat and PR_GET_MEMORY_MERGE (6.4+). */
+const char *guard_missing_ksm_stat_prctl(void);
+/* /proc/self/ksm_stat. */
+const char *guard_missing_ksm_stat(void);
+/* The ptrace injection backend (x86-64 only). */
+const char *guard_missing_injection(void);
+
+/*
  * Merged pages of processes a test did not start. A test that compares the
  * global counters with what its own pages make first calls guard_settle()
  * (after run=2 and after setting the knobs that decide merging, such as

@@ -1728,34 +1728,37 @@ static Suite *boost_suite(void)
 	return s;
 }
 
-int main(void)
+static const char *missing_features(void)
 {
-	char why[256], msg[2048];
+	if (!raw_exists("advisor_mode") || !raw_exists("smart_scan") || access("/proc/self/ksm_stat", F_OK) < 0)
+		return "these tests need a kernel with the KSM advisor, smart_scan and ksm_stat (6.8+)";
+	return NULL;
+}
+
+/* The runner of guard_run(), with the boost record cleared before and after. */
+static int boost_run(Suite *s)
+{
+	char msg[2048];
 	SRunner *sr;
 	int failed, r;
 
-	if (guard_usable(why, sizeof(why)) < 0) {
-		printf("SKIP: %s\n", why);
-		return 77;
-	}
-	if (!raw_exists("advisor_mode") || !raw_exists("smart_scan") || access("/proc/self/ksm_stat", F_OK) < 0) {
-		printf("SKIP: these tests need a kernel with the KSM advisor, smart_scan and ksm_stat (6.8+)\n");
-		return 77;
-	}
 	/* other kernel test programs (other build directories) change the same global state */
 	r = guard_lock(300);
 	if (r < 0) {
 		fprintf(stderr, "cannot lock %s: %s\n", GUARD_LOCK_FILE, strerror(-r));
+		srunner_free(srunner_create(s)); /* frees @s */
 		return EXIT_FAILURE;
 	}
 	/* the snapshot must not be a boosted state */
 	if (!clear_record("before the tests") && record_exists()) {
 		fprintf(stderr, "a live process holds a boost (%s); not testing\n", RECORD);
+		srunner_free(srunner_create(s));
 		return EXIT_FAILURE;
 	}
 	r = guard_save();
 	if (r < 0) {
 		fprintf(stderr, "cannot snapshot %s: %s\n", GUARD_KSM_DIR, strerror(-r));
+		srunner_free(srunner_create(s));
 		return EXIT_FAILURE;
 	}
 	guard_install();
@@ -1774,7 +1777,7 @@ int main(void)
 	setenv("CK_DEFAULT_TIMEOUT", "60", 0);
 	setenv("CK_VERBOSITY", "verbose", 0);
 
-	sr = srunner_create(boost_suite());
+	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
@@ -1786,4 +1789,9 @@ int main(void)
 		failed++;
 	}
 	return failed || runner_failures ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+int main(void)
+{
+	return guard_main(missing_features, boost_suite, boost_run);
 }

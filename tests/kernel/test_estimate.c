@@ -619,15 +619,5 @@ static Suite *estimate_suite(void)
 
 int main(void)
 {
-	char why[256];
-
-	if (guard_usable(why, sizeof(why)) < 0) {
-		printf("SKIP: %s\n", why);
-		return 77;
-	}
-	if (access("/proc/self/ksm_stat", R_OK) != 0 || prctl(68 /* PR_GET_MEMORY_MERGE */, 0, 0, 0, 0) < 0) {
-		printf("SKIP: no /proc/self/ksm_stat or PR_GET_MEMORY_MERGE (kernel before 6.4)\n");
-		return 77;
-	}
-	return guard_run(estimate_suite());
+	return guard_main(guard_missing_ksm_stat_prctl, estimate_suite, NULL);
 }

@@ -1079,11 +1079,5 @@ static Suite *kernel_suite(void)
 
 int main(void)
 {
-	char why[256];
-
-	if (guard_usable(why, sizeof(why)) < 0) {
-		printf("SKIP: %s\n", why);
-		return 77;
-	}
-	return guard_run(kernel_suite());
+	return guard_main(NULL, kernel_suite, NULL);
 }

@@ -1923,16 +1923,6 @@ static Suite *mem_suite(void)
 
 int main(void)
 {
-	char why[256];
-
 	page_size = sysconf(_SC_PAGESIZE);
-	if (guard_usable(why, sizeof(why)) < 0) {
-		printf("SKIP: %s\n", why);
-		return 77;
-	}
-	if (access("/proc/self/ksm_stat", R_OK) != 0 || prctl(PRCTL_GET_MEMORY_MERGE, 0, 0, 0, 0) < 0) {
-		printf("SKIP: no /proc/self/ksm_stat or PR_GET_MEMORY_MERGE (kernel before 6.4)\n");
-		return 77;
-	}
-	return guard_run(mem_suite());
+	return guard_main(guard_missing_ksm_stat_prctl, mem_suite, NULL);
 }

@@ -898,15 +898,5 @@ static Suite *remote_suite(void)
 
 int main(void)
 {
-	char why[256];
-
-	if (guard_usable(why, sizeof(why)) < 0) {
-		printf("SKIP: %s\n", why);
-		return 77;
-	}
-#if !defined(__x86_64__)
-	printf("SKIP: the injection backend is x86-64 only\n");
-	return 77;
-#endif
-	return guard_run(remote_suite());
+	return guard_main(guard_missing_injection, remote_suite, NULL);
 }

@@ -349,22 +349,17 @@ START_TEST(test_window_locked)
 }
 END_TEST
 
-int main(void)
+static Suite *remote_signals_suite(void)
 {
-	char why[256];
-	Suite *s;
+	Suite *s = suite_create("remote-signals");
 
-	if (guard_usable(why, sizeof(why)) < 0) {
-		printf("SKIP: %s\n", why);
-		return 77;
-	}
-#if !defined(__x86_64__)
-	printf("SKIP: the injection backend is x86-64 only\n");
-	return 77;
-#endif
-	s = suite_create("remote-signals");
 	guard_add(s, "signal_after_call", test_signal_after_call);
 	guard_add(s, "window_locked", test_window_locked);
 	guard_add(s, "sigtrap_state", test_sigtrap_state);
-	return guard_run(s);
+	return s;
+}
+
+int main(void)
+{
+	return guard_main(guard_missing_injection, remote_signals_suite, NULL);
 }

@@ -230,20 +230,15 @@ START_TEST(test_tune_workload)
 }
 END_TEST
 
+static Suite *tune_kernel_suite(void)
+{
+	Suite *s = suite_create("tune-kernel");
+
+	guard_add(s, "tune_workload", test_tune_workload);
+	return s;
+}
+
 int main(void)
 {
-	char why[256];
-	Suite *s;
-
-	if (guard_usable(why, sizeof(why)) < 0) {
-		printf("SKIP: %s\n", why);
-		return 77;
-	}
-	if (access("/proc/self/ksm_stat", R_OK) != 0) {
-		printf("SKIP: no /proc/self/ksm_stat\n");
-		return 77;
-	}
-	s = suite_create("tune-kernel");
-	guard_add(s, "tune_workload", test_tune_workload);
-	return guard_run(s);
+	return guard_main(guard_missing_ksm_stat, tune_kernel_suite, NULL);
 }
