@@ -732,6 +732,87 @@ const char *guard_missing_injection(void)
 /* ------------------------------------------------------------------------ */
 /* Small helpers of the kernel test programs                                 */
 
+void raw_text(const char *name, char *buf, size_t size)
+{
+	int r = guard_raw_read(name, buf, size);
+
+	ck_assert_msg(r >= 0, "reading %s/%s: %s", GUARD_KSM_DIR, name, strerror(-r));
+}
+
+bool raw_exists(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", GUARD_KSM_DIR, name);
+	return access(path, F_OK) == 0;
+}
+
+int64_t raw_num(const char *name)
+{
+	char buf[128], *end;
+	long long v;
+
+	raw_text(name, buf, sizeof(buf));
+	errno = 0;
+	v = strtoll(buf, &end, 10);
+	ck_assert_msg(errno == 0 && end != buf && (buf[0] == '-' || (buf[0] >= '0' && buf[0] <= '9')) &&
+		      (strcmp(end, "\n") == 0 || *end == '\0'),
+		      "%s holds no plain number: '%s'", name, buf);
+	return v;
+}
+
+void raw_write_ok(const char *name, const char *text)
+{
+	int r = guard_raw_write(name, text);
+
+	ck_assert_msg(r == 0, "writing '%s' to %s: %s", text, name, strerror(-r));
+}
+
+void reset_counters(void)
+{
+	raw_write_ok("run", "2");
+	ck_assert_int_eq(raw_num("pages_shared"), 0);
+	ck_assert_int_eq(raw_num("pages_sharing"), 0);
+	ck_assert_int_eq(raw_num("full_scans"), 0);
+}
+
+int64_t max_page_sharing(void)
+{
+	/* before 4.13 there is no limit */
+	return raw_exists("max_page_sharing") ? raw_num("max_page_sharing") : INT64_MAX;
+}
+
+void expected_counts(int64_t n, int64_t m, int64_t *shared, int64_t *sharing, int64_t *merged)
+{
+	if (n < 2) {
+		*shared = *sharing = 0;
+	} else if (n % m == 0 || n % m == 1) {
+		*shared = n / m;
+		*sharing = *shared * (m - 1);
+	} else {
+		*shared = n / m + 1;
+		*sharing = n - *shared;
+	}
+	if (merged)
+		*merged = *shared + *sharing;
+}
+
+bool wait_counts(int64_t shared, int64_t sharing, double timeout, double *elapsed)
+{
+	double t0 = now_s();
+	bool ok;
+
+	for (;;) {
+		ok = raw_num("pages_shared") == shared && raw_num("pages_sharing") == sharing;
+		if (ok || now_s() - t0 > timeout)
+			break;
+		sleep_ms(5);
+	}
+	if (elapsed)
+		*elapsed = now_s() - t0;
+	return ok;
+}
+
 struct ksm_ctx *new_ctx(void)
 {
 	struct ksm_ctx *ctx = NULL;

@@ -21,6 +21,7 @@
 #ifndef LIBKSM_TESTS_GUARD_H
 #define LIBKSM_TESTS_GUARD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -139,6 +140,35 @@ struct guard_counts {
 };
 void guard_counts_read(struct guard_counts *c);
 void guard_settle(struct guard_counts *base);
+
+/*
+ * Raw access that fails the test: raw_text() reads file @name of
+ * /sys/kernel/mm/ksm into @buf; raw_num() reads a kernel number (optional
+ * '-', decimal digits, one optional "\n"); raw_write_ok() writes @text.
+ * raw_exists(): does the file exist?
+ */
+void raw_text(const char *name, char *buf, size_t size);
+int64_t raw_num(const char *name);
+void raw_write_ok(const char *name, const char *text);
+bool raw_exists(const char *name);
+/* run=2: stop ksmd, unmerge everything, counters (full_scans too) to 0. */
+void reset_counters(void);
+
+/* max_page_sharing, INT64_MAX where the file does not exist (before 4.13). */
+int64_t max_page_sharing(void);
+/*
+ * The kernel's counts for @n identical pages with max_page_sharing @m
+ * (ksm-behaviour.md §2.1, as asserted by the kernel's ksm_tests.c): a KSM
+ * page takes at most m mappings; one leftover page (n % m == 1) stays
+ * unmerged. @merged (may be NULL): pages that end up mapping a KSM page
+ * (the owner's ksm_merging_pages).
+ */
+void expected_counts(int64_t n, int64_t m, int64_t *shared, int64_t *sharing, int64_t *merged);
+/*
+ * Poll the raw global counters every 5 ms until they are @shared/@sharing;
+ * false after @timeout s. @elapsed (may be NULL) gets the seconds waited.
+ */
+bool wait_counts(int64_t shared, int64_t sharing, double timeout, double *elapsed);
 
 /* A context on the real root (fails the test if it cannot be had). */
 struct ksm_ctx *new_ctx(void);

@@ -51,14 +51,8 @@
 /* ------------------------------------------------------------------------ */
 /* raw sysfs access, independent of the library                             */
 
-static void raw_text(const char *name, char *buf, size_t size)
-{
-	int r = guard_raw_read(name, buf, size);
-
-	ck_assert_msg(r >= 0, "reading %s/%s: %s", GUARD_KSM_DIR, name, strerror(-r));
-}
-
-static int64_t raw_num(const char *name)
+/* An unsigned kernel number: decimal digits and "\n". */
+static int64_t raw_unsigned(const char *name)
 {
 	char buf[128], *end;
 	long long v;
@@ -83,21 +77,6 @@ static int raw_advisor_mode(void)
 		return KSM_ADVISOR_SCAN_TIME;
 	ck_abort_msg("advisor_mode holds unexpected text '%s'", buf);
 	return -1;
-}
-
-static void raw_write_ok(const char *name, const char *text)
-{
-	int r = guard_raw_write(name, text);
-
-	ck_assert_msg(r == 0, "writing '%s' to %s: %s", text, name, strerror(-r));
-}
-
-static bool raw_exists(const char *name)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", GUARD_KSM_DIR, name);
-	return access(path, F_OK) == 0;
 }
 
 static bool record_exists(void)
@@ -171,8 +150,8 @@ static int snap_diff(const struct snap *s, const char *const *skip, char *msg, s
 /* The fast profile of a boost, raw. */
 static bool raw_is_fast(char *why, size_t size)
 {
-	int64_t run = raw_num("run") & 3, sleep = raw_num("sleep_millisecs"), pages = raw_num("pages_to_scan");
-	int64_t smart = raw_exists("smart_scan") ? raw_num("smart_scan") : 0;
+	int64_t run = raw_unsigned("run") & 3, sleep = raw_unsigned("sleep_millisecs"), pages = raw_unsigned("pages_to_scan");
+	int64_t smart = raw_exists("smart_scan") ? raw_unsigned("smart_scan") : 0;
 	int mode = raw_exists("advisor_mode") ? raw_advisor_mode() : KSM_ADVISOR_NONE;
 
 	snprintf(why, size, "run=%" PRId64 " sleep_millisecs=%" PRId64 " pages_to_scan=%" PRId64
@@ -222,20 +201,6 @@ static void area_unmap(struct area *a)
 	if (a->p && a->p != MAP_FAILED)
 		munmap(a->p, a->len);
 	a->p = NULL;
-}
-
-/* Poll the raw counters every 5 ms until they equal the expectation. */
-static bool wait_counts(int64_t shared, int64_t sharing, double timeout)
-{
-	double t0 = now_s();
-
-	for (;;) {
-		if (raw_num("pages_shared") == shared && raw_num("pages_sharing") == sharing)
-			return true;
-		if (now_s() - t0 > timeout)
-			return false;
-		sleep_ms(5);
-	}
 }
 
 /* The plan of @txn as "knob=value ..."; returns the step count, the steps in @steps. */
@@ -347,7 +312,7 @@ struct fault_set {
 
 static int64_t other_than(const char *name, int64_t want, int64_t alt)
 {
-	return raw_num(name) == want ? alt : want;
+	return raw_unsigned(name) == want ? alt : want;
 }
 
 static void fault_values(int which, struct fault_set *f)
@@ -369,7 +334,7 @@ static void fault_values(int which, struct fault_set *f)
 			5,
 			{ KSM_KNOB_SLEEP_MILLISECS, KSM_KNOB_USE_ZERO_PAGES, KSM_KNOB_ADVISOR_MAX_CPU,
 			  KSM_KNOB_PAGES_TO_SCAN, KSM_KNOB_MAX_PAGE_SHARING },
-			{ other_than("sleep_millisecs", 7, 8), 1 - raw_num("use_zero_pages"),
+			{ other_than("sleep_millisecs", 7, 8), 1 - raw_unsigned("use_zero_pages"),
 			  other_than("advisor_max_cpu", 55, 56), other_than("pages_to_scan", 1234, 1235),
 			  other_than("max_page_sharing", 300, 301) },
 		};
@@ -475,7 +440,7 @@ START_TEST(test_txn_fault)
 	ssize_t len;
 
 	/* max_page_sharing changes only without merged pages; the advisor starts off */
-	if (raw_num("pages_shared") != 0)
+	if (raw_unsigned("pages_shared") != 0)
 		raw_write_ok("run", "2");
 	if (raw_advisor_mode() != KSM_ADVISOR_NONE)
 		raw_write_ok("advisor_mode", "none");
@@ -554,7 +519,7 @@ START_TEST(test_txn_advisor)
 {
 	struct ksm_ctx *ctx = new_ctx();
 	struct snap before;
-	int64_t min = raw_num("advisor_min_pages_to_scan");
+	int64_t min = raw_unsigned("advisor_min_pages_to_scan");
 	int failed = -2, r;
 	static const char *const skip_adv[] = { "pages_to_scan", "advisor_mode", "advisor_min_pages_to_scan", NULL };
 	static const char *const skip_on[] = { "pages_to_scan", "advisor_min_pages_to_scan", NULL };
@@ -562,7 +527,7 @@ START_TEST(test_txn_advisor)
 	/* scan-time: the kernel sets pages_to_scan to advisor_min_pages_to_scan and refuses writes to it */
 	raw_write_ok("advisor_mode", "scan-time");
 	ck_assert_int_eq(raw_advisor_mode(), KSM_ADVISOR_SCAN_TIME);
-	ck_assert_int_eq(raw_num("pages_to_scan"), min);
+	ck_assert_int_eq(raw_unsigned("pages_to_scan"), min);
 	ck_assert_int_eq(guard_raw_write("pages_to_scan", "1234"), -EINVAL);
 	snap_take(&before);
 
@@ -575,15 +540,15 @@ START_TEST(test_txn_advisor)
 	r = commit2(ctx, 0, &failed, KSM_KNOB_PAGES_TO_SCAN, 1234, KSM_KNOB_ADVISOR_MODE, KSM_ADVISOR_NONE);
 	ck_assert_msg(r == 0 && failed == -1, "commit = %d (%s), failed %d", r, strerror(-r), failed);
 	ck_assert_int_eq(raw_advisor_mode(), KSM_ADVISOR_NONE);
-	ck_assert_int_eq(raw_num("pages_to_scan"), 1234);
+	ck_assert_int_eq(raw_unsigned("pages_to_scan"), 1234);
 
 	/* advisor off alone: the kernel resets pages_to_scan to 100; the transaction keeps the old value */
 	raw_write_ok("advisor_mode", "scan-time");
-	ck_assert_int_eq(raw_num("pages_to_scan"), min);
+	ck_assert_int_eq(raw_unsigned("pages_to_scan"), min);
 	r = commit2(ctx, 0, &failed, KSM_KNOB_ADVISOR_MODE, KSM_ADVISOR_NONE, -1, 0);
 	ck_assert_msg(r == 0 && failed == -1, "commit = %d (%s), failed %d", r, strerror(-r), failed);
 	ck_assert_int_eq(raw_advisor_mode(), KSM_ADVISOR_NONE);
-	ck_assert_int_eq(raw_num("pages_to_scan"), min);
+	ck_assert_int_eq(raw_unsigned("pages_to_scan"), min);
 	ASSERT_SNAP(&before, skip_adv, "after switching the advisor off");
 
 	/* advisor on with a new minimum: the minimum first, so pages_to_scan starts from it */
@@ -591,8 +556,8 @@ START_TEST(test_txn_advisor)
 		    KSM_KNOB_ADVISOR_MIN_PAGES_TO_SCAN, min + 200);
 	ck_assert_msg(r == 0 && failed == -1, "commit = %d (%s), failed %d", r, strerror(-r), failed);
 	ck_assert_int_eq(raw_advisor_mode(), KSM_ADVISOR_SCAN_TIME);
-	ck_assert_int_eq(raw_num("advisor_min_pages_to_scan"), min + 200);
-	ck_assert_int_eq(raw_num("pages_to_scan"), min + 200);
+	ck_assert_int_eq(raw_unsigned("advisor_min_pages_to_scan"), min + 200);
+	ck_assert_int_eq(raw_unsigned("pages_to_scan"), min + 200);
 	ASSERT_SNAP(&before, skip_on, "after switching the advisor on");
 	ksm_unref(ctx);
 }
@@ -624,14 +589,14 @@ START_TEST(test_txn_unmerge)
 	raw_write_ok("max_page_sharing", "256");
 	/* on top of what other processes merge again (the commit below unmerges them too) */
 	guard_settle(&base);
-	man = raw_num("merge_across_nodes");
+	man = raw_unsigned("merge_across_nodes");
 	area_map(&a, 1000, true);
 	raw_write_ok("pages_to_scan", "10000");
 	raw_write_ok("sleep_millisecs", "0");
 	raw_write_ok("run", "1");
-	ck_assert_msg(wait_counts(base.shared + 4, base.sharing + 996, 10.0),
+	ck_assert_msg(wait_counts(base.shared + 4, base.sharing + 996, 10.0, NULL),
 		      "1000 pages not merged into 4/996 (+ %" PRId64 "/%" PRId64 " of other processes): %" PRId64
-		      "/%" PRId64, base.shared, base.sharing, raw_num("pages_shared"), raw_num("pages_sharing"));
+		      "/%" PRId64, base.shared, base.sharing, raw_unsigned("pages_shared"), raw_unsigned("pages_sharing"));
 	/* ksmd keeps running, but slowly: after an unmerge nothing merges again within the test */
 	raw_write_ok("pages_to_scan", "100");
 	raw_write_ok("sleep_millisecs", "60000");
@@ -643,18 +608,18 @@ START_TEST(test_txn_unmerge)
 	ck_assert_msg(r == -EBUSY && failed == KSM_KNOB_MERGE_ACROSS_NODES, "commit = %d (%s), failed %d", r,
 		      strerror(-r), failed);
 	ASSERT_SNAP(&before, NULL, "after -EBUSY");
-	ck_assert_int_eq(raw_num("pages_shared"), base.shared + 4);
-	ck_assert_int_eq(raw_num("pages_sharing"), base.sharing + 996);
+	ck_assert_int_eq(raw_unsigned("pages_shared"), base.shared + 4);
+	ck_assert_int_eq(raw_unsigned("pages_sharing"), base.sharing + 996);
 
 	n = plan_text(txn, KSM_TXN_ALLOW_UNMERGE, steps, 8, plan, sizeof(plan));
 	snprintf(expect, sizeof(expect), "run=2 merge_across_nodes=%d run=1", (int)(1 - man));
 	ck_assert_msg(n == 3 && strcmp(plan, expect) == 0, "plan %d [%s], expected [%s]", n, plan, expect);
 	r = ksm_txn_commit(txn, KSM_TXN_ALLOW_UNMERGE, &failed);
 	ck_assert_msg(r == 0 && failed == -1, "commit = %d (%s), failed %d", r, strerror(-r), failed);
-	ck_assert_int_eq(raw_num("merge_across_nodes"), 1 - man);
-	ck_assert_int_eq(raw_num("run"), 1);
-	ck_assert_int_eq(raw_num("pages_shared"), 0);
-	ck_assert_int_eq(raw_num("pages_sharing"), 0);
+	ck_assert_int_eq(raw_unsigned("merge_across_nodes"), 1 - man);
+	ck_assert_int_eq(raw_unsigned("run"), 1);
+	ck_assert_int_eq(raw_unsigned("pages_shared"), 0);
+	ck_assert_int_eq(raw_unsigned("pages_sharing"), 0);
 	ASSERT_SNAP(&before, skip_man, "after the unmerging commit");
 	ksm_txn_unref(txn);
 	area_unmap(&a);
@@ -713,7 +678,7 @@ START_TEST(test_profile_roundtrip)
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(file, sizeof(file), "%s/ksm.conf", dir);
-	if (raw_num("pages_shared") != 0)
+	if (raw_unsigned("pages_shared") != 0)
 		raw_write_ok("run", "2");
 	if (raw_advisor_mode() != KSM_ADVISOR_NONE)
 		raw_write_ok("advisor_mode", "none");
@@ -730,10 +695,10 @@ START_TEST(test_profile_roundtrip)
 					  "stable_node_chains_prune_millisecs=1", NULL },
 			out, sizeof(out), NULL);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ksmctl set: status %#x: %s", status, out);
-	ck_assert_int_eq(raw_num("sleep_millisecs"), 7);
-	ck_assert_int_eq(raw_num("pages_to_scan"), 999);
-	ck_assert_int_eq(raw_num("max_page_sharing"), 300);
-	ck_assert_int_eq(raw_num("advisor_max_cpu"), 33);
+	ck_assert_int_eq(raw_unsigned("sleep_millisecs"), 7);
+	ck_assert_int_eq(raw_unsigned("pages_to_scan"), 999);
+	ck_assert_int_eq(raw_unsigned("max_page_sharing"), 300);
+	ck_assert_int_eq(raw_unsigned("advisor_max_cpu"), 33);
 
 	status = ksmctl((const char *[]){ "apply", file, NULL }, out, sizeof(out), NULL);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ksmctl apply: status %#x: %s", status, out);
@@ -751,7 +716,7 @@ START_TEST(test_profile_roundtrip)
 			out, sizeof(out), NULL);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ksmctl set: status %#x: %s", status, out);
 	ck_assert_int_eq(raw_advisor_mode(), KSM_ADVISOR_NONE);
-	ck_assert_int_eq(raw_num("pages_to_scan"), 1234);
+	ck_assert_int_eq(raw_unsigned("pages_to_scan"), 1234);
 	status = ksmctl((const char *[]){ "apply", file, NULL }, out, sizeof(out), NULL);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ksmctl apply: status %#x: %s", status, out);
 	/* pages_to_scan included: switching to scan-time sets it to advisor_min_pages_to_scan, as saved */
@@ -799,8 +764,8 @@ START_TEST(test_merge_range_64m)
 	raw_write_ok("run", "2");
 	raw_write_ok("run", "0"); /* a boost refuses to run from run=2 */
 	raw_write_ok("max_page_sharing", "256");
-	ck_assert_int_eq(raw_num("pages_shared"), 0);
-	ck_assert_int_eq(raw_num("pages_sharing"), 0);
+	ck_assert_int_eq(raw_unsigned("pages_shared"), 0);
+	ck_assert_int_eq(raw_unsigned("pages_sharing"), 0);
 	/* other processes' pages merged again first (leaves run=0), so that only ours merge in the boost */
 	guard_settle(&base);
 	area_map(&a, 16384, false);
@@ -812,10 +777,10 @@ START_TEST(test_merge_range_64m)
 	t = now_s() - t0;
 	ck_assert_msg(r == 0, "ksm_merge_range(64 MiB) = %d (%s) after %.3f s", r, strerror(-r), t);
 	printf("    ksm_merge_range(64 MiB): %.3f s, full_scans %" PRId64 ", merged %" PRIu64 " bytes\n", t,
-	       raw_num("full_scans"), merged);
+	       raw_unsigned("full_scans"), merged);
 	ck_assert_msg(merged == (uint64_t)64 << 20, "merged %" PRIu64 " bytes, expected %u", merged, 64u << 20);
-	ck_assert_int_eq(raw_num("pages_shared"), base.shared + 64);
-	ck_assert_int_eq(raw_num("pages_sharing"), base.sharing + 16320);
+	ck_assert_int_eq(raw_unsigned("pages_shared"), base.shared + 64);
+	ck_assert_int_eq(raw_unsigned("pages_sharing"), base.sharing + 16320);
 	ck_assert_int_eq(self_ksm_stat("ksm_merging_pages"), 16384);
 	/* the boost is over: every knob exactly as before */
 	ASSERT_SNAP(&before, NULL, "after ksm_merge_range");
@@ -1241,7 +1206,7 @@ START_TEST(test_stop_during_boost)
 	pid_t pid;
 
 	area_map(&a, 2048, true); /* something to scan, so that the wait goes on */
-	if (raw_num("run") == 2)
+	if (raw_unsigned("run") == 2)
 		raw_write_ok("run", "0");
 	raw_write_ok("run", "1");
 	snap_take(&before);
@@ -1256,8 +1221,8 @@ START_TEST(test_stop_during_boost)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 4, "ksmctl merge-now after ksmctl stop: status %#x: %s",
 		      status, out);
-	ck_assert_msg(raw_num("run") == 0, "run=%" PRId64 " after the boost ended: ksmctl stop was undone",
-		      raw_num("run"));
+	ck_assert_msg(raw_unsigned("run") == 0, "run=%" PRId64 " after the boost ended: ksmctl stop was undone",
+		      raw_unsigned("run"));
 	ASSERT_SNAP(&before, skip_run, "after the boost ended (run aside)");
 	ASSERT_NO_RECORD("after ksmctl stop during a boost");
 
@@ -1268,7 +1233,7 @@ START_TEST(test_stop_during_boost)
 	status = ksmctl((const char *[]){ "set", "sleep_millisecs=37", NULL }, out, sizeof(out), NULL);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ksmctl set: status %#x: %s", status, out);
 	ck_assert_int_eq(ksm_boost_end(b), 0);
-	ck_assert_int_eq(raw_num("sleep_millisecs"), 37);
+	ck_assert_int_eq(raw_unsigned("sleep_millisecs"), 37);
 	ASSERT_SNAP(&before, skip_sleep, "after the boost ended (sleep_millisecs aside)");
 	ASSERT_NO_RECORD("after ksmctl set during a boost");
 	area_unmap(&a);
@@ -1305,7 +1270,7 @@ START_TEST(test_boost_disabled)
 		      "ksmctl merge-now at run=2: status %#x: %s", status, out);
 	ASSERT_SNAP(&before, NULL, "after boosts were refused at run=2");
 	ASSERT_NO_RECORD("after boosts were refused at run=2");
-	ck_assert_int_eq(raw_num("pages_shared"), 0);
+	ck_assert_int_eq(raw_unsigned("pages_shared"), 0);
 
 	/* from run=0 and run=1, with and without the advisor: every knob exactly as before */
 	for (int i = 0; i < 4; i++) {
@@ -1428,7 +1393,7 @@ static const char *crash_state(int which)
 	case 0:
 		return "run=0, advisor off, other knobs as found";
 	case 1:
-		if (raw_num("run") == 2)
+		if (raw_unsigned("run") == 2)
 			raw_write_ok("run", "0");
 		raw_write_ok("advisor_mode", "none");
 		raw_write_ok("pages_to_scan", "1234");
@@ -1475,7 +1440,7 @@ START_TEST(test_crash_merge_now)
 	for (int st = 0; st < CRASH_STATES; st++) {
 		const char *name = crash_state(st);
 		bool advisor = raw_advisor_mode() != KSM_ADVISOR_NONE; /* pages_to_scan is the kernel's */
-		bool disabled = raw_num("run") == 2;
+		bool disabled = raw_unsigned("run") == 2;
 		int mid = 0, by_recover = 0, dead_before = 0;
 		struct snap before;
 

@@ -86,36 +86,6 @@ static const struct {
 /* ------------------------------------------------------------------------ */
 /* raw sysfs access, independent of the library                             */
 
-static bool raw_exists(const char *name)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", GUARD_KSM_DIR, name);
-	return access(path, F_OK) == 0;
-}
-
-static void raw_text(const char *name, char *buf, size_t size)
-{
-	int r = guard_raw_read(name, buf, size);
-
-	ck_assert_msg(r >= 0, "reading %s/%s: %s", GUARD_KSM_DIR, name, strerror(-r));
-}
-
-/* A kernel number: optional '-', decimal digits, one optional "\n". */
-static int64_t raw_num(const char *name)
-{
-	char buf[128], *end;
-	long long v;
-
-	raw_text(name, buf, sizeof(buf));
-	errno = 0;
-	v = strtoll(buf, &end, 10);
-	ck_assert_msg(errno == 0 && end != buf && (buf[0] == '-' || (buf[0] >= '0' && buf[0] <= '9')) &&
-		      (strcmp(end, "\n") == 0 || *end == '\0'),
-		      "%s holds no plain number: '%s'", name, buf);
-	return v;
-}
-
 /* advisor_mode reads "[none] scan-time" or "none [scan-time]". */
 static int64_t raw_advisor_mode(void)
 {
@@ -140,13 +110,6 @@ static int64_t raw_value(const char *name)
 	return raw_num(name);
 }
 
-static void raw_write_ok(const char *name, const char *text)
-{
-	int r = guard_raw_write(name, text);
-
-	ck_assert_msg(r == 0, "writing '%s' to %s: %s", text, name, strerror(-r));
-}
-
 static uint64_t mode_bits(const char *name)
 {
 	char path[256];
@@ -159,36 +122,8 @@ static uint64_t mode_bits(const char *name)
 
 /* ------------------------------------------------------------------------ */
 
-/*
- * The kernel's counts for @n identical pages with max_page_sharing @m
- * (ksm-behaviour.md §2.1, as asserted by the kernel's ksm_tests.c): a KSM
- * page takes at most m mappings; one leftover page (n % m == 1) stays
- * unmerged.
- */
-static void expected_counts(int64_t n, int64_t m, int64_t *shared, int64_t *sharing)
-{
-	if (n < 2) {
-		*shared = *sharing = 0;
-	} else if (n % m == 0 || n % m == 1) {
-		*shared = n / m;
-		*sharing = *shared * (m - 1);
-	} else {
-		*shared = n / m + 1;
-		*sharing = n - *shared;
-	}
-}
-
 /* What other processes have merged (guard_settle()), which the counts add to. */
 static struct guard_counts others;
-
-/* run=2: stop ksmd, unmerge everything, counters (full_scans too) to 0. */
-static void reset_counters(void)
-{
-	raw_write_ok("run", "2");
-	ck_assert_int_eq(raw_num("pages_shared"), 0);
-	ck_assert_int_eq(raw_num("pages_sharing"), 0);
-	ck_assert_int_eq(raw_num("full_scans"), 0);
-}
 
 /*
  * reset_counters(), then let the pages of other processes merge again
@@ -237,31 +172,6 @@ static void area_unmap(struct area *a)
 	a->p = NULL;
 }
 
-/* Poll the raw counters every 5 ms until they equal the expectation. */
-static bool wait_counts(int64_t shared, int64_t sharing, double timeout, double *elapsed)
-{
-	double t0 = now_s();
-	bool ok = false;
-
-	for (;;) {
-		if (raw_num("pages_shared") == shared && raw_num("pages_sharing") == sharing) {
-			ok = true;
-			break;
-		}
-		if (now_s() - t0 > timeout)
-			break;
-		sleep_ms(5);
-	}
-	*elapsed = now_s() - t0;
-	return ok;
-}
-
-static int64_t max_page_sharing(void)
-{
-	/* before 4.13 there is no limit */
-	return raw_exists("max_page_sharing") ? raw_num("max_page_sharing") : INT64_MAX;
-}
-
 /* Fast scanning through the library (the knobs under test). */
 static void fast_scan(struct ksm_ctx *ctx)
 {
@@ -286,7 +196,7 @@ static void area_merge(struct ksm_ctx *ctx, struct area *a)
 	double t;
 	int r;
 
-	expected_counts((int64_t)a->pages, max_page_sharing(), &shared, &sharing);
+	expected_counts((int64_t)a->pages, max_page_sharing(), &shared, &sharing, NULL);
 	fast_scan(ctx);
 	r = ksm_start(ctx);
 	ck_assert_msg(r == 0, "ksm_start = %d", r);
@@ -758,7 +668,7 @@ static void check_merge_counts(size_t n, int64_t doc_shared, int64_t doc_sharing
 	struct area a = { 0 };
 	int64_t m = max_page_sharing(), shared, sharing, v;
 
-	expected_counts((int64_t)n, m, &shared, &sharing);
+	expected_counts((int64_t)n, m, &shared, &sharing, NULL);
 	if (m == 256) {
 		/* the table of ksm-behaviour.md §2.1 */
 		ck_assert_int_eq(shared, doc_shared);

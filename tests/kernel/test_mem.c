@@ -63,43 +63,6 @@ static long page_size;
 /* ------------------------------------------------------------------------ */
 /* raw sysfs access, independent of the library                             */
 
-static void raw_text(const char *name, char *buf, size_t size)
-{
-	int r = guard_raw_read(name, buf, size);
-
-	ck_assert_msg(r >= 0, "reading %s/%s: %s", GUARD_KSM_DIR, name, strerror(-r));
-}
-
-static bool raw_exists(const char *name)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", GUARD_KSM_DIR, name);
-	return access(path, F_OK) == 0;
-}
-
-/* A kernel number: optional '-', decimal digits, one optional "\n". */
-static int64_t raw_num(const char *name)
-{
-	char buf[128], *end;
-	long long v;
-
-	raw_text(name, buf, sizeof(buf));
-	errno = 0;
-	v = strtoll(buf, &end, 10);
-	ck_assert_msg(errno == 0 && end != buf && (buf[0] == '-' || (buf[0] >= '0' && buf[0] <= '9')) &&
-		      (strcmp(end, "\n") == 0 || *end == '\0'),
-		      "%s holds no plain number: '%s'", name, buf);
-	return v;
-}
-
-static void raw_write_ok(const char *name, const char *text)
-{
-	int r = guard_raw_write(name, text);
-
-	ck_assert_msg(r == 0, "writing '%s' to %s: %s", text, name, strerror(-r));
-}
-
 /* A counter of /proc/vmstat, -1 if this kernel has none of that name. */
 static int64_t vmstat_num(const char *name)
 {
@@ -309,40 +272,6 @@ static double cpu_s(void)
 	       (double)ru.ru_stime.tv_usec / 1e6;
 }
 
-static int64_t max_page_sharing(void)
-{
-	return raw_exists("max_page_sharing") ? raw_num("max_page_sharing") : INT64_MAX;
-}
-
-/*
- * The kernel's counts for @n identical pages with max_page_sharing @m
- * (ksm-behaviour.md §2.1): a KSM page takes at most m mappings; one
- * leftover page (n % m == 1) stays unmerged. @merged: pages that end up
- * mapping a KSM page (the owner's ksm_merging_pages).
- */
-static void expected_counts(int64_t n, int64_t m, int64_t *shared, int64_t *sharing, int64_t *merged)
-{
-	if (n < 2) {
-		*shared = *sharing = 0;
-	} else if (n % m == 0 || n % m == 1) {
-		*shared = n / m;
-		*sharing = *shared * (m - 1);
-	} else {
-		*shared = n / m + 1;
-		*sharing = n - *shared;
-	}
-	*merged = *shared + *sharing;
-}
-
-/* run=2: stop ksmd, unmerge everything, counters (full_scans too) to 0. */
-static void reset_counters(void)
-{
-	raw_write_ok("run", "2");
-	ck_assert_int_eq(raw_num("pages_shared"), 0);
-	ck_assert_int_eq(raw_num("pages_sharing"), 0);
-	ck_assert_int_eq(raw_num("full_scans"), 0);
-}
-
 /*
  * ksmd as fast as it goes, raw (the guard restores every knob): advisor
  * off, pages_to_scan=10000, sleep_millisecs=0, and smart_scan=0 so that
@@ -373,23 +302,6 @@ static void clean_fast_start(void)
 	fast_scan();
 	guard_settle(&others);
 	raw_write_ok("run", "1");
-}
-
-/* Poll the raw global counters every 5 ms until they are @shared/@sharing; false after @timeout s. */
-static bool wait_counts(int64_t shared, int64_t sharing, double timeout, double *elapsed)
-{
-	double t0 = now_s();
-	bool ok;
-
-	for (;;) {
-		ok = raw_num("pages_shared") == shared && raw_num("pages_sharing") == sharing;
-		if (ok || now_s() - t0 > timeout)
-			break;
-		sleep_ms(5);
-	}
-	if (elapsed)
-		*elapsed = now_s() - t0;
-	return ok;
 }
 
 /* Poll /proc/<pid>/ksm_stat until ksm_merging_pages is @n; false after @timeout s. */
