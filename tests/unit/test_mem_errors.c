@@ -31,8 +31,8 @@
 #include <ksm.h>
 
 #include "testutil.h"
+#include "trap.h"
 
-#define SKIP 77
 #define PRCTL_SET_MEMORY_MERGE 67
 #define PRCTL_GET_MEMORY_MERGE 68
 #ifndef MADV_MERGEABLE
@@ -46,16 +46,7 @@
 #define NATIVE_ARCH AUDIT_ARCH_AARCH64
 #endif
 
-/* In the child: check failures print and exit 1 (check's assertions belong to the test process). */
-#define CHECK_EQ(a, b)                                                                              \
-	do {                                                                                        \
-		long long _a = (long long)(a), _b = (long long)(b);                                 \
-		if (_a != _b) {                                                                     \
-			fprintf(stderr, "%s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, \
-				#a, _a, #b, _b);                                                    \
-			_exit(1);                                                                   \
-		}                                                                                   \
-	} while (0)
+/* In the child, as CHECK_EQ() (trap.h): a failure prints and exits 1. */
 #define CHECK_MENTIONS(err, what)                                                                   \
 	do {                                                                                        \
 		const char *_m = ksm_strerror(err);                                                 \
@@ -71,7 +62,7 @@
 /*
  * Fail madvise(*, *, MADV_MERGEABLE or MADV_UNMERGEABLE) with @madvise_err
  * and prctl(PR_SET/GET_MEMORY_MERGE, ...) with @prctl_err (0: allowed).
- * Exits SKIP if no filter can be installed.
+ * Exits TRAP_SKIP if no filter can be installed.
  */
 static void fail_syscalls(int madvise_err, int prctl_err)
 {
@@ -100,29 +91,9 @@ static void fail_syscalls(int madvise_err, int prctl_err)
 	struct sock_fprog prog = { .len = sizeof(filter) / sizeof(filter[0]), .filter = filter };
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		_exit(SKIP);
+		_exit(TRAP_SKIP);
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
-		_exit(SKIP);
-}
-
-/* Run @fn(@arg) in a child; its exit status. */
-static int in_child(void (*fn)(int), int arg)
-{
-	int status;
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		fn(arg);
-		_exit(0);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status), "child died of signal %d", WTERMSIG(status));
-	if (WEXITSTATUS(status) == SKIP)
-		printf("skipped: seccomp filters are not available here (valgrind?)\n");
-	return WEXITSTATUS(status) == SKIP ? 0 : WEXITSTATUS(status);
+		_exit(TRAP_SKIP);
 }
 
 static char *page(void)
@@ -136,12 +107,11 @@ static char *page(void)
 	return p;
 }
 
-static void child_no_ksm(int unused)
+static void child_no_ksm(void)
 {
 	long ps = sysconf(_SC_PAGESIZE);
 	char *p = page();
 
-	(void)unused;
 	fail_syscalls(EINVAL, EINVAL);
 	CHECK_EQ(ksm_mark_mergeable(p, (size_t)ps), -EOPNOTSUPP);
 	CHECK_MENTIONS(-EOPNOTSUPP, "KSM");
@@ -157,17 +127,16 @@ static void child_no_ksm(int unused)
 
 START_TEST(no_ksm)
 {
-	ck_assert_int_eq(in_child(child_no_ksm, 0), 0);
+	ck_assert_int_eq(trap_run("no_ksm", child_no_ksm), 0);
 }
 END_TEST
 
 /* madvise's ENOMEM: the range had unmapped holes. */
-static void child_holes(int unused)
+static void child_holes(void)
 {
 	long ps = sysconf(_SC_PAGESIZE);
 	char *p = page();
 
-	(void)unused;
 	fail_syscalls(ENOMEM, 0);
 	CHECK_EQ(ksm_mark_mergeable(p, (size_t)ps), -EFAULT);
 	CHECK_MENTIONS(-EFAULT, "unmapped");
@@ -176,17 +145,16 @@ static void child_holes(int unused)
 
 START_TEST(holes)
 {
-	ck_assert_int_eq(in_child(child_holes, 0), 0);
+	ck_assert_int_eq(trap_run("holes", child_holes), 0);
 }
 END_TEST
 
 /* madvise's EAGAIN: out of memory, or the split would exceed vm.max_map_count. */
-static void child_no_memory(int unused)
+static void child_no_memory(void)
 {
 	long ps = sysconf(_SC_PAGESIZE);
 	char *p = page();
 
-	(void)unused;
 	fail_syscalls(EAGAIN, 0);
 	CHECK_EQ(ksm_mark_mergeable(p, (size_t)ps), -ENOMEM);
 	CHECK_MENTIONS(-ENOMEM, "max_map_count");
@@ -195,31 +163,29 @@ static void child_no_memory(int unused)
 
 START_TEST(no_memory)
 {
-	ck_assert_int_eq(in_child(child_no_memory, 0), 0);
+	ck_assert_int_eq(trap_run("no_memory", child_no_memory), 0);
 }
 END_TEST
 
 /* madvise's EINTR while unmerging. */
-static void child_interrupted(int unused)
+static void child_interrupted(void)
 {
 	long ps = sysconf(_SC_PAGESIZE);
 	char *p = page();
 
-	(void)unused;
 	fail_syscalls(EINTR, 0);
 	CHECK_EQ(ksm_mark_unmergeable(p, (size_t)ps), -EINTR);
 }
 
 START_TEST(interrupted)
 {
-	ck_assert_int_eq(in_child(child_interrupted, 0), 0);
+	ck_assert_int_eq(trap_run("interrupted", child_interrupted), 0);
 }
 END_TEST
 
 /* A kernel with KSM but without the prctl (before 6.4): only the process-wide calls fail. */
-static void child_no_prctl(int unused)
+static void child_no_prctl(void)
 {
-	(void)unused;
 	fail_syscalls(0, EINVAL);
 	CHECK_EQ(ksm_set_process_merge(1), -EOPNOTSUPP);
 	CHECK_EQ(ksm_get_process_merge(), -EOPNOTSUPP);
@@ -227,7 +193,7 @@ static void child_no_prctl(int unused)
 
 START_TEST(no_prctl)
 {
-	ck_assert_int_eq(in_child(child_no_prctl, 0), 0);
+	ck_assert_int_eq(trap_run("no_prctl", child_no_prctl), 0);
 }
 END_TEST
 

@@ -28,19 +28,15 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-
 #include <ksm.h>
 
 #include "fake_sksm.h"
 #include "testutil.h"
+#include "trap.h"
 
 #define KSM_REL "sys/kernel/mm/ksm"
 #define BIT(k) (UINT64_C(1) << (k))
 #define NOBODY 65534
-#define SKIP 77 /* exit status of a child that cannot run its test */
 
 /* The knob files of an RFC partition directory (smart_scan and advisor_* compiled out). */
 #define M_PARTITION                                                                              \
@@ -484,44 +480,7 @@ START_TEST(rfc_arguments)
 }
 END_TEST
 
-/*
- * Run @fn in a child process and return its exit status. In the child, CHECK
- * failures print and exit 1 (check's assertions belong to the test process).
- */
-#define CHECK(cond)                                                                  \
-	do {                                                                         \
-		if (!(cond)) {                                                       \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			_exit(1);                                                    \
-		}                                                                    \
-	} while (0)
-#define CHECK_EQ(a, b)                                                               \
-	do {                                                                         \
-		long long _a = (long long)(a), _b = (long long)(b);                  \
-		if (_a != _b) {                                                      \
-			fprintf(stderr, "%s:%d: %s == %lld, expected %s == %lld\n", __FILE__, \
-				__LINE__, #a, _a, #b, _b);                           \
-			_exit(1);                                                    \
-		}                                                                    \
-	} while (0)
-
-static int in_child(void (*fn)(void))
-{
-	int status;
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		fn();
-		_exit(0);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status), "child died of signal %d", WTERMSIG(status));
-	return WEXITSTATUS(status);
-}
-
+/* In a child (trap_in_child()): CHECK failures print and exit 1. */
 static void as_nobody(void)
 {
 	struct ksm_stats st;
@@ -561,7 +520,7 @@ START_TEST(rfc_permissions)
 	ck_assert_uint_eq(file_mode("private/trigger_unmerge"), 0600);
 	fake_sksm_open_up(root);
 
-	ck_assert_int_eq(in_child(as_nobody), 0);
+	ck_assert_int_eq(trap_in_child(as_nobody), 0);
 	assert_file("shared/trigger_merge", "4242 1000 2000\n");
 	assert_file("shared/trigger_unmerge", "4242\n");
 	assert_file("private/trigger_merge", "");
@@ -679,43 +638,13 @@ static void sigsys(int sig, siginfo_t *si, void *ucv)
 }
 
 /* In the child: configure 467,468 and trap them. */
-static void trap_syscalls(void)
+static void trap_sksm(void)
 {
-	struct sock_filter filter[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NR_OPEN, 2, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NR_MERGE, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
-	};
-	struct sock_fprog prog = { .len = sizeof(filter) / sizeof(filter[0]), .filter = filter };
-	struct sigaction sa = { .sa_sigaction = sigsys, .sa_flags = SA_SIGINFO };
-
 	memset(&k, 0, sizeof(k));
 	k.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	CHECK(k.devnull >= 0);
 	CHECK(setenv("LIBKSM_SKSM_SYSCALLS", "467,468", 1) == 0);
-	CHECK(sigaction(SIGSYS, &sa, NULL) == 0);
-	CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
-	/* Valgrind and kernels without CONFIG_SECCOMP_FILTER cannot filter: skip. */
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) {
-		if (errno == ENOSYS || errno == EINVAL)
-			_exit(SKIP);
-		CHECK(!"seccomp(SECCOMP_SET_MODE_FILTER) failed");
-	}
-}
-
-/* Run @fn in a child with the syscalls trapped; 0 on success, SKIP printed. */
-static int trapped(const char *test, void (*fn)(void))
-{
-	int r = in_child(fn);
-
-	if (r == SKIP)
-		printf("%s: skipped, seccomp filters are not available here (valgrind?)\n", test);
-	return r == SKIP ? 0 : r;
+	trap_syscalls(NR_OPEN, NR_MERGE, sigsys);
 }
 
 static void child_open(void)
@@ -723,7 +652,7 @@ static void child_open(void)
 	struct ksm_partition *p = NULL, *q = NULL;
 	int fd;
 
-	trap_syscalls();
+	trap_sksm();
 	CHECK_EQ(ksm_partition_backends(ctx), KSM_PARTITION_SYSFS | KSM_PARTITION_SYSCALL);
 
 	/* KSM_CREAT|KSM_EXCL become O_CREAT|O_EXCL; the name is passed as a string. */
@@ -775,7 +704,7 @@ static void child_open(void)
 
 START_TEST(syscall_open)
 {
-	ck_assert_int_eq(trapped("syscall_open", child_open), 0);
+	ck_assert_int_eq(trap_run("syscall_open", child_open), 0);
 }
 END_TEST
 
@@ -784,7 +713,7 @@ static void child_merge(void)
 	struct ksm_partition *p = NULL, *ro = NULL;
 	int fd;
 
-	trap_syscalls();
+	trap_sksm();
 	CHECK_EQ(ksm_partition_open(ctx, "vm1", KSM_SYNC | KSM_CREAT, 0, &p), 0);
 	fd = k.fds[0];
 
@@ -835,7 +764,7 @@ static void child_merge(void)
 
 START_TEST(syscall_merge)
 {
-	ck_assert_int_eq(trapped("syscall_merge", child_merge), 0);
+	ck_assert_int_eq(trap_run("syscall_merge", child_merge), 0);
 }
 END_TEST
 
@@ -843,7 +772,7 @@ static void child_syscall_only(void)
 {
 	struct ksm_partition *p = NULL;
 
-	trap_syscalls();
+	trap_sksm();
 	/* A mainline tree: only the configured syscalls. */
 	CHECK_EQ(ksm_partition_backends(ctx), KSM_PARTITION_SYSCALL);
 	CHECK_EQ(ksm_partition_open(ctx, "vm1", KSM_SYNC | KSM_CREAT, 0, &p), 0);
@@ -855,7 +784,7 @@ static void child_syscall_only(void)
 
 START_TEST(syscall_only)
 {
-	ck_assert_int_eq(trapped("syscall_only", child_syscall_only), 0);
+	ck_assert_int_eq(trap_run("syscall_only", child_syscall_only), 0);
 }
 END_TEST
 

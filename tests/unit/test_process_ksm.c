@@ -25,15 +25,11 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-
 #include <ksm.h>
 
 #include "testutil.h"
+#include "trap.h"
 
-#define SKIP 77
 #define NR_ENABLE 467
 #define NR_DISABLE 468
 #define NR_STATUS 469
@@ -41,22 +37,6 @@
 static char *root;
 static struct ksm_ctx *ctx;
 
-#define CHECK(cond)                                                                  \
-	do {                                                                         \
-		if (!(cond)) {                                                       \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			_exit(1);                                                    \
-		}                                                                    \
-	} while (0)
-#define CHECK_EQ(a, b)                                                               \
-	do {                                                                         \
-		long long _a = (long long)(a), _b = (long long)(b);                  \
-		if (_a != _b) {                                                      \
-			fprintf(stderr, "%s:%d: %s == %lld, expected %s == %lld\n", __FILE__, \
-				__LINE__, #a, _a, #b, _b);                           \
-			_exit(1);                                                    \
-		}                                                                    \
-	} while (0)
 
 #if defined(__x86_64__)
 
@@ -108,29 +88,11 @@ static void sigsys(int sig, siginfo_t *si, void *ucv)
 	errno = saved;
 }
 
-static void trap_syscalls(void)
+/* In the child: trap the three numbers into the fake kernel. */
+static void trap_process_ksm(void)
 {
-	struct sock_filter filter[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, NR_ENABLE, 0, 2),
-		BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, NR_STATUS, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = { .len = sizeof(filter) / sizeof(filter[0]), .filter = filter };
-	struct sigaction sa = { .sa_sigaction = sigsys, .sa_flags = SA_SIGINFO };
-
 	memset(&k, 0, sizeof(k));
-	CHECK(sigaction(SIGSYS, &sa, NULL) == 0);
-	CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) {
-		if (errno == ENOSYS || errno == EINVAL)
-			_exit(SKIP);
-		CHECK(!"seccomp(SECCOMP_SET_MODE_FILTER) failed");
-	}
+	trap_syscalls(NR_ENABLE, NR_STATUS, sigsys);
 }
 
 /* This process in the fake tree: ksm_stat without ksm_merge_any (as before
@@ -157,7 +119,7 @@ static void child_calls(void)
 	pid_t self = getpid();
 
 	fake_self(SMAPS_PLAIN);
-	trap_syscalls();
+	trap_process_ksm();
 
 	/* enable: process_ksm_enable(pidfd of the process, 0). */
 	CHECK_EQ(ksm_process_set_merge(ctx, self, 1, 0), 0);
@@ -210,31 +172,10 @@ static void child_no_numbers(void)
 
 	fake_self(SMAPS_PLAIN);
 	tu_write(root, "sys/kernel/process_ksm/process_ksm_status", "");
-	trap_syscalls();
+	trap_process_ksm();
 	ksm_process_merge_state(ctx, self);
 	ksm_process_set_merge(ctx, self, 1, 0);
 	CHECK_EQ(k.ncalls, 0);
-}
-
-static int trapped(void (*fn)(void))
-{
-	int status;
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		fn();
-		_exit(0);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status), "child died of signal %d", WTERMSIG(status));
-	if (WEXITSTATUS(status) == SKIP) {
-		printf("skipped: seccomp filters are not available here (valgrind?)\n");
-		return 0;
-	}
-	return WEXITSTATUS(status);
 }
 
 #endif
@@ -262,7 +203,7 @@ static void teardown(void)
 START_TEST(calls)
 {
 #if defined(__x86_64__)
-	ck_assert_int_eq(trapped(child_calls), 0);
+	ck_assert_int_eq(trap_run("calls", child_calls), 0);
 #endif
 }
 END_TEST
@@ -270,7 +211,7 @@ END_TEST
 START_TEST(no_numbers)
 {
 #if defined(__x86_64__)
-	ck_assert_int_eq(trapped(child_no_numbers), 0);
+	ck_assert_int_eq(trap_run("no_numbers", child_no_numbers), 0);
 #endif
 }
 END_TEST
