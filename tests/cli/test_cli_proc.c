@@ -340,47 +340,95 @@ START_TEST(ps_huge_values)
 END_TEST
 
 /*
+ * A live process this test starts and registers for merging per process
+ * (prctl, no global knob changes), with a hostile name: @comm set with
+ * PR_SET_NAME, or @argv exec'd (/bin/sh, which reads its stdin). It lives
+ * until live_stop(). false where there is no process-wide KSM (before
+ * Linux 6.4, or no KSM): nothing to list, the test has nothing to check.
+ */
+struct live {
+	pid_t pid;
+	int hold; /* the write end of the child's stdin: it lives until this closes */
+	char pidtext[16];
+};
+
+static void live_stop(struct live *l)
+{
+	close(l->hold);
+	waitpid(l->pid, NULL, 0);
+}
+
+static bool live_start(struct live *l, const char *comm, char *const argv[])
+{
+	int ready[2], hold[2];
+	char c;
+
+	ck_assert_int_eq(pipe(ready), 0);
+	ck_assert_int_eq(pipe(hold), 0);
+	l->pid = fork();
+	ck_assert_int_ge(l->pid, 0);
+	if (l->pid == 0) {
+		char ok = 'n';
+
+		close(ready[0]);
+		close(hold[1]);
+		if ((!comm || prctl(PR_SET_NAME, (unsigned long)comm, 0, 0, 0) == 0) &&
+		    prctl(67 /* PR_SET_MEMORY_MERGE */, 1, 0, 0, 0) == 0)
+			ok = 'y';
+		if (write(ready[1], &ok, 1) != 1)
+			_exit(1);
+		close(ready[1]);
+		if (!argv || ok != 'y') {
+			/* Until the test closes its end. */
+			while (read(hold[0], &c, 1) > 0)
+				;
+			_exit(0);
+		}
+		/* sh waits for its stdin (the test's pipe) to close. */
+		dup2(hold[0], 0);
+		execv("/bin/sh", argv);
+		_exit(127);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	l->hold = hold[1];
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	if (c != 'y') {
+		live_stop(l);
+		return false;
+	}
+	snprintf(l->pidtext, sizeof(l->pidtext), "%d", (int)l->pid);
+	return true;
+}
+
+/* ksmctl ps --json PID lists the live process alone, its @key holding @value (a Python string's text). */
+static void assert_live_json(const struct live *l, const char *key, const char *value)
+{
+	struct result r;
+	char expr[512];
+
+	r = ksmctl("ps", "--json", l->pidtext);
+	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
+	snprintf(expr, sizeof(expr), "[(p['pid'], p['%s']) for p in d] == [(%d, '%s')]", key, (int)l->pid,
+		 value);
+	assert_json(r.out, expr, "True");
+	result_free(&r);
+}
+
+/*
  * The same on the running kernel: a process this test starts names itself
  * with escape sequences, DEL and an invalid byte (what any user may do) and
  * registers its memory for merging, per process (no global knob changes).
  */
 START_TEST(ps_live_hostile_comm)
 {
-	int ready[2], hold[2];
+	struct live l;
 	struct result r;
-	char pidtext[16], expr[128], c;
-	pid_t pid;
+	char expr[128];
 
-	ck_assert_int_eq(pipe(ready), 0);
-	ck_assert_int_eq(pipe(hold), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		char ok = 'n';
-
-		close(ready[0]);
-		close(hold[1]);
-		if (prctl(PR_SET_NAME, (unsigned long)"\x1b[2J\x7f\xff", 0, 0, 0) == 0 &&
-		    prctl(67 /* PR_SET_MEMORY_MERGE */, 1, 0, 0, 0) == 0)
-			ok = 'y';
-		if (write(ready[1], &ok, 1) != 1)
-			_exit(1);
-		/* Until the test closes its end. */
-		while (read(hold[0], &c, 1) > 0)
-			;
-		_exit(0);
-	}
-	close(ready[1]);
-	close(hold[0]);
-	ck_assert_int_eq(read(ready[0], &c, 1), 1);
-	close(ready[0]);
-	if (c != 'y') {
-		/* No process-wide KSM here (before Linux 6.4, or no KSM): nothing to list. */
-		close(hold[1]);
-		waitpid(pid, NULL, 0);
+	if (!live_start(&l, "\x1b[2J\x7f\xff", NULL))
 		return;
-	}
-	snprintf(pidtext, sizeof(pidtext), "%d", (int)pid);
 
 	r = ksmctl("ps");
 	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
@@ -390,23 +438,17 @@ START_TEST(ps_live_hostile_comm)
 	ck_assert_msg(strstr(r.out, " \\x1b[2J\\x7f\\xff "), "%s", r.out);
 	result_free(&r);
 
-	r = ksmctl("ps", "--json", pidtext);
-	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
-	snprintf(expr, sizeof(expr), "[(p['pid'], p['comm']) for p in d] == [(%d, '\\x1b[2J\\x7f\\ufffd')]",
-		 (int)pid);
-	assert_json(r.out, expr, "True");
-	result_free(&r);
+	assert_live_json(&l, "comm", "\\x1b[2J\\x7f\\ufffd");
 
 	/* The whole list parses too, whatever the other processes are called. */
 	r = ksmctl("ps", "--json");
 	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	snprintf(expr, sizeof(expr), "[p['comm'] for p in d if p['pid'] == %d] == ['\\x1b[2J\\x7f\\ufffd']",
-		 (int)pid);
+		 (int)l.pid);
 	assert_json(r.out, expr, "True");
 	result_free(&r);
 
-	close(hold[1]);
-	waitpid(pid, NULL, 0);
+	live_stop(&l);
 }
 END_TEST
 
@@ -466,50 +508,19 @@ END_TEST
  */
 START_TEST(ps_live_hostile_cmdline)
 {
-	int ready[2], hold[2];
+	static char *const argv[] = { "\x1b]0;owned\x07sh", "-c", "read x", "\x1b[2J\xff\xfe", "\x7f\xc2\x9b\\q",
+				      NULL };
+	struct live l;
 	struct result r;
-	char pidtext[16], expr[256], c;
-	pid_t pid;
 
-	ck_assert_int_eq(pipe(ready), 0);
-	ck_assert_int_eq(pipe(hold), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		char ok = 'n';
-
-		close(ready[0]);
-		close(hold[1]);
-		if (prctl(67 /* PR_SET_MEMORY_MERGE */, 1, 0, 0, 0) == 0)
-			ok = 'y';
-		if (write(ready[1], &ok, 1) != 1)
-			_exit(1);
-		close(ready[1]);
-		if (ok != 'y')
-			_exit(0);
-		/* sh waits for its stdin (the test's pipe) to close. */
-		dup2(hold[0], 0);
-		execl("/bin/sh", "\x1b]0;owned\x07sh", "-c", "read x", "\x1b[2J\xff\xfe", "\x7f\xc2\x9b\\q",
-		      (char *)NULL);
-		_exit(127);
-	}
-	close(ready[1]);
-	close(hold[0]);
-	ck_assert_int_eq(read(ready[0], &c, 1), 1);
-	close(ready[0]);
-	if (c != 'y') {
-		/* No process-wide KSM here (before Linux 6.4, or no KSM): nothing to list. */
-		close(hold[1]);
-		waitpid(pid, NULL, 0);
+	if (!live_start(&l, NULL, argv))
 		return;
-	}
-	snprintf(pidtext, sizeof(pidtext), "%d", (int)pid);
 	/* Until the exec has happened: the command line is the new one. */
 	for (int i = 0; i < 500; i++) {
 		char path[64], buf[16] = "";
 		FILE *f;
 
-		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)l.pid);
 		f = fopen(path, "r");
 		if (f) {
 			size_t n = fread(buf, 1, 4, f);
@@ -521,22 +532,16 @@ START_TEST(ps_live_hostile_cmdline)
 		usleep(10000);
 	}
 
-	r = ksmctl("ps", pidtext);
+	r = ksmctl("ps", l.pidtext);
 	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
 	assert_printable(r.out);
 	ck_assert_msg(strstr(r.out, " \\x1b]0;owned\\x07sh -c read x \\x1b[2J\\xff\\xfe \\x7f\\xc2\\x9b\\\\q\n"),
 		      "%s", r.out);
 	result_free(&r);
 
-	r = ksmctl("ps", "--json", pidtext);
-	ck_assert_msg(r.status == 0, "exit status %d, stderr: %s", r.status, r.err);
-	snprintf(expr, sizeof(expr), "[(p['pid'], p['cmdline']) for p in d] == [(%d, '\\x1b]0;owned\\x07sh -c read "
-		 "x \\x1b[2J\\ufffd\\ufffd \\x7f\\x9b\\\\q')]", (int)pid);
-	assert_json(r.out, expr, "True");
-	result_free(&r);
+	assert_live_json(&l, "cmdline", "\\x1b]0;owned\\x07sh -c read x \\x1b[2J\\ufffd\\ufffd \\x7f\\x9b\\\\q");
 
-	close(hold[1]);
-	waitpid(pid, NULL, 0);
+	live_stop(&l);
 }
 END_TEST
 
@@ -770,31 +775,40 @@ static void unregister_all(void)
 	}
 }
 
+/*
+ * ksmctl @cmd [--timeout @timeout] on the copy with nothing registered:
+ * exit 5 at once, nothing on stdout, the reason on stderr.
+ */
+static void assert_nothing_registered(const char *cmd, const char *timeout)
+{
+	struct result r;
+	int64_t t0, elapsed;
+
+	t0 = now_ms();
+	if (timeout)
+		r = ksmctl(sysroot_opt, cmd, "--timeout", timeout);
+	else
+		r = ksmctl(sysroot_opt, cmd);
+	elapsed = now_ms() - t0;
+	ck_assert_msg(r.status == 5, "--timeout %s: status %d, stderr: %s", timeout, r.status, r.err);
+	ck_assert_str_eq(r.out, "");
+	ck_assert_ptr_nonnull(strstr(r.err, "no process has memory registered for merging"));
+	/* Not after a second of idle polling, nor after the timeout. */
+	ck_assert_msg(elapsed < 900, "--timeout %s: exited after %lld ms", timeout, (long long)elapsed);
+	result_free(&r);
+}
+
 /* Nothing registered: ksmd would never complete a scan. Said at once, timeout or not. */
 START_TEST(wait_nothing_registered)
 {
 	static const char *const timeouts[] = { NULL, "5000", "0.5" };
 	struct result r;
-	int64_t t0, elapsed;
 
 	use_tree("6.18");
 	tu_write(root, "sys/kernel/mm/ksm/run", "1\n");
 	unregister_all();
-	for (size_t i = 0; i < sizeof(timeouts) / sizeof(timeouts[0]); i++) {
-		t0 = now_ms();
-		if (timeouts[i])
-			r = ksmctl(sysroot_opt, "wait", "--timeout", timeouts[i]);
-		else
-			r = ksmctl(sysroot_opt, "wait");
-		elapsed = now_ms() - t0;
-		ck_assert_msg(r.status == 5, "--timeout %s: status %d, stderr: %s", timeouts[i], r.status, r.err);
-		ck_assert_str_eq(r.out, "");
-		ck_assert_ptr_nonnull(strstr(r.err, "no process has memory registered for merging"));
-		/* Not after a second of idle polling, nor after the timeout. */
-		ck_assert_msg(elapsed < 900, "--timeout %s: exited after %lld ms", timeouts[i],
-			      (long long)elapsed);
-		result_free(&r);
-	}
+	for (size_t i = 0; i < sizeof(timeouts) / sizeof(timeouts[0]); i++)
+		assert_nothing_registered("wait", timeouts[i]);
 	teardown();
 
 	/* A tree whose only process is the caller, which has nothing registered. */
@@ -810,8 +824,6 @@ START_TEST(merge_now_nothing_registered)
 {
 	static const char *const timeouts[] = { "5000", NULL };
 	char run[4200], *before, *after;
-	struct result r;
-	int64_t t0, elapsed;
 
 	use_tree("6.18");
 	unregister_all();
@@ -819,21 +831,10 @@ START_TEST(merge_now_nothing_registered)
 	ck_assert_int_eq(mkdir(run, 0755), 0);
 	before = knob_files();
 	for (size_t i = 0; i < sizeof(timeouts) / sizeof(timeouts[0]); i++) {
-		t0 = now_ms();
-		if (timeouts[i])
-			r = ksmctl(sysroot_opt, "merge-now", "--timeout", timeouts[i]);
-		else
-			r = ksmctl(sysroot_opt, "merge-now");
-		elapsed = now_ms() - t0;
-		ck_assert_msg(r.status == 5, "--timeout %s: status %d, stderr: %s", timeouts[i], r.status, r.err);
-		ck_assert_str_eq(r.out, "");
-		ck_assert_ptr_nonnull(strstr(r.err, "no process has memory registered for merging"));
-		ck_assert_msg(elapsed < 900, "--timeout %s: exited after %lld ms", timeouts[i],
-			      (long long)elapsed);
+		assert_nothing_registered("merge-now", timeouts[i]);
 		after = knob_files();
 		ck_assert_str_eq(after, before);
 		free(after);
-		result_free(&r);
 	}
 	free(before);
 }
