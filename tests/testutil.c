@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ksm.h>
@@ -240,6 +241,39 @@ void tu_write(const char *dir, const char *relpath, const char *text)
 	if (restore && chmod(path, st.st_mode & 07777) < 0 && !e)
 		e = errno;
 	ck_assert_msg(e == 0, "write %s: %s", path, strerror(e));
+}
+
+void tu_use(const char *name, char **root, struct ksm_ctx **ctx)
+{
+	int r;
+
+	*root = tu_sysroot_copy(name);
+	r = ksm_new_at(ctx, *root);
+	ck_assert_msg(r == 0, "ksm_new_at(%s): %s", name, strerror(-r));
+}
+
+void tu_unuse(char **root, struct ksm_ctx **ctx)
+{
+	ksm_unref(*ctx);
+	*ctx = NULL;
+	if (*root) {
+		tu_rmtree(*root);
+		free(*root);
+		*root = NULL;
+	}
+}
+
+int64_t tu_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t tu_rmap_item_size(void)
+{
+	return sizeof(void *) == 8 ? 64 : 32;
 }
 
 int tu_run_suite(Suite *s)

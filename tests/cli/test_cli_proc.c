@@ -28,14 +28,6 @@
 #include "cli.h"
 
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 #define HEADER "    PID COMMAND            MERGING       ZERO       RMAP     PROFIT MERGE_ANY MERGEABLE " \
 	"MERGE_BY  UNIT                     GUEST          CMDLINE\n"
 
@@ -720,9 +712,9 @@ START_TEST(wait_timeout)
 
 	use_tree("6.18-merged"); /* run 1, full_scans stays 7 */
 	add_registered_process();
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	r = ksmctl(sysroot_opt, "wait", "--timeout", "0.2");
-	elapsed = now_ms() - t0;
+	elapsed = tu_now_ms() - t0;
 	ck_assert_int_eq(r.status, 3);
 	ck_assert_str_eq(r.out, "");
 	ck_assert_ptr_nonnull(strstr(r.err, "timed out"));
@@ -784,12 +776,12 @@ static void assert_nothing_registered(const char *cmd, const char *timeout)
 	struct result r;
 	int64_t t0, elapsed;
 
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	if (timeout)
 		r = ksmctl(sysroot_opt, cmd, "--timeout", timeout);
 	else
 		r = ksmctl(sysroot_opt, cmd);
-	elapsed = now_ms() - t0;
+	elapsed = tu_now_ms() - t0;
 	ck_assert_msg(r.status == 5, "--timeout %s: status %d, stderr: %s", timeout, r.status, r.err);
 	ck_assert_str_eq(r.out, "");
 	ck_assert_ptr_nonnull(strstr(r.err, "no process has memory registered for merging"));
@@ -895,10 +887,10 @@ START_TEST(merge_now_signals)
 			}
 			ck_assert_msg(waitpid(pid, &status, WNOHANG) == 0, "merge-now ended early: status %#x", status);
 			ck_assert_int_eq(kill(pid, sigs[i]), 0);
-			t0 = now_ms();
-			while ((w = waitpid(pid, &status, WNOHANG)) == 0 && now_ms() - t0 < 3000)
+			t0 = tu_now_ms();
+			while ((w = waitpid(pid, &status, WNOHANG)) == 0 && tu_now_ms() - t0 < 3000)
 				usleep(1000);
-			elapsed = now_ms() - t0;
+			elapsed = tu_now_ms() - t0;
 			if (w == 0) {
 				kill(pid, SIGKILL);
 				waitpid(pid, &status, 0);

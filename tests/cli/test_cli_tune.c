@@ -23,14 +23,6 @@
 #include "cli.h"
 #include "testutil.h"
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void pressure_tree(void)
 {
 	use_tree("6.18");
@@ -61,7 +53,7 @@ static char *knob(const char *name)
 /* Wait up to @ms for knob @name to read @want; the milliseconds it took, or -1. */
 static int64_t wait_knob(const char *name, const char *want, int ms)
 {
-	int64_t start = now_ms();
+	int64_t start = tu_now_ms();
 
 	for (;;) {
 		char *v = knob(name);
@@ -69,8 +61,8 @@ static int64_t wait_knob(const char *name, const char *want, int ms)
 
 		free(v);
 		if (ok)
-			return now_ms() - start;
-		if (now_ms() - start > ms)
+			return tu_now_ms() - start;
+		if (tu_now_ms() - start > ms)
 			return -1;
 		usleep(10000);
 	}
@@ -80,9 +72,9 @@ static int64_t wait_knob(const char *name, const char *want, int ms)
 static char *expect(int fd, const char *prefix, int ms)
 {
 	static char buf[1024];
-	int64_t end = now_ms() + ms;
+	int64_t end = tu_now_ms() + ms;
 
-	while (now_ms() < end) {
+	while (tu_now_ms() < end) {
 		struct timeval tv = { .tv_sec = 0, .tv_usec = 50000 };
 		ssize_t n;
 

@@ -39,22 +39,12 @@ static struct ksm_ctx *ctx;
 
 static void use(const char *tree)
 {
-	int r;
-
-	root = tu_sysroot_copy(tree);
-	r = ksm_new_at(&ctx, root);
-	ck_assert_msg(r == 0, "ksm_new_at(%s): %s", tree, strerror(-r));
+	tu_use(tree, &root, &ctx);
 }
 
 static void teardown(void)
 {
-	ksm_unref(ctx);
-	ctx = NULL;
-	if (root) {
-		tu_rmtree(root);
-		free(root);
-		root = NULL;
-	}
+	tu_unuse(&root, &ctx);
 	unsetenv("LIBKSM_SKSM_SYSCALLS");
 }
 

@@ -21,19 +21,12 @@ static struct ksm_ctx *ctx;
 
 static void teardown(void)
 {
-	ksm_unref(ctx);
-	ctx = NULL;
-	if (root) {
-		tu_rmtree(root);
-		free(root);
-		root = NULL;
-	}
+	tu_unuse(&root, &ctx);
 }
 
 static void use(const char *name)
 {
-	root = tu_sysroot_copy(name);
-	ck_assert_int_eq(ksm_new_at(&ctx, root), 0);
+	tu_use(name, &root, &ctx);
 }
 
 /* Write @len bytes (NULs included) to <root>/@rel. */

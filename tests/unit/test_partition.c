@@ -58,11 +58,7 @@ static int control_writes; /* writes the fake kernel has to handle so far */
 
 static void use(const char *tree)
 {
-	int r;
-
-	root = tu_sysroot_copy(tree);
-	r = ksm_new_at(&ctx, root);
-	ck_assert_msg(r == 0, "ksm_new_at(%s): %s", tree, strerror(-r));
+	tu_use(tree, &root, &ctx);
 }
 
 static void setup_rfc(void)
@@ -86,13 +82,7 @@ static void teardown(void)
 {
 	fake_sksm_stop(kernel);
 	kernel = NULL;
-	ksm_unref(ctx);
-	ctx = NULL;
-	if (root) {
-		tu_rmtree(root);
-		free(root);
-		root = NULL;
-	}
+	tu_unuse(&root, &ctx);
 	unsetenv("LIBKSM_SKSM_SYSCALLS");
 }
 

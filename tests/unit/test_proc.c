@@ -36,29 +36,14 @@ static struct ksm_ctx *ctx;
 
 static void teardown(void)
 {
-	ksm_unref(ctx);
-	ctx = NULL;
-	if (root) {
-		tu_rmtree(root);
-		free(root);
-		root = NULL;
-	}
+	tu_unuse(&root, &ctx);
 }
 
 /* Copy tree @name and open a context on it. */
 static void use(const char *name)
 {
 	teardown();
-	root = tu_sysroot_copy(name);
-	ck_assert_int_eq(ksm_new_at(&ctx, root), 0);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	tu_use(name, &root, &ctx);
 }
 
 /* Read pid's figures into *st, which holds garbage before (it needs no initialisation); the result of the call. */
@@ -66,12 +51,6 @@ static int stats(int pid, struct ksm_proc_stats *st)
 {
 	memset(st, 0xa5, sizeof(*st));
 	return ksm_proc_stats_read(ctx, pid, st, sizeof(*st));
-}
-
-/* sizeof(struct ksm_rmap_item) in the kernel, for the profit estimate. */
-static int64_t rmap_item_size(void)
-{
-	return sizeof(void *) == 8 ? 64 : 32;
 }
 
 /* Expected figures of one process; present says which fields count. */
@@ -100,7 +79,7 @@ static void check_stats(const struct ksm_proc_stats *st, const struct want *w)
 	if (w->present & KSM_PROC_PROCESS_PROFIT)
 		ck_assert_int_eq(st->profit_bytes, w->profit);
 	else
-		ck_assert_int_eq(st->profit_bytes, saved - w->rmap * rmap_item_size());
+		ck_assert_int_eq(st->profit_bytes, saved - w->rmap * tu_rmap_item_size());
 }
 
 static void check_pid(const struct want *w)
@@ -725,17 +704,17 @@ START_TEST(wait_not_running)
 	int64_t t0;
 
 	use("6.18"); /* run 0 */
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	ck_assert_int_eq(ksm_wait_scans(ctx, 1, -1), -EHOSTDOWN);
 	ck_assert_int_eq(ksm_wait_scans(ctx, 5, 1000), -EHOSTDOWN);
 	tu_write(root, RUN, "2\n");
 	ck_assert_int_eq(ksm_wait_scans(ctx, 1, -1), -EHOSTDOWN);
-	ck_assert_int_lt(now_ms() - t0, 100);
+	ck_assert_int_lt(tu_now_ms() - t0, 100);
 
 	tu_write(root, RUN, "1\n");
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	ck_assert_int_eq(ksm_wait_scans(ctx, 0, -1), 0);
-	ck_assert_int_lt(now_ms() - t0, 100);
+	ck_assert_int_lt(tu_now_ms() - t0, 100);
 	ck_assert_int_eq(ksm_wait_scans(NULL, 1, 0), -EINVAL);
 	teardown();
 
@@ -767,14 +746,14 @@ START_TEST(wait_timeout)
 	int64_t t0, elapsed;
 
 	use_merged_registered(); /* nothing changes */
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	ck_assert_int_eq(ksm_wait_scans(ctx, 1, 200), -ETIMEDOUT);
-	elapsed = now_ms() - t0;
+	elapsed = tu_now_ms() - t0;
 	ck_assert_msg(elapsed >= 150 && elapsed <= 400, "timed out after %lld ms", (long long)elapsed);
 
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	ck_assert_int_eq(ksm_wait_scans(ctx, 1, 0), -ETIMEDOUT);
-	ck_assert_int_lt(now_ms() - t0, 100);
+	ck_assert_int_lt(tu_now_ms() - t0, 100);
 }
 END_TEST
 
@@ -803,14 +782,14 @@ START_TEST(wait_nothing_registered)
 	int64_t t0, elapsed;
 
 	use_idle_6_18(0);
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	ck_assert_int_eq(ksm_wait_scans(ctx, 1, -1), -ENODATA);
-	elapsed = now_ms() - t0;
+	elapsed = tu_now_ms() - t0;
 	ck_assert_msg(elapsed < 300, "-ENODATA (no timeout) after %lld ms", (long long)elapsed);
 
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	ck_assert_int_eq(ksm_wait_scans(ctx, 1, 3000), -ENODATA);
-	elapsed = now_ms() - t0;
+	elapsed = tu_now_ms() - t0;
 	ck_assert_msg(elapsed < 300, "-ENODATA (timeout 3000 ms) after %lld ms", (long long)elapsed);
 	ck_assert_int_eq(ksm_wait_scans(ctx, 1, 0), -ENODATA);
 	/* Nothing to wait for is no error. */
@@ -830,11 +809,11 @@ START_TEST(wait_registration_ends)
 
 	use_idle_6_18(2002);
 	tu_write(root, FULL_SCANS, "0\n");
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	pid = script(steps, N(steps));
 	/* checked about once a second: well before the timeout */
 	ck_assert_int_eq(ksm_wait_scans(ctx, 1, 8000), -ENODATA);
-	elapsed = now_ms() - t0;
+	elapsed = tu_now_ms() - t0;
 	reap(pid);
 	ck_assert_msg(elapsed >= 250 && elapsed < 3000, "-ENODATA after %lld ms", (long long)elapsed);
 }
@@ -849,10 +828,10 @@ START_TEST(wait_registered_keeps_waiting)
 
 	use_idle_6_18(2002);
 	tu_write(root, FULL_SCANS, "0\n");
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	pid = script(steps, N(steps));
 	ck_assert_int_eq(ksm_wait_scans(ctx, 1, -1), 0);
-	elapsed = now_ms() - t0;
+	elapsed = tu_now_ms() - t0;
 	reap(pid);
 	ck_assert_msg(elapsed >= 1250 && elapsed < 3000, "returned after %lld ms", (long long)elapsed);
 }
@@ -867,10 +846,10 @@ START_TEST(wait_old_kernel_keeps_waiting)
 
 	use("4.18");
 	tu_write(root, RUN, "1\n");
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	pid = script(steps, N(steps));
 	ck_assert_int_eq(ksm_wait_scans(ctx, 1, -1), 0);
-	elapsed = now_ms() - t0;
+	elapsed = tu_now_ms() - t0;
 	reap(pid);
 	ck_assert_msg(elapsed >= 1250 && elapsed < 3000, "returned after %lld ms", (long long)elapsed);
 }
@@ -904,10 +883,10 @@ START_TEST(wait_counts_scans)
 
 	use_merged_registered();
 	tu_write(root, FULL_SCANS, "5\n");
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	pid = script(steps, N(steps));
 	ck_assert_int_eq(ksm_wait_scans(ctx, 2, 3000), 0);
-	elapsed = now_ms() - t0;
+	elapsed = tu_now_ms() - t0;
 	reap(pid);
 	/* It needed both scans, and noticed the second at once. */
 	ck_assert_msg(elapsed >= 180 && elapsed < 1000, "returned after %lld ms", (long long)elapsed);
@@ -930,10 +909,10 @@ START_TEST(wait_reset_counts_from_zero)
 
 	use_merged_registered();
 	tu_write(root, FULL_SCANS, "40\n");
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	pid = script(steps, N(steps));
 	ck_assert_int_eq(ksm_wait_scans(ctx, 2, 3000), 0);
-	elapsed = now_ms() - t0;
+	elapsed = tu_now_ms() - t0;
 	reap(pid);
 	ck_assert_msg(elapsed >= 280 && elapsed < 1500, "returned after %lld ms", (long long)elapsed);
 
@@ -952,10 +931,10 @@ START_TEST(wait_run_stops)
 	pid_t pid;
 
 	use_merged_registered();
-	t0 = now_ms();
+	t0 = tu_now_ms();
 	pid = script(steps, N(steps));
 	ck_assert_int_eq(ksm_wait_scans(ctx, 1, 3000), -EHOSTDOWN);
-	elapsed = now_ms() - t0;
+	elapsed = tu_now_ms() - t0;
 	reap(pid);
 	ck_assert_msg(elapsed >= 100 && elapsed < 1000, "returned after %lld ms", (long long)elapsed);
 }

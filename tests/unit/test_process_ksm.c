@@ -195,9 +195,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	ksm_unref(ctx);
-	tu_rmtree(root);
-	free(root);
+	tu_unuse(&root, &ctx);
 }
 
 START_TEST(calls)

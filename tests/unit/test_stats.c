@@ -93,12 +93,6 @@ static int64_t page_size(void)
 	return sysconf(_SC_PAGESIZE);
 }
 
-/* sizeof(struct ksm_rmap_item) in the kernel, for the profit formula. */
-static int64_t rmap_item_size(void)
-{
-	return sizeof(void *) == 8 ? 64 : 32;
-}
-
 static int64_t *stats_field(struct ksm_stats *st, size_t off)
 {
 	return (int64_t *)((char *)st + off);
@@ -175,25 +169,15 @@ static struct ksm_ctx *ctx;
 
 static void teardown(void)
 {
-	ksm_unref(ctx);
-	ctx = NULL;
-	if (root) {
-		tu_rmtree(root);
-		free(root);
-		root = NULL;
-	}
+	tu_unuse(&root, &ctx);
 	unsetenv("LIBKSM_SKSM_SYSCALLS");
 }
 
 static void use(const char *name)
 {
-	int r;
-
 	/* A partition handle must speak to the tree's sysfs, whatever the build configured. */
 	setenv("LIBKSM_SKSM_SYSCALLS", "", 1);
-	root = tu_sysroot_copy(name);
-	r = ksm_new_at(&ctx, root);
-	ck_assert_msg(r == 0, "ksm_new_at(%s): %s", name, strerror(-r));
+	tu_use(name, &root, &ctx);
 }
 
 static bool is_file(const char *rel)
@@ -267,7 +251,7 @@ static void expected_stats(const char *dir, struct ksm_stats *e)
 	if (e->present & BIT(KSM_KNOB_GENERAL_PROFIT))
 		e->profit_bytes = e->general_profit;
 	else
-		e->profit_bytes = e->saved_bytes - (shared + sharing + unshared + volatil) * rmap_item_size();
+		e->profit_bytes = e->saved_bytes - (shared + sharing + unshared + volatil) * tu_rmap_item_size();
 	e->sharing_ratio = shared ? (double)sharing / (double)shared : 0.0;
 	tracked = shared + sharing + unshared + volatil + zero;
 	e->effectiveness = tracked ? (double)e->saved_pages / (double)tracked : 0.0;
@@ -370,7 +354,7 @@ static void expected_proc_stats(const char *entry, struct ksm_proc_stats *e)
 	if (e->present & KSM_PROC_PROCESS_PROFIT)
 		e->profit_bytes = e->ksm_process_profit;
 	else
-		e->profit_bytes = e->saved_bytes - e->ksm_rmap_items * rmap_item_size();
+		e->profit_bytes = e->saved_bytes - e->ksm_rmap_items * tu_rmap_item_size();
 }
 
 static void assert_proc_stats_equal(const struct ksm_proc_stats *got, const struct ksm_proc_stats *want,

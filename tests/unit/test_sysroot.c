@@ -69,23 +69,13 @@ static struct ksm_ctx *ctx;
 
 static void teardown(void)
 {
-	ksm_unref(ctx);
-	ctx = NULL;
-	if (root) {
-		tu_rmtree(root);
-		free(root);
-		root = NULL;
-	}
+	tu_unuse(&root, &ctx);
 }
 
 /* Copy generation @name and open a context on it. */
 static void use(const char *name)
 {
-	int r;
-
-	root = tu_sysroot_copy(name);
-	r = ksm_new_at(&ctx, root);
-	ck_assert_msg(r == 0, "ksm_new_at(%s): %s", name, strerror(-r));
+	tu_use(name, &root, &ctx);
 	ck_assert_ptr_nonnull(ctx);
 }
 
@@ -211,12 +201,6 @@ static uint64_t dir_mask(int *nfiles)
 static int64_t page_size(void)
 {
 	return sysconf(_SC_PAGESIZE);
-}
-
-/* sizeof(struct ksm_rmap_item) in the kernel, for the profit formula. */
-static int64_t rmap_item_size(void)
-{
-	return sizeof(void *) == 8 ? 64 : 32;
 }
 
 /* ---------------------------------------------------------------- context */
@@ -573,7 +557,7 @@ START_TEST(test_stats_profit_formula)
 	put(KSM_KNOB_PAGES_SHARING, "50\n");
 	put(KSM_KNOB_PAGES_UNSHARED, "7\n");
 	put(KSM_KNOB_PAGES_VOLATILE, "1\n");
-	expect = 50 * page_size() - (3 + 50 + 7 + 1) * rmap_item_size();
+	expect = 50 * page_size() - (3 + 50 + 7 + 1) * tu_rmap_item_size();
 	ck_assert_int_eq(ksm_stats_read(ctx, &st, sizeof(st)), 0);
 	ck_assert_uint_eq(st.present & BIT(KSM_KNOB_GENERAL_PROFIT), 0);
 	ck_assert_int_eq(st.general_profit, 0);
@@ -587,7 +571,7 @@ START_TEST(test_stats_profit_formula)
 	put(KSM_KNOB_PAGES_SHARING, "0\n");
 	put(KSM_KNOB_PAGES_UNSHARED, "100000\n");
 	ck_assert_int_eq(ksm_stats_read(ctx, &st, sizeof(st)), 0);
-	ck_assert_int_eq(st.profit_bytes, -(3 + 100000 + 1) * rmap_item_size());
+	ck_assert_int_eq(st.profit_bytes, -(3 + 100000 + 1) * tu_rmap_item_size());
 	ck_assert_double_eq(st.sharing_ratio, 0.0);
 	ck_assert_double_eq(st.effectiveness, 0.0);
 }

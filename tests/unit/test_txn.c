@@ -55,17 +55,11 @@ static char *orig[NKNOBS];
 static void teardown(void)
 {
 	txn = ksm_txn_unref(txn);
-	ksm_unref(ctx);
-	ctx = NULL;
 	for (int k = 0; k < NKNOBS; k++) {
 		free(orig[k]);
 		orig[k] = NULL;
 	}
-	if (root) {
-		tu_rmtree(root);
-		free(root);
-		root = NULL;
-	}
+	tu_unuse(&root, &ctx);
 }
 
 static char *knob_path(int knob, char *buf, size_t size)
@@ -115,11 +109,9 @@ static void use(const char *name)
 {
 	int r;
 
-	root = tu_sysroot_copy(name);
+	tu_use(name, &root, &ctx);
 	for (int k = 0; k < NKNOBS; k++)
 		orig[k] = knob_exists(k) ? raw(k) : NULL;
-	r = ksm_new_at(&ctx, root);
-	ck_assert_msg(r == 0, "ksm_new_at(%s): %s", name, strerror(-r));
 	r = ksm_txn_new(ctx, &txn);
 	ck_assert_msg(r == 0, "ksm_txn_new: %d", r);
 }
