@@ -649,10 +649,31 @@ void guard_add(Suite *s, const char *name, const TTest *t)
 	suite_add_tcase(s, tc);
 }
 
+int guard_run_suite(Suite *s)
+{
+	SRunner *sr;
+	int failed;
+
+	printf("KSM snapshot (%d writable files):", guard_count());
+	for (int i = 0; i < guard_count(); i++)
+		printf(" %s=%.*s", guard_name(i), (int)strcspn(guard_saved_text(i), "\n"), guard_saved_text(i));
+	printf("\n");
+	fflush(stdout);
+
+	/* tcase_create() reads CK_DEFAULT_TIMEOUT (meson sets it); check's own default is 4 s */
+	setenv("CK_DEFAULT_TIMEOUT", "60", 0);
+	setenv("CK_VERBOSITY", "verbose", 0);
+
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed;
+}
+
 int guard_run(Suite *s)
 {
 	char msg[2048];
-	SRunner *sr;
 	int failed, r;
 
 	/* Kernel test programs of other build directories change the same state. */
@@ -669,20 +690,7 @@ int guard_run(Suite *s)
 		return EXIT_FAILURE;
 	}
 	guard_install();
-	printf("KSM snapshot (%d writable files):", guard_count());
-	for (int i = 0; i < guard_count(); i++)
-		printf(" %s=%.*s", guard_name(i), (int)strcspn(guard_saved_text(i), "\n"), guard_saved_text(i));
-	printf("\n");
-	fflush(stdout);
-
-	/* tcase_create() reads CK_DEFAULT_TIMEOUT (meson sets it); check's own default is 4 s */
-	setenv("CK_DEFAULT_TIMEOUT", "60", 0);
-	setenv("CK_VERBOSITY", "verbose", 0);
-
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = guard_run_suite(s);
 
 	if (guard_restore(msg, sizeof(msg)) != 0) {
 		fprintf(stderr, "KSM state NOT restored at the end: %s\n", msg);

@@ -107,6 +107,14 @@ void guard_add(Suite *s, const char *name, const TTest *t);
 int guard_run(Suite *s);
 
 /*
+ * The middle of guard_run(), for a runner of its own (test_boost): print
+ * the snapshot, run @s (freed) with check's verbose output and a 60 s
+ * default timeout, and return the number of failed tests. The caller has
+ * taken the lock, saved and installed the guard, and restores afterwards.
+ */
+int guard_run_suite(Suite *s);
+
+/*
  * The main() of every kernel test program. Skips (prints "SKIP: <why>" and
  * returns 77) where the suite cannot run: guard_usable() says no, or
  * @missing (may be NULL) returns why a kernel feature the suite needs is

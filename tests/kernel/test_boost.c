@@ -1704,7 +1704,6 @@ static const char *missing_features(void)
 static int boost_run(Suite *s)
 {
 	char msg[2048];
-	SRunner *sr;
 	int failed, r;
 
 	/* other kernel test programs (other build directories) change the same global state */
@@ -1733,19 +1732,7 @@ static int boost_run(Suite *s)
 		test_pid = NULL;
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	install_signals();
-	printf("KSM snapshot (%d writable files):", guard_count());
-	for (int i = 0; i < guard_count(); i++)
-		printf(" %s=%.*s", guard_name(i), (int)strcspn(guard_saved_text(i), "\n"), guard_saved_text(i));
-	printf("\n");
-	fflush(stdout);
-
-	setenv("CK_DEFAULT_TIMEOUT", "60", 0);
-	setenv("CK_VERBOSITY", "verbose", 0);
-
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = guard_run_suite(s);
 
 	if (!clear_record("at the end"))
 		failed++;
