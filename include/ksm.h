@@ -1927,7 +1927,8 @@ int ksm_tune_get(const struct ksm_tune *tune, const char *name, int64_t *value);
  * Which processes have memory registered comes from their ksm_stat, read
  * only for processes the tuner has not seen yet (or that exec'd, or were
  * found by ksm_tune_poll()), 30 s after a process was first seen
- * unregistered, and every 300 s for the others. KSM disabled
+ * unregistered (not with the ksm:ksm_enter tracepoint, which reports a
+ * later registration), and every 300 s for the others. KSM disabled
  * by the administrator (run=2) or by policy (ksm_policy_disable()) is
  * left alone. The first change of each knob records its value before, for
  * ksm_tune_restore(). Nothing is allocated (the default profile is read
@@ -1943,20 +1944,35 @@ int ksm_tune_decide(struct ksm_tune *tune, unsigned int flags, struct ksm_tune_d
 /**
  * ksm_tune_poll() - is a decision due before the next interval?
  *
- * Finds processes that start or exec: with the kernel's process events
- * connector where it can listen to it (the real system root and
- * CAP_NET_ADMIN; see ksm_tune_next()), else by reading the last process ID
- * the kernel handed out (/proc/loadavg) and noting the processes created
- * since (at most 256). It looks at their ksm_stat from a quarter of a
- * second of age and again at about 1, 2, 4, 8, 16 and 32 seconds, until it shows
- * memory registered for merging. Processes that live less than a quarter
- * of a second are never looked at; processes that register later are
- * seen by a later decision. The next ksm_tune_decide() knows that a new
- * process registered (the native policy then scans at full speed until
- * the new memory was scanned, for at most `catchup` seconds). While the
- * last decision has ksmd scanning, it also reads full_scans and asks for
- * a decision after each full scan, so that scanning that no longer pays
- * stops at once, and when the full-speed scan's time is up.
+ * Finds processes that register memory for merging, from the first
+ * source of these that works (see ksm_tune_next(); the source chosen is
+ * logged at LOG_DEBUG):
+ *
+ * - the kernel's tracepoint ksm:ksm_enter, which fires when a process
+ *   registers (madvise(MADV_MERGEABLE), prctl(PR_SET_MEMORY_MERGE)) and
+ *   when a registered process forks: a process it names that the tuner did
+ *   not know registered is read (its ksm_stat) and counted from now on; a
+ *   fork of one already known makes the next decision list /proc, where
+ *   the child, unknown, is read. Processes that do not register cost
+ *   nothing. Needs the real system root, tracefs mounted at
+ *   /sys/kernel/tracing or /sys/kernel/debug/tracing (systemd mounts it)
+ *   and the right to open a system-wide perf event (CAP_PERFMON or root);
+ * - the kernel's process events connector (the real system root and
+ *   CAP_NET_ADMIN), which reports processes that start or exec;
+ * - else the last process ID the kernel handed out (/proc/loadavg), noting
+ *   the processes created since (at most 256).
+ *
+ * With the latter two it looks at the ksm_stat of each new process from a
+ * quarter of a second of age and again at about 1, 2, 4, 8, 16 and 32
+ * seconds, until it shows memory registered for merging. Processes that
+ * live less than a quarter of a second are never looked at; processes that
+ * register later are seen by a later decision. The next ksm_tune_decide()
+ * knows that a new process registered (the native policy then scans at
+ * full speed until the new memory was scanned, for at most `catchup`
+ * seconds). While the last decision has ksmd scanning, it also reads
+ * full_scans and asks for a decision after each full scan, so that
+ * scanning that no longer pays stops at once, and when the full-speed
+ * scan's time is up.
  *
  * Return: KSM_TUNE_POLL_NEW_PROCESS, KSM_TUNE_POLL_SCANNED,
  * KSM_TUNE_POLL_CATCHUP_END, or 0 when no decision is due; -EINVAL.
@@ -1966,17 +1982,22 @@ int ksm_tune_poll(struct ksm_tune *tune);
 
 /**
  * ksm_tune_next() - when ksm_tune_poll() is due.
- * @fd: receives a descriptor that becomes readable when a process starts
- *      or execs (the kernel's process events connector, NETLINK_CONNECTOR
- *      CN_IDX_PROC, opened at the first call on the real system root when
- *      the caller has CAP_NET_ADMIN), or -1 without one.
+ * @fd: receives one descriptor to poll for reading, or -1 without one: an
+ *      epoll descriptor over the ksm:ksm_enter tracepoint's perf events,
+ *      one per online CPU, readable when a process registers memory or a
+ *      registered one forks; else the kernel's process events connector
+ *      (NETLINK_CONNECTOR CN_IDX_PROC), readable when a process starts or
+ *      execs. Both are opened at the first call (or ksm_tune_poll()), on
+ *      the real system root only; see ksm_tune_poll().
  *
  * A daemon waits until *@fd is readable or the time returned has passed,
- * then calls ksm_tune_poll(). Without the connector that time is at most
- * 500 ms (the poll of /proc/loadavg); with it, a process under watch or
- * ksmd scanning (full_scans is read once a second, four times a second
- * while ksmd scans at full speed for a new process) set the time, and
- * with neither the daemon sleeps until an event.
+ * then calls ksm_tune_poll(). Without an event source that time is at most
+ * 500 ms (the poll of /proc/loadavg); with one, a process under watch
+ * (connector) or ksmd scanning (full_scans is read once a second, four
+ * times a second while ksmd scans at full speed for a new process) set the
+ * time, and with neither the daemon sleeps until an event. After a poll
+ * that read events, *@fd is -1 for the rest of a quarter of a second: the
+ * daemon wakes at most four times a second however many events arrive.
  *
  * Return: milliseconds until ksm_tune_poll() is due (0: now), or -1 for
  * "only when *@fd is readable"; -EINVAL.

@@ -5,8 +5,10 @@
  * function (ksm_tune_policy()), and the steps of the daemon: read the
  * inputs, decide, write, watch for new processes, restore.
  *
- * After ksm_tune_new() nothing here allocates: the walk over /proc reads
- * directory entries into a buffer of the tuner and files into the stack.
+ * After ksm_tune_new() and the first ksm_tune_next() or ksm_tune_poll()
+ * (which opens the source of new processes) nothing here allocates: the
+ * walk over /proc reads directory entries into a buffer of the tuner and
+ * files into the stack.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +20,11 @@
 #include <linux/connector.h>
 #include <linux/filter.h>
 #include <linux/netlink.h>
+#include <linux/perf_event.h>
 #include <stddef.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -628,7 +634,18 @@ struct ksm_tune {
 	int nwatch;
 	bool known;                   /* the kernel tells registration (ksm_mergeable) */
 	int cn_fd;                    /* the proc connector, -1: poll /proc/loadavg */
-	bool cn_busy;                 /* the last poll read events */
+	bool cn_busy;                 /* the last poll read events (either source) */
+	/*
+	 * The ksm:ksm_enter tracepoint, the first choice (see tp_open()): an
+	 * epoll descriptor over one perf event per online CPU, each with a
+	 * ring buffer of one page. -2: not tried yet; -1: not available, the
+	 * connector (cn_fd) is used. rewalk: a registered process forked (or
+	 * a registration could not be placed): the next decision walks /proc.
+	 */
+	int tp_fd;
+	int tp_ncpus;
+	struct tp_cpu { int fd; struct perf_event_mmap_page *meta; } *tp_cpus;
+	bool rewalk;
 	int64_t last_poll;            /* monotonic ms of the last ksm_tune_poll() */
 	/*
 	 * What the walks learnt of each process: no memory (kernel threads),
@@ -642,18 +659,28 @@ struct ksm_tune {
 	struct pid_info pids[PIDS_SLOTS];
 	int npids;
 	/*
-	 * With the proc connector, a decision between two walks reads only the
-	 * processes known to be registered: new ones are found by the looks of
-	 * ksm_tune_poll(), and one that exited shows when its files are gone.
+	 * With the tracepoint or the proc connector, a decision between two
+	 * walks reads only the processes known to be registered: new ones are
+	 * reported by the tracepoint or found by the connector's looks, and one
+	 * that exited shows when its files are gone.
 	 * The next walk is due when the first process read in the last one is
-	 * due for a re-read (walk_due, monotonic s; 0: now). lost: events were
-	 * lost or a process left the watch unlooked at since the last walk.
+	 * due for a re-read (walk_due, monotonic s; 0: now), and after rewalk.
+	 * lost: events were lost or a process left the watch unlooked at since
+	 * the last walk.
 	 */
 	int64_t walk_due;
 	bool lost;
 	bool walked;                  /* a walk was made while listening */
 	char dents[8192] __attribute__((aligned(8))); /* getdents64() records */
 };
+
+static void tp_close(struct ksm_tune *t);
+
+/* Does the tuner learn of new processes from events (tracepoint or connector)? */
+static bool listening(const struct ksm_tune *t)
+{
+	return t->tp_fd >= 0 || t->cn_fd >= 0;
+}
 
 static int64_t now_ns(void)
 {
@@ -678,6 +705,7 @@ KSM_EXPORT int ksm_tune_new(struct ksm_ctx *ctx, struct ksm_tune **out)
 	t->ctx = ksm_ref(ctx);
 	t->procfd = openat(ctx->rootfd, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	t->cn_fd = -2; /* not tried yet */
+	t->tp_fd = -2;
 	ksm_tune_defaults(t->set);
 	*out = t;
 	return 0;
@@ -698,6 +726,7 @@ KSM_EXPORT struct ksm_tune *ksm_tune_unref(struct ksm_tune *t)
 		close(t->procfd);
 	if (t->cn_fd >= 0)
 		close(t->cn_fd);
+	tp_close(t);
 	ksm_unref(t->ctx);
 	free(t);
 	return NULL;
@@ -877,7 +906,7 @@ static void pid_forget(struct ksm_tune *t, int pid)
 		e->ino = 0;
 }
 
-static int watch_look(struct ksm_tune *t, int64_t now_ms);
+static int events_take(struct ksm_tune *t, int64_t now_ms);
 
 /*
  * Between walks: the processes known to be registered, each checked to be
@@ -941,11 +970,13 @@ static void committed(struct ksm_tune *t, struct ksm_tune_input *in)
 		in->procs = -1;
 		return;
 	}
-	if (t->cn_fd >= 0) {
-		/* What the connector reported since the last poll, and the looks due. */
-		if (watch_look(t, now_ns() / 1000000) > 0)
+	if (listening(t)) {
+		/* What the source reported since the last poll (and, with the
+		 * connector, the looks due). */
+		if (events_take(t, now_ns() / 1000000) > 0)
 			t->new_process = true;
-		if (t->walked && t->known && !t->lost && t->walk_due && now < t->walk_due) {
+		if (t->walked && t->known && !t->lost && !t->rewalk && t->walk_due &&
+		    now < t->walk_due) {
 			committed_known(t, in, now);
 			return;
 		}
@@ -955,8 +986,12 @@ static void committed(struct ksm_tune *t, struct ksm_tune_input *in)
 		return;
 	}
 	/* A process first seen unregistered in this walk may have started
-	 * before the tuner listened, or while events were lost. */
-	early = !(t->cn_fd >= 0 && t->walked && !t->lost);
+	 * before the tuner listened, or while events were lost, and the
+	 * connector's watch does not cover it. The tracepoint reports every
+	 * registration after it was opened (before the first walk), and
+	 * the walk after lost samples reads every process again: no early
+	 * re-read is needed with it. */
+	early = !(t->tp_fd >= 0 || (t->cn_fd >= 0 && t->walked && !t->lost));
 	while ((n = syscall(SYS_getdents64, t->procfd, t->dents, sizeof(t->dents))) > 0) {
 		for (long off = 0; off < n;) {
 			struct linux_dirent64 *d = (struct linux_dirent64 *)(t->dents + off);
@@ -1000,8 +1035,9 @@ static void committed(struct ksm_tune *t, struct ksm_tune_input *in)
 	}
 	if (n == 0) {
 		t->walk_due = due == INT64_MAX ? now + PID_RECHECK_S : due;
-		t->walked = t->cn_fd >= 0;
+		t->walked = listening(t);
 		t->lost = false;
+		t->rewalk = false;
 	}
 	/* Without the registration fields a process shows only once ksmd scanned it:
 	 * "none found" then means "unknown", not "none". */
@@ -1178,6 +1214,232 @@ KSM_EXPORT int ksm_tune_decide(struct ksm_tune *t, unsigned int flags, struct ks
 }
 
 /* ------------------------------------------------------------------------ */
+/* New processes: the ksm:ksm_enter tracepoint                               */
+
+/*
+ * The kernel's tracepoint ksm:ksm_enter fires in __ksm_enter(), whenever an
+ * mm is registered with KSM: by madvise(MADV_MERGEABLE) or
+ * prctl(PR_SET_MEMORY_MERGE) in the registering process's own context, by
+ * the exec of a process with merge-any (the new mm, same context), and at
+ * the fork of a registered process (the child's mm, in the parent's
+ * context). A system-wide perf event on it, one per online CPU, wakes the
+ * tuner exactly when something registers and costs nothing while processes
+ * start and exit without registering: no look at any process is needed.
+ *
+ * Detected by files and errno only: the event's id in tracefs (mounted at
+ * sys/kernel/tracing or sys/kernel/debug/tracing below the system root;
+ * nothing is mounted here) and perf_event_open()'s answer (CAP_PERFMON or
+ * root, or a perf_event_paranoid of -1). Only on the real system root, as
+ * the connector: the events are of this kernel's processes.
+ */
+static const char *const tp_id_files[] = {
+	"sys/kernel/tracing/events/ksm/ksm_enter/id",
+	"sys/kernel/debug/tracing/events/ksm/ksm_enter/id",
+};
+
+static void tp_close(struct ksm_tune *t)
+{
+	long page = t->ctx->page_size;
+
+	for (int i = 0; t->tp_cpus && i < t->tp_ncpus; i++) {
+		if (t->tp_cpus[i].meta)
+			munmap(t->tp_cpus[i].meta, (size_t)page * 2);
+		if (t->tp_cpus[i].fd >= 0)
+			close(t->tp_cpus[i].fd);
+	}
+	free(t->tp_cpus);
+	t->tp_cpus = NULL;
+	t->tp_ncpus = 0;
+	if (t->tp_fd >= 0)
+		close(t->tp_fd);
+}
+
+/* The next CPU of a list as sysfs writes it ("0-3,5"); false at its end. */
+static bool cpu_next(const char **p, int *cpu, int *last)
+{
+	char *end;
+	long a, b;
+
+	if (*cpu < *last) {
+		(*cpu)++;
+		return true;
+	}
+	while (**p == ',' || **p == ' ')
+		(*p)++;
+	if (**p < '0' || **p > '9')
+		return false;
+	a = strtol(*p, &end, 10);
+	b = a;
+	if (*end == '-')
+		b = strtol(end + 1, &end, 10);
+	*p = end;
+	if (b < a || b > 65535)
+		return false;
+	*cpu = (int)a;
+	*last = (int)b;
+	return true;
+}
+
+/* Open the events; 0 or -errno (the tuner then uses the connector). */
+static int tp_open(struct ksm_tune *t)
+{
+	char buf[4096];
+	const char *p;
+	size_t len = strlen(t->ctx->sysroot);
+	long page = t->ctx->page_size;
+	int64_t id;
+	int r = -ENOENT, cpu = -1, last = -1, n = 0;
+
+	while (len > 0 && t->ctx->sysroot[len - 1] == '/')
+		len--;
+	if (len > 0)
+		return -EOPNOTSUPP;
+	for (size_t i = 0; i < KSM_ARRAY_SIZE(tp_id_files) && r < 0; i++)
+		r = ksm_read_at(t->ctx->rootfd, tp_id_files[i], buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	if (ksm_parse_int64(strip(buf), &id) < 0 || id < 0)
+		return -EBADMSG;
+	r = ksm_read_at(t->ctx->rootfd, "sys/devices/system/cpu/online", buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	for (p = strip(buf); cpu_next(&p, &cpu, &last);)
+		n++;
+	if (n == 0)
+		return -EBADMSG;
+	t->tp_cpus = calloc((size_t)n, sizeof(*t->tp_cpus));
+	if (!t->tp_cpus)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++)
+		t->tp_cpus[i].fd = -1;
+	t->tp_ncpus = n;
+	t->tp_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (t->tp_fd < 0)
+		goto fail;
+	cpu = last = -1;
+	p = strip(buf);
+	for (int i = 0; i < n && cpu_next(&p, &cpu, &last); i++) {
+		struct perf_event_attr a = {
+			.type = PERF_TYPE_TRACEPOINT,
+			.size = sizeof(a),
+			.config = (uint64_t)id,
+			.sample_period = 1,
+			.sample_type = PERF_SAMPLE_TID,
+			.wakeup_events = 1,
+		};
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
+		void *m;
+
+		t->tp_cpus[i].fd = (int)syscall(SYS_perf_event_open, &a, -1, cpu, -1,
+						 PERF_FLAG_FD_CLOEXEC);
+		if (t->tp_cpus[i].fd < 0)
+			goto fail;
+		/* One page of metadata and one of samples (16 bytes each: 256). */
+		m = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 t->tp_cpus[i].fd, 0);
+		if (m == MAP_FAILED)
+			goto fail;
+		t->tp_cpus[i].meta = m;
+		if (epoll_ctl(t->tp_fd, EPOLL_CTL_ADD, t->tp_cpus[i].fd, &ev) < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	r = -errno;
+	tp_close(t);
+	t->tp_fd = -1;
+	return r;
+}
+
+/* Copy @n bytes at @pos of a ring of @size bytes at @data, across its end. */
+static void ring_copy(const char *data, uint64_t size, uint64_t pos, void *to, size_t n)
+{
+	size_t off = (size_t)(pos % size), first = n < size - off ? n : (size_t)(size - off);
+
+	memcpy(to, data + off, first);
+	memcpy((char *)to + first, data, n - first);
+}
+
+/*
+ * Take the samples of every CPU: each tgid that registered is read (its
+ * ksm_stat) if the tuner did not know it registered, and noted registered;
+ * a sample of a process already known registered is a fork (its child, a
+ * new registered process, is unknown; an exec of a merge-any process looks
+ * the same): the next decision walks /proc, as after lost samples, which
+ * also read every process again. Returns 1 if a process newly registered.
+ */
+static int tp_read(struct ksm_tune *t, int64_t now)
+{
+	struct epoll_event evs[16];
+	long page = t->ctx->page_size;
+	int found = 0;
+
+	/* Clear the epoll set's ready list: every ring is read below. */
+	while (epoll_wait(t->tp_fd, evs, KSM_ARRAY_SIZE(evs), 0) == (int)KSM_ARRAY_SIZE(evs))
+		;
+	t->cn_busy = false;
+	for (int i = 0; i < t->tp_ncpus; i++) {
+		struct perf_event_mmap_page *m = t->tp_cpus[i].meta;
+		const char *data = (const char *)m + page;
+		uint64_t head = __atomic_load_n(&m->data_head, __ATOMIC_ACQUIRE), tail = m->data_tail;
+		uint64_t size = (uint64_t)page;
+
+		while (tail < head) {
+			struct perf_event_header h;
+			struct { uint32_t pid, tid; } s;
+
+			ring_copy(data, size, tail, &h, sizeof(h));
+			if (h.size < sizeof(h) || h.size > head - tail) { /* cannot be: read all again */
+				t->lost = true;
+				tail = head;
+				break;
+			}
+			t->cn_busy = true;
+			if (h.type == PERF_RECORD_LOST) {
+				ksm_dbg(t->ctx, "tune: ksm:ksm_enter samples lost; every process is read again");
+				memset(t->pids, 0, sizeof(t->pids));
+				t->npids = 0;
+				t->lost = true;
+			} else if (h.type == PERF_RECORD_SAMPLE && h.size >= sizeof(h) + sizeof(s)) {
+				struct pid_info *e;
+				char name[16];
+				struct stat sb;
+				int r;
+
+				ring_copy(data, size, tail + sizeof(h), &s, sizeof(s));
+				snprintf(name, sizeof(name), "%u", s.pid);
+				e = pid_entry(t, (int)s.pid, false);
+				if (s.pid == 0 || fstatat(t->procfd, name, &sb, 0) < 0) {
+					/* Gone: if it forked before it exited, its child
+					 * (reparented) may live on registered. */
+					t->rewalk = true;
+				} else if (e && e->state == PID_YES && e->ino == (uint32_t)sb.st_ino) {
+					/* A fork (or a merge-any exec). */
+					if (!t->rewalk)
+						ksm_dbg(t->ctx, "tune: process %s, registered, forked: "
+								"the next decision reads /proc", name);
+					t->rewalk = true;
+				} else {
+					r = registered(t->procfd, name, &t->known);
+					if (r > 0) {
+						ksm_dbg(t->ctx, "tune: process %s registered memory", name);
+						pid_registered(t, name, now / 1000);
+						found = 1;
+					} else if (r != -ENOENT && r != -ESRCH) {
+						/* Registered and unregistered again (an exec),
+						 * or unreadable: a walk places it. */
+						t->rewalk = true;
+					}
+				}
+			}
+			tail += h.size;
+		}
+		__atomic_store_n(&m->data_tail, tail, __ATOMIC_RELEASE);
+	}
+	return found;
+}
+
+/* ------------------------------------------------------------------------ */
 /* New processes: the proc connector, else /proc/loadavg's last pid         */
 
 #define CN_OFF(field) (NLMSG_HDRLEN + offsetof(struct cn_msg, data) + offsetof(struct proc_event, field))
@@ -1263,10 +1525,30 @@ static void watch_add(struct ksm_tune *t, int pid, int64_t now)
 	t->watch[i].next = WATCH_FIRST_MS;
 }
 
+/* Open the source of new processes: the tracepoint, else the connector,
+ * else /proc/loadavg. */
 static void cn_start(struct ksm_tune *t)
 {
+	int r;
+
 	if (t->cn_fd != -2)
 		return;
+	if (t->tp_fd == -2) {
+		r = tp_open(t);
+		if (r == 0) {
+			t->cn_fd = -1;
+			ksm_dbg(t->ctx, "tune: processes that register memory are reported by the "
+					"ksm:ksm_enter tracepoint (%d CPUs)",
+				t->tp_ncpus);
+			return;
+		}
+		t->tp_fd = -1;
+		ksm_dbg(t->ctx, "tune: no ksm:ksm_enter tracepoint (%s): new processes are watched "
+				"instead",
+			r == -ENOENT	  ? "tracefs is not mounted, or the kernel has no KSM events"
+			: r == -EOPNOTSUPP ? "not the real system root"
+					   : strerror(-r));
+	}
 	t->cn_fd = cn_open(t);
 	if (t->cn_fd >= 0)
 		ksm_dbg(t->ctx, "tune: new processes are reported by the proc connector");
@@ -1328,9 +1610,9 @@ KSM_EXPORT int ksm_tune_next(struct ksm_tune *t, int *fd)
 	if (!t || !fd)
 		return -EINVAL;
 	cn_start(t);
-	*fd = t->cn_fd >= 0 ? t->cn_fd : -1;
+	*fd = t->tp_fd >= 0 ? t->tp_fd : t->cn_fd >= 0 ? t->cn_fd : -1;
 	now = now_ns() / 1000000;
-	if (t->cn_fd < 0)
+	if (!listening(t))
 		due = 500;
 	for (int i = 0; i < t->nwatch; i++) {
 		int64_t d = t->watch[i].since + t->watch[i].next - now;
@@ -1353,15 +1635,16 @@ KSM_EXPORT int ksm_tune_next(struct ksm_tune *t, int *fd)
 	/*
 	 * At most four polls a second: the looks that fall due in a quarter of
 	 * a second are taken together, and after a poll that read events the
-	 * connector is left alone for that time, so that a host starting
-	 * hundreds of processes a second wakes the tuner four times, not
-	 * hundreds (a new process is looked at from 250 ms of age anyway).
+	 * source (tracepoint or connector) is left alone for that time, so that
+	 * a host starting hundreds of processes a second (or a registered
+	 * process forking as often) wakes the tuner four times, not hundreds
+	 * (a new process is looked at from 250 ms of age anyway).
 	 */
 	gap = t->last_poll + 250 - now;
 	if (gap > 0) {
 		if (due >= 0 && due < gap)
 			due = gap;
-		if (t->cn_fd >= 0 && t->cn_busy) {
+		if (listening(t) && t->cn_busy) {
 			*fd = -1;
 			if (due < 0 || due > gap)
 				due = gap;
@@ -1425,6 +1708,14 @@ static int watch_look(struct ksm_tune *t, int64_t now)
 	return found;
 }
 
+/* What the source of new processes told since the last call: 1 if a process registered. */
+static int events_take(struct ksm_tune *t, int64_t now)
+{
+	if (t->tp_fd >= 0)
+		return tp_read(t, now);
+	return watch_look(t, now);
+}
+
 KSM_EXPORT int ksm_tune_poll(struct ksm_tune *t)
 {
 	int64_t now;
@@ -1435,7 +1726,7 @@ KSM_EXPORT int ksm_tune_poll(struct ksm_tune *t)
 	cn_start(t);
 	now = now_ns() / 1000000;
 	t->last_poll = now;
-	if (watch_look(t, now) > 0) {
+	if (events_take(t, now) > 0) {
 		t->new_process = true;
 		return KSM_TUNE_POLL_NEW_PROCESS;
 	}

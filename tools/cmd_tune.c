@@ -278,10 +278,11 @@ int cmd_tune(struct ksm_ctx *ctx, int argc, char **argv)
 	next = now_ms() + interval_ms;
 	for (;;) {
 		/* Wake up for a signal, the next interval, the watchdog, and with
-		 * react = yes for the tuner's own events: a process starting (the
-		 * proc connector) or the times ksm_tune_next() gives (processes
-		 * under watch, ksmd scanning, the poll of /proc/loadavg without
-		 * the connector). Nothing else wakes an idle tuner. */
+		 * react = yes for the tuner's own events: a process registering
+		 * memory (the ksm:ksm_enter tracepoint) or starting (the proc
+		 * connector, without the tracepoint), or the times ksm_tune_next()
+		 * gives (processes under watch, ksmd scanning, the poll of
+		 * /proc/loadavg without either). Nothing else wakes an idle tuner. */
 		struct pollfd pfd[2] = { { .fd = sfd, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
 		struct signalfd_siginfo si;
 		int64_t now = now_ms(), tick = INT64_MAX;

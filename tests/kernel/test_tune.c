@@ -10,14 +10,24 @@
  * stop ksmd once the memory merged, stay stopped when it is gone, start
  * within a second of a replacement, and restore the knobs at SIGTERM. The guard
  * restores every knob at the end whatever happens.
+ *
+ * It runs twice, once for each source of new processes: the ksm:ksm_enter
+ * tracepoint (the tuner started in a mount namespace of its own where
+ * tracefs is mounted, so that nothing changes outside it) and the proc
+ * connector with its looks (tracefs hidden in that namespace under empty
+ * tmpfs mounts); the tuner's debug log must name the source used.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -124,7 +134,37 @@ static const char *tuner_log(int fd)
 	return log;
 }
 
-START_TEST(test_tune_workload)
+enum source { TRACEPOINT, CONNECTOR };
+
+#define NO_TRACEPOINT "test: no ksm:ksm_enter tracepoint in this kernel"
+
+/*
+ * In the tuner's child, before its exec: a mount namespace of its own
+ * (nothing mounted here is seen outside, and it goes with the tuner), with
+ * tracefs mounted, or hidden. Messages go to the tuner's log (stderr).
+ */
+static void tuner_namespace(enum source src)
+{
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		fprintf(stderr, "test: no private mount namespace: %s\n", strerror(errno));
+		_exit(126);
+	}
+	if (src == TRACEPOINT) {
+		if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) < 0 ||
+		    access("/sys/kernel/tracing/events/ksm/ksm_enter/id", R_OK) < 0)
+			fprintf(stderr, NO_TRACEPOINT "\n");
+		return;
+	}
+	/* Hide tracefs wherever the tuner looks for it (systemd mounts it). */
+	if (mount("tmpfs", "/sys/kernel/tracing", "tmpfs", 0, "size=4k") < 0 ||
+	    (access("/sys/kernel/debug", F_OK) == 0 &&
+	     mount("tmpfs", "/sys/kernel/debug", "tmpfs", 0, "size=4k") < 0)) {
+		fprintf(stderr, "test: cannot hide tracefs: %s\n", strerror(errno));
+		_exit(126);
+	}
+}
+
+static void tune_workload(enum source src)
 {
 	char conf[] = "/tmp/test_tune_kernel.XXXXXX", logname[] = "/tmp/test_tune_log.XXXXXX", text[256];
 	const char *log, *at;
@@ -155,11 +195,27 @@ START_TEST(test_tune_workload)
 	ck_assert_int_ge(tuner, 0);
 	if (tuner == 0) {
 		dup2(logfd, 2);
+		tuner_namespace(src);
 		execl(bin, bin, "tune", "--verbose", "--config", conf, (char *)NULL);
 		_exit(127);
 	}
 	sleep_ms(500);
 	ck_assert_int_eq(knob("run"), 0);
+	/* the source of new processes, as its debug line says */
+	log = tuner_log(logfd);
+	if (src == TRACEPOINT && strstr(log, NO_TRACEPOINT)) {
+		printf("note: the kernel has no ksm:ksm_enter: the tracepoint run tests the fallback\n");
+		src = CONNECTOR;
+	}
+	if (src == TRACEPOINT) {
+		ck_assert_msg(strstr(log, "reported by the ksm:ksm_enter tracepoint"),
+			      "the tuner does not use the tracepoint:\n%s", log);
+	} else {
+		ck_assert_msg(strstr(log, "no ksm:ksm_enter tracepoint"),
+			      "the tuner did not fall back from the tracepoint:\n%s", log);
+		ck_assert_msg(strstr(log, "reported by the proc connector"),
+			      "the tuner does not use the proc connector:\n%s", log);
+	}
 
 	/* one and two workers: below the threshold, KSM stays stopped */
 	workers[0] = start_worker(third, -1);
@@ -174,6 +230,8 @@ START_TEST(test_tune_workload)
 	took = wait_knob("run", 1, 5000);
 	ck_assert_msg(took >= 0, "run did not become 1");
 	ck_assert_msg(took <= 1100, "the tuner reacted after %ld ms", took);
+	printf("%s: reacted to the third worker after %ld ms\n",
+	       src == TRACEPOINT ? "tracepoint" : "connector", took);
 	{
 		/* the new worker: ksmd at full speed, unless that already ended */
 		long long pages = knob("pages_to_scan"), sleep = knob("sleep_millisecs");
@@ -207,11 +265,14 @@ START_TEST(test_tune_workload)
 	ck_assert_msg(wait_knob("run", 0, 2000) >= 0, "run is 1");
 
 	/* and it starts again by itself within a second of a new one registering
-	 * (the proc connector; the workers register before they report ready) */
+	 * (the tracepoint or the connector's looks; the workers register before
+	 * they report ready) */
 	workers[2] = start_worker(third, -1);
 	took = wait_knob("run", 1, 5000);
 	ck_assert_msg(took >= 0, "run stayed 0");
 	ck_assert_msg(took <= 1100, "the tuner reacted to the replacement after %ld ms", took);
+	printf("%s: reacted to the replacement after %ld ms\n",
+	       src == TRACEPOINT ? "tracepoint" : "connector", took);
 
 	/* SIGTERM: the knobs it changed go back */
 	kill(tuner, SIGTERM);
@@ -228,13 +289,25 @@ START_TEST(test_tune_workload)
 	unlink(conf);
 	close(logfd);
 }
+
+START_TEST(test_tune_tracepoint)
+{
+	tune_workload(TRACEPOINT);
+}
+END_TEST
+
+START_TEST(test_tune_connector)
+{
+	tune_workload(CONNECTOR);
+}
 END_TEST
 
 static Suite *tune_kernel_suite(void)
 {
 	Suite *s = suite_create("tune-kernel");
 
-	guard_add(s, "tune_workload", test_tune_workload);
+	guard_add(s, "tune_tracepoint", test_tune_tracepoint);
+	guard_add(s, "tune_connector", test_tune_connector);
 	return s;
 }
 
