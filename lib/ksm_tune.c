@@ -1366,7 +1366,9 @@ static void ring_copy(const char *data, uint64_t size, uint64_t pos, void *to, s
  * a sample of a process already known registered is a fork (its child, a
  * new registered process, is unknown; an exec of a merge-any process looks
  * the same): the next decision walks /proc, as after lost samples, which
- * also read every process again. Returns 1 if a process newly registered.
+ * also read every process not known registered again (a registration lost
+ * is found then, at the latest at the next interval). Returns 1 if a
+ * process newly registered.
  */
 static int tp_read(struct ksm_tune *t, int64_t now)
 {
@@ -1375,8 +1377,9 @@ static int tp_read(struct ksm_tune *t, int64_t now)
 	int found = 0;
 
 	/* Clear the epoll set's ready list: every ring is read below. */
-	while (epoll_wait(t->tp_fd, evs, KSM_ARRAY_SIZE(evs), 0) == (int)KSM_ARRAY_SIZE(evs))
-		;
+	for (int i = 0; i < t->tp_ncpus; i += (int)KSM_ARRAY_SIZE(evs))
+		if (epoll_wait(t->tp_fd, evs, KSM_ARRAY_SIZE(evs), 0) < (int)KSM_ARRAY_SIZE(evs))
+			break;
 	t->cn_busy = false;
 	for (int i = 0; i < t->tp_ncpus; i++) {
 		struct perf_event_mmap_page *m = t->tp_cpus[i].meta;
@@ -1395,10 +1398,21 @@ static int tp_read(struct ksm_tune *t, int64_t now)
 				break;
 			}
 			t->cn_busy = true;
-			if (h.type == PERF_RECORD_LOST) {
-				ksm_dbg(t->ctx, "tune: ksm:ksm_enter samples lost; every process is read again");
-				memset(t->pids, 0, sizeof(t->pids));
-				t->npids = 0;
+			if (h.type == PERF_RECORD_LOST || h.type == PERF_RECORD_THROTTLE) {
+				/* Lost (the ring was full) or throttled (samples
+				 * dropped above perf_event_max_sample_rate). */
+				/* Those known registered stay so: their samples
+				 * that follow are still forks, not registrations.
+				 * (Entries become PID_NO only in a walk, which
+				 * clears lost.) */
+				if (!t->lost) {
+					ksm_dbg(t->ctx, "tune: ksm:ksm_enter samples %s; the next decision "
+							"reads every process not known registered",
+						h.type == PERF_RECORD_LOST ? "lost" : "throttled");
+					for (int j = 0; j < PIDS_SLOTS; j++)
+						if (t->pids[j].state == PID_NO)
+							t->pids[j].ino = 0;
+				}
 				t->lost = true;
 			} else if (h.type == PERF_RECORD_SAMPLE && h.size >= sizeof(h) + sizeof(s)) {
 				struct pid_info *e;
