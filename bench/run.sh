@@ -12,7 +12,7 @@ echo "== ps: ksmctl ps --json and ps --by cgroup with 10000 processes"
 "$bench_ps" "$ksmctl" 10000
 echo "== merge: synchronous merge of 100 MiB (changes KSM knobs, restores them)"
 "$bench_merge" || [ $? -eq 77 ]
-echo "== tune: ksmctl tune against Debian's ksmtuned, CPU and RSS per interval (changes KSM knobs, restores them)"
+echo "== tune: ksmctl tune against Debian's ksmtuned, CPU and RSS per interval; ksmctl tune in its own mount namespace with tracefs mounted (or hidden for the connector) (changes KSM knobs, restores them)"
 # ksmtuned as Debian's package ships it: downloaded from the archive and
 # unpacked, not installed (installing would start its units). The copy reads
 # its settings from $KSMTUNED_CONF and runs its loop in the foreground, so
@@ -21,7 +21,7 @@ tmp=$(mktemp -d)
 if (cd "$tmp" && apt-get download ksmtuned >/dev/null 2>&1 && dpkg-deb -x ksmtuned_*.deb x); then
 	sed -e 's|/etc/ksmtuned.conf|$KSMTUNED_CONF|g' -e 's|^  loop &$|  loop|' \
 		"$tmp/x/usr/sbin/ksmtuned" >"$tmp/ksmtuned"
-	"$bench_tune" "$ksmctl" "$tmp/ksmtuned" "$malloc_count" "${BENCH_TUNE_SECONDS:-30}" || [ $? -eq 77 ]
+	"$bench_tune" "$ksmctl" "$tmp/ksmtuned" "$malloc_count" "${BENCH_TUNE_SECONDS:-30}" 4 "${BENCH_TUNE_CHURN:-50}" || [ $? -eq 77 ]
 	echo "== tune quality: the same workload under ksmtuned, ksmctl tune and the advisor alone"
 	"$bench_tune_quality" "$ksmctl" "$tmp/ksmtuned" || [ $? -eq 77 ]
 else

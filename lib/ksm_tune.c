@@ -23,7 +23,6 @@
 #include <linux/perf_event.h>
 #include <stddef.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -988,9 +987,10 @@ static void committed(struct ksm_tune *t, struct ksm_tune_input *in)
 	/* A process first seen unregistered in this walk may have started
 	 * before the tuner listened, or while events were lost, and the
 	 * connector's watch does not cover it. The tracepoint reports every
-	 * registration after it was opened (before the first walk), and
-	 * the walk after lost samples reads every process again: no early
-	 * re-read is needed with it. */
+	 * registration after it was opened (by ksm_tune_next() or
+	 * ksm_tune_poll(), before the daemon's first walk), and the walk
+	 * after lost samples reads every process not known registered
+	 * again: no early re-read is needed with it. */
 	early = !(t->tp_fd >= 0 || (t->cn_fd >= 0 && t->walked && !t->lost));
 	while ((n = syscall(SYS_getdents64, t->procfd, t->dents, sizeof(t->dents))) > 0) {
 		for (long off = 0; off < n;) {
