@@ -56,19 +56,18 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ksm.h"
+#include "tracefs.h"
 
 static struct ksm_ctx *ctx;
 static struct ksm_stats before;
@@ -156,31 +155,6 @@ static double schedstat_s(pid_t pid)
 	}
 	closedir(d);
 	return sum;
-}
-
-enum ns { NS_NONE, NS_TRACEFS, NS_NO_TRACEFS };
-
-/* In the child before its exec: a mount namespace of its own, with tracefs
- * mounted or hidden (NS_NONE: the host's). */
-static void namespace(enum ns ns)
-{
-	if (ns == NS_NONE)
-		return;
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		fprintf(stderr, "bench-tune: no private mount namespace: %s\n", strerror(errno));
-		_exit(126);
-	}
-	if (ns == NS_TRACEFS) {
-		if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) < 0)
-			fprintf(stderr, "bench-tune: cannot mount tracefs: %s\n", strerror(errno));
-		return;
-	}
-	if (mount("tmpfs", "/sys/kernel/tracing", "tmpfs", 0, "size=4k") < 0 ||
-	    (access("/sys/kernel/debug", F_OK) == 0 &&
-	     mount("tmpfs", "/sys/kernel/debug", "tmpfs", 0, "size=4k") < 0)) {
-		fprintf(stderr, "bench-tune: cannot hide tracefs: %s\n", strerror(errno));
-		_exit(126);
-	}
 }
 
 /* Start /bin/sleep 0.5 @rate times a second until killed; its pid. */
@@ -271,7 +245,7 @@ static const char *source(const char *log)
 
 /* Run @argv for @seconds, stop it with SIGTERM, and measure it. */
 static struct cost run(char *const argv[], char *const envp[], double seconds, const char *log,
-		       enum ns ns)
+		       enum bench_ns ns)
 {
 	struct cost c = { 0 };
 	struct rusage ru;
@@ -283,7 +257,7 @@ static struct cost run(char *const argv[], char *const envp[], double seconds, c
 			int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 			dup2(fd, 2);
 		}
-		namespace(ns);
+		bench_namespace(ns, "bench-tune");
 		setpgid(0, 0);
 		execve(argv[0], argv, envp);
 		_exit(127);

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Policy quality: the same scripted workload under Debian's ksmtuned,
- * under 'ksmctl tune' and under the kernel advisor alone.
+ * under 'ksmctl tune' twice and under the kernel advisor alone. 'ksmctl
+ * tune' runs once learning of new processes from the ksm:ksm_enter
+ * tracepoint ("tune, tp": tracefs mounted in a mount namespace of its own,
+ * see tracefs.h) and once from the proc connector and its looks ("tune,
+ * cn": tracefs hidden there); the log of each says which it used.
  *
  * Workload: WORKERS processes, started STAGGER seconds apart, each with
  * WORKER_MB of memory of which 75% are pages identical across all workers
@@ -23,11 +27,11 @@
  * to its first merged page (ksm_merging_pages in its ksm_stat). Printed:
  * saved bytes at the end, ksmd CPU-seconds, bytes saved per ksmd
  * CPU-second, mean and worst time to first merge, and the ratios of
- * ksmctl tune to ksmtuned.
+ * each ksmctl tune run to ksmtuned.
  *
  * The pressure process allocates a fixed amount rather than until the
- * host is short of memory: on a shared host that would push colleagues'
- * work into reclaim. With KSM_THRES_COEF=99 the host counts as under
+ * host is short of memory: on a shared host that would push other work
+ * into reclaim. With KSM_THRES_COEF=99 the host counts as under
  * pressure for both tuners throughout anyway.
  *
  * Changes global KSM state: the knobs are saved first and written back at
@@ -50,13 +54,14 @@
 #include <unistd.h>
 
 #include "ksm.h"
+#include "tracefs.h"
 
 #define MAXW 32
 
 static struct ksm_ctx *ctx;
 static struct ksm_stats before;
 static pid_t workers[MAXW], tuner, hog;
-static const char *logdir = "/tmp"; /* the tuners' output: <logdir>/tune.log, ksmtuned.log */
+static const char *logdir = "/tmp"; /* the tuners' output: <logdir>/<name>.log */
 
 static void reset_knobs(const struct ksm_stats *to)
 {
@@ -152,6 +157,29 @@ static void allocate(size_t mb)
 		pause();
 }
 
+/* Which source of new processes a tuner's log says it used. */
+static const char *source_of(const char *logname)
+{
+	char path[256], buf[4096];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s.log", logdir, logname);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return "unknown (no log)";
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	/* The messages of ksm_tune_next()'s choice (the one without the
+	 * tracepoint names it too). */
+	if (strstr(buf, "reported by the ksm:ksm_enter tracepoint"))
+		return "ksm:ksm_enter tracepoint";
+	if (strstr(buf, "reported by the proc connector"))
+		return "proc connector";
+	return "unknown (not in the log)";
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -179,8 +207,9 @@ struct result {
 	double cpu_at[8];  /* ksmd seconds since the start */
 };
 
-static struct result run(const char *name, char *const argv[], char *const envp[], bool advisor,
-			 int n, size_t mb, double stagger, double total, size_t pressure_mb)
+static struct result run(const char *name, const char *logname, enum bench_ns ns, char *const argv[],
+			 char *const envp[], bool advisor, int n, size_t mb, double stagger, double total,
+			 size_t pressure_mb)
 {
 	struct result res = { 0 };
 	double start[MAXW] = { 0 }, first[MAXW] = { 0 }, t0;
@@ -197,11 +226,12 @@ static struct result run(const char *name, char *const argv[], char *const envp[
 			char log[256];
 			int fd;
 
-			snprintf(log, sizeof(log), "%s/%s.log", logdir, argv[0][0] == '/' && strstr(argv[0], "bash") ? "ksmtuned" : "tune");
+			snprintf(log, sizeof(log), "%s/%s.log", logdir, logname);
 			fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 			dup2(fd, 1);
 			dup2(fd, 2);
 			setpgid(0, 0);
+			bench_namespace(ns, "bench-tune-quality");
 			execve(argv[0], argv, envp);
 			_exit(127);
 		}
@@ -332,30 +362,57 @@ int main(int argc, char **argv)
 	printf("workload: %d processes 'qemu-system-x86_64 -enable-kvm', %zu MiB each (75%% shared "
 	       "content), one every %.0f s; %.0f s per run; %zu MiB allocated from %.0f to %.0f s\n",
 	       n, mb, stagger, total, pressure_mb, total / 2, total * 3 / 4);
-	struct result kt = run("ksmtuned", kt_argv, kt_env, false, n, mb, stagger, total, pressure_mb);
-	struct result tn = run("ksmctl tune", tn_argv, tn_env, false, n, mb, stagger, total, pressure_mb);
-	struct result ad = run("advisor", NULL, NULL, true, n, mb, stagger, total, pressure_mb);
+	struct result kt = run("ksmtuned", "ksmtuned", NS_NONE, kt_argv, kt_env, false, n, mb, stagger,
+			       total, pressure_mb);
+	struct result tp = run("tune, tp", "tune-tracepoint", NS_TRACEFS, tn_argv, tn_env, false, n, mb,
+			       stagger, total, pressure_mb);
+	struct result cn = run("tune, cn", "tune-connector", NS_NO_TRACEFS, tn_argv, tn_env, false, n,
+			       mb, stagger, total, pressure_mb);
+	struct result ad = run("advisor", "advisor", NS_NONE, NULL, NULL, true, n, mb, stagger, total,
+			       pressure_mb);
+	const struct result *r[] = { &kt, &tp, &cn, &ad };
+	double pc[4];
 
-	printf("%-34s %12s %12s %12s %8s\n", "", "ksmtuned", "ksmctl tune", "advisor", "tune/kt");
-	printf("%-34s %12.0f %12.0f %12.0f %7.2fx\n", "saved at the end (MiB)", kt.saved / 1048576,
-	       tn.saved / 1048576, ad.saved / 1048576, kt.saved > 0 ? tn.saved / kt.saved : 0);
-	printf("%-34s %12.2f %12.2f %12.2f\n", "ksmd CPU (s)", kt.cpu, tn.cpu, ad.cpu);
+	/* "tune, tp" learns of new processes from the ksm:ksm_enter tracepoint,
+	 * "tune, cn" from the proc connector and its looks: say what each used. */
+	printf("new processes: tune, tp: %s; tune, cn: %s\n", source_of("tune-tracepoint"),
+	       source_of("tune-connector"));
+	printf("%-34s %10s %10s %10s %10s %8s %8s\n", "", "ksmtuned", "tune, tp", "tune, cn", "advisor",
+	       "tp/kt", "cn/kt");
+	printf("%-34s", "saved at the end (MiB)");
+	for (int i = 0; i < 4; i++)
+		printf(" %10.0f", r[i]->saved / 1048576);
+	printf(" %7.2fx %7.2fx\n", kt.saved > 0 ? tp.saved / kt.saved : 0, kt.saved > 0 ? cn.saved / kt.saved : 0);
+	printf("%-34s", "ksmd CPU (s)");
+	for (int i = 0; i < 4; i++)
+		printf(" %10.2f", r[i]->cpu);
 	/* The last quarter: no new process, no pressure change; what a tuner
 	 * costs once everything has merged, per minute. */
-	printf("%-34s %12.3f %12.3f %12.3f\n", "ksmd CPU-s per minute, last quarter",
-	       (kt.cpu - kt.cpu_at[5]) * 60 / (total / 4), (tn.cpu - tn.cpu_at[5]) * 60 / (total / 4),
-	       (ad.cpu - ad.cpu_at[5]) * 60 / (total / 4));
-	double kpc = kt.cpu > 0 ? kt.saved / 1048576 / kt.cpu : 0, tpc = tn.cpu > 0 ? tn.saved / 1048576 / tn.cpu : 0,
-	       apc = ad.cpu > 0 ? ad.saved / 1048576 / ad.cpu : 0;
-	printf("%-34s %12.0f %12.0f %12.0f %7.2fx\n", "MiB saved per ksmd CPU-second", kpc, tpc, apc,
-	       kpc > 0 ? tpc / kpc : 0);
-	printf("%-34s %12.1f %12.1f %12.1f %7.1fx\n", "time to first merge, mean (s)", kt.first_mean,
-	       tn.first_mean, ad.first_mean, tn.first_mean > 0 ? kt.first_mean / tn.first_mean : 0);
-	printf("%-34s %12.1f %12.1f %12.1f\n", "time to first merge, worst (s)", kt.first_max, tn.first_max,
-	       ad.first_max);
-	printf("%-34s %12d %12d %12d\n", "workers never merged", kt.never, tn.never, ad.never);
-	printf("goals: saved per ksmd CPU-second >= 1.5x ksmtuned: %s; first merge >= 10x sooner: %s\n",
-	       kpc > 0 && tpc / kpc >= 1.5 ? "met" : "NOT met",
-	       tn.first_mean > 0 && kt.first_mean / tn.first_mean >= 10 ? "met" : "NOT met");
+	printf("\n%-34s", "ksmd CPU-s per minute, last quarter");
+	for (int i = 0; i < 4; i++)
+		printf(" %10.3f", (r[i]->cpu - r[i]->cpu_at[5]) * 60 / (total / 4));
+	printf("\n%-34s", "MiB saved per ksmd CPU-second");
+	for (int i = 0; i < 4; i++) {
+		pc[i] = r[i]->cpu > 0 ? r[i]->saved / 1048576 / r[i]->cpu : 0;
+		printf(" %10.0f", pc[i]);
+	}
+	printf(" %7.2fx %7.2fx\n", pc[0] > 0 ? pc[1] / pc[0] : 0, pc[0] > 0 ? pc[2] / pc[0] : 0);
+	printf("%-34s", "time to first merge, mean (s)");
+	for (int i = 0; i < 4; i++)
+		printf(" %10.1f", r[i]->first_mean);
+	printf(" %7.1fx %7.1fx\n", tp.first_mean > 0 ? kt.first_mean / tp.first_mean : 0,
+	       cn.first_mean > 0 ? kt.first_mean / cn.first_mean : 0);
+	printf("%-34s", "time to first merge, worst (s)");
+	for (int i = 0; i < 4; i++)
+		printf(" %10.1f", r[i]->first_max);
+	printf("\n%-34s", "workers never merged");
+	for (int i = 0; i < 4; i++)
+		printf(" %10d", r[i]->never);
+	printf("\n");
+	for (int i = 1; i <= 2; i++)
+		printf("goals (%s): saved per ksmd CPU-second >= 1.5x ksmtuned: %s; first merge >= 10x "
+		       "sooner: %s\n", i == 1 ? "tune, tp" : "tune, cn",
+		       pc[0] > 0 && pc[i] / pc[0] >= 1.5 ? "met" : "NOT met",
+		       r[i]->first_mean > 0 && kt.first_mean / r[i]->first_mean >= 10 ? "met" : "NOT met");
 	return 0;
 }
