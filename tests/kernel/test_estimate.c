@@ -20,7 +20,9 @@
  *    estimate for at least 18 of 20 seeds;
  *  - guided merging: registering only the ranges the estimate names
  *    (through ptrace injection into the workers) saves at least 99 % of
- *    what registering everything saves, and ksmd tracks only those pages.
+ *    what registering everything saves, and ksmd tracks only those pages;
+ *    the same in one call, ksm_merge_guided(): the same ranges, registered
+ *    and merged by its merge-now to the stable saving.
  *
  * Needs root and KSM (exit 77 otherwise). The guard (guard.c) restores every
  * knob after each test, at exit and on SIGINT/SIGTERM/SIGHUP.
@@ -595,6 +597,53 @@ START_TEST(test_guided)
 	ck_assert_int_le(rmap, registered);
 	set_knob("run", "2");
 	workload_stop(&w);
+
+	/* The same in one call, ksm_merge_guided(), on fresh workers: the same
+	 * ranges registered, merged by its merge-now, the same saving. */
+	{
+		struct ksm_guided_result g;
+		int64_t pages = 0, ranges_n = 0, saving_call, counted;
+		int rc;
+
+		workload_start(&w, args);
+		full_speed(0);
+		est = estimate(ctx, &w, 1, 0, 0, &r);
+		for (int i = 0; i < NPROC; i++) {
+			int n = ksm_estimate_ranges(est, w.pids[i], KSM_GUIDED_GAP_PAGES, ranges,
+						    KSM_GUIDED_MAX_RANGES);
+
+			ck_assert_int_gt(n, 0);
+			for (int k = 0; k < n; k++)
+				pages += (int64_t)(ranges[k].length / 4096);
+			ranges_n += n;
+		}
+		rc = ksm_merge_guided(est, KSM_GUIDED_GAP_PAGES, 4, 120000, 0, NULL, NULL, &g, sizeof(g));
+
+		ck_assert_msg(rc == 0, "ksm_merge_guided: %s", ksm_strerror(rc));
+		ck_assert_uint_eq(g.present & (KSM_GUIDED_ESTIMATED | KSM_GUIDED_REGISTERED | KSM_GUIDED_MERGED),
+				  KSM_GUIDED_ESTIMATED | KSM_GUIDED_REGISTERED | KSM_GUIDED_MERGED);
+		ck_assert_int_eq(g.processes, NPROC);
+		ck_assert_int_eq(g.registered_processes, NPROC);
+		ck_assert_int_eq(g.failed_processes, 0);
+		ck_assert_int_eq(g.ranges, ranges_n);
+		ck_assert_int_eq(g.pages, pages);
+		for (int i = 0; i < NPROC; i++)
+			ck_assert_int_eq(ksm_process_merge_state(ctx, w.pids[i]), KSM_PROCESS_MADVISED);
+		/* Its counters after four full scans, then stable ones. */
+		counted = g.pages_sharing - others.sharing + g.ksm_zero_pages - others.zero;
+		settle(&w, 0, false);
+		saving_call = ours("pages_sharing") + ours("ksm_zero_pages");
+		printf("ksm_merge_guided: %" PRId64 " ranges, %" PRId64 " pages registered; saving %"
+		       PRId64 " after its merge, %" PRId64 " stable, vs %" PRId64
+		       " registering everything\n", g.ranges, g.pages, counted, saving_call, saving_all);
+		ck_assert_msg((double)saving_call >= 0.99 * (double)saving_all,
+			      "ksm_merge_guided saved %" PRId64 " pages, everything %" PRId64,
+			      saving_call, saving_all);
+		assert_within("ksm_merge_guided's merge vs stable", counted, saving_call, 0.01);
+		ksm_estimate_unref(est);
+		set_knob("run", "2");
+		workload_stop(&w);
+	}
 	ksm_unref(ctx);
 }
 END_TEST
