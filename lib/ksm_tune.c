@@ -1206,9 +1206,7 @@ KSM_EXPORT int ksm_tune_decide(struct ksm_tune *t, unsigned int flags, struct ks
 	if (size) {
 		memset(&full, 0, sizeof(full));
 		fill(&full, &in, &out, &st, written);
-		memcpy(d, &full, size < sizeof(full) ? size : sizeof(full));
-		if (size > sizeof(full))
-			memset((char *)d + sizeof(full), 0, size - sizeof(full));
+		ksm_copy_out(d, size, &full, sizeof(full));
 	}
 	return 0;
 }
