@@ -29,27 +29,11 @@
 #include <unistd.h>
 
 #include "knobs.h"
+#include "clock.h"
 #include "ksm.h"
 
 #define NPROC 4
 
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
 
 /* ksmd's CPU time in seconds (the library's reading, clock-tick resolution). */
 static double ksmd_cpu_s(struct ksm_ctx *ctx)
@@ -139,10 +123,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < NPROC; i++)
 		pids[i] = (int)strtol(p, &p, 10);
 
-	save_knobs();
-	signal(SIGINT, knobs_on_signal);
-	signal(SIGTERM, knobs_on_signal);
-	signal(SIGHUP, knobs_on_signal);
+	knobs_guard();
 	raw_write("run", "2");
 
 	for (int i = 0; i < rounds; i++) {

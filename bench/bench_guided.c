@@ -56,29 +56,13 @@
 #include <unistd.h>
 
 #include "knobs.h"
+#include "clock.h"
 #include "ksm.h"
 
 #define NPROC 4
 #define MAX_SAMPLES 100000
 
 static struct ksm_ctx *ctx;
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
 
 static double ksmd_cpu_s(void)
 {
@@ -433,10 +417,7 @@ int main(int argc, char **argv)
 	}
 	if (ksm_new_at(&ctx, "/") < 0)
 		return 1;
-	save_knobs();
-	signal(SIGINT, knobs_on_signal);
-	signal(SIGTERM, knobs_on_signal);
-	signal(SIGHUP, knobs_on_signal);
+	knobs_guard();
 
 	run_mode(argv[1], mib, dup, false, window, &all);
 	run_mode(argv[1], mib, dup, true, window, &g);

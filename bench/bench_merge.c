@@ -25,18 +25,11 @@
 #include <unistd.h>
 
 #include "knobs.h"
+#include "clock.h"
 #include "ksm.h"
 
 #define SIZE (100UL << 20)
 
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static char *fresh_region(int round)
 {
@@ -150,10 +143,7 @@ int main(int argc, char **argv)
 	}
 	if (ksm_new_at(&ctx, "/") < 0)
 		return 1;
-	save_knobs();
-	signal(SIGINT, knobs_on_signal);
-	signal(SIGTERM, knobs_on_signal);
-	signal(SIGHUP, knobs_on_signal);
+	knobs_guard();
 
 	/* Alternate, so that all three see the same machine. */
 	for (int i = 0; i < rounds; i++) {

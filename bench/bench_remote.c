@@ -26,19 +26,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ksm.h"
 
 #define SIZE (1UL << 30)
 #define PAGES (SIZE / 4096)
 #define CYCLES 50
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int cmp(const void *a, const void *b)
 {

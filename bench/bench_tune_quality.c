@@ -53,6 +53,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ksm.h"
 #include "tracefs.h"
 
@@ -178,14 +179,6 @@ static const char *source_of(const char *logname)
 	if (strstr(buf, "reported by the proc connector"))
 		return "proc connector";
 	return "unknown (not in the log)";
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static long merging_pages(pid_t pid)

@@ -87,3 +87,11 @@ void knobs_on_signal(int sig)
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
+
+void knobs_guard(void)
+{
+	save_knobs();
+	signal(SIGINT, knobs_on_signal);
+	signal(SIGTERM, knobs_on_signal);
+	signal(SIGHUP, knobs_on_signal);
+}

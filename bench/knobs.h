@@ -16,5 +16,7 @@ void save_knobs(void);
 void restore_knobs(void);
 /* Restore the knobs, then die of @sig. */
 void knobs_on_signal(int sig);
+/* save_knobs(), and knobs_on_signal() for SIGINT, SIGTERM and SIGHUP. */
+void knobs_guard(void);
 
 #endif
